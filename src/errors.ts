@@ -90,3 +90,10 @@ export class StorageError extends FloeError {
 export function isFloeError(e: unknown): e is FloeError {
   return e instanceof FloeError;
 }
+
+/** A read of an object that does not exist: never retriable, the key is wrong or was collected. */
+export class ObjectNotFoundError extends StorageError {
+  constructor(key: string, options: FloeErrorOptions = {}) {
+    super(`object not found: ${key}`, { retriable: false, ...options });
+  }
+}
