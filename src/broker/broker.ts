@@ -1,0 +1,150 @@
+import type { Backend, MetaStore, ObjectStore } from "../storage/ports.js";
+import { type ProduceOutcome, Appender, asFloeError } from "./append.js";
+import { AppendNotifier } from "./append-notifier.js";
+import { listOffsets } from "./list-offsets.js";
+import { StickyPartitioner } from "./partitioner.js";
+import { Reader } from "./read.js";
+import { TopicAdmin } from "./topics.js";
+import type {
+  FetchRequest,
+  FetchResult,
+  ListedOffset,
+  OffsetSpec,
+  ProduceRequest,
+  RecordOffset,
+  Topic,
+  TopicDescription,
+} from "./types.js";
+import type { FloeError } from "../errors.js";
+
+export interface BrokerOptions {
+  /** Kafka's auto.create.topics.enable; `floe dev` turns it on, a deployed stack leaves it off. */
+  autoCreateTopics?: boolean;
+  /** Kafka's num.partitions. */
+  defaultPartitions?: number;
+  /** Kafka's request.timeout.ms. */
+  requestTimeoutMs?: number;
+  /** Kafka's metadata.max.age.ms, here a server-side cache of topic metadata. */
+  topicCacheTtlMs?: number;
+  chunkCacheBytes?: number;
+  longPollIntervalMs?: number;
+  maxWaitCapMs?: number;
+  clock?: () => number;
+  random?: () => number;
+}
+
+export type PartitionFetchOutcome = FetchResult | { topic: string; partition: number; error: FloeError };
+
+/** The log over a backend: topics, produce, fetch, list offsets. No AWS SDK in sight. */
+export class Broker {
+  readonly topics: TopicAdmin;
+  readonly meta: MetaStore;
+  readonly objects: ObjectStore;
+  private readonly appender: Appender;
+  private readonly reader: Reader;
+  private readonly clock: () => number;
+
+  constructor(backend: Pick<Backend, "meta" | "objects">, options: BrokerOptions = {}) {
+    this.meta = backend.meta;
+    this.objects = backend.objects;
+    this.clock = options.clock ?? Date.now;
+    const random = options.random ?? Math.random;
+    const notifier = new AppendNotifier();
+    this.topics = new TopicAdmin(this.meta, { clock: this.clock, topicCacheTtlMs: options.topicCacheTtlMs ?? 5_000 });
+    this.appender = new Appender(this.meta, this.objects, this.topics, new StickyPartitioner(random), notifier, {
+      clock: this.clock,
+      random,
+      autoCreateTopics: options.autoCreateTopics ?? false,
+      defaultPartitions: options.defaultPartitions ?? 1,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      backoffBaseMs: 2,
+      backoffMaxMs: 200,
+    });
+    this.reader = new Reader(this.meta, this.objects, this.topics, notifier, {
+      clock: this.clock,
+      chunkCacheBytes: options.chunkCacheBytes ?? 64 * 1024 * 1024,
+      longPollIntervalMs: options.longPollIntervalMs ?? 250,
+      maxWaitCapMs: options.maxWaitCapMs ?? 20_000,
+    });
+  }
+
+  createTopic(name: string, partitions: number, config?: Record<string, unknown>): Promise<Topic> {
+    return this.topics.create(name, partitions, config);
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.topics.list();
+  }
+
+  describeTopic(name: string): Promise<TopicDescription> {
+    return this.topics.describe(name);
+  }
+
+  updateTopic(name: string, change: { partitions?: number; config?: Record<string, unknown | null> }): Promise<Topic> {
+    return this.topics.update(name, change);
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    return this.topics.delete(name);
+  }
+
+  /** One request: its records' offsets in request order, or the error that refused all of them. */
+  async produce(request: ProduceRequest): Promise<RecordOffset[]> {
+    const [outcome] = await this.appender.produce([request]);
+    if ("error" in outcome) throw outcome.error;
+    return outcome.offsets;
+  }
+
+  /** Several requests in one object and one commit (group commit); each answered on its own. */
+  produceMany(requests: ProduceRequest[]): Promise<ProduceOutcome[]> {
+    return this.appender.produce(requests);
+  }
+
+  fetch(request: FetchRequest): Promise<FetchResult> {
+    return this.reader.fetch(request);
+  }
+
+  /**
+   * Many partitions in one call (Kafka's Fetch): answers at once when any has records, else waits
+   * up to maxWaitMs for the first append to any of them. Errors are per partition, as in Kafka.
+   */
+  async fetchMany(
+    partitions: { topic: string; partition: number; offset: number }[],
+    options: { maxWaitMs?: number; maxBytes?: number; maxRecords?: number } = {},
+  ): Promise<PartitionFetchOutcome[]> {
+    const once = async () => {
+      let budget = options.maxBytes ?? 50 * 1024 * 1024; // Kafka's fetch.max.bytes
+      const out: PartitionFetchOutcome[] = [];
+      for (const p of partitions) {
+        try {
+          const r = await this.reader.fetch({ ...p, maxBytes: Math.max(1, budget), maxRecords: options.maxRecords });
+          budget -= r.records.reduce((n, rec) => n + (rec.value?.length ?? 0) + (rec.key?.length ?? 0), 0);
+          out.push(r);
+        } catch (e) {
+          out.push({ topic: p.topic, partition: p.partition, error: asFloeError(e) });
+        }
+      }
+      return out;
+    };
+    const first = await once();
+    const maxWaitMs = Math.min(options.maxWaitMs ?? 0, 20_000);
+    const empty = first.every((r) => "error" in r || r.records.length === 0);
+    if (!empty || maxWaitMs <= 0) return first;
+    const deadline = this.clock() + maxWaitMs;
+    const waitable = first.filter((r): r is FetchResult => !("error" in r));
+    if (waitable.length === 0) return first;
+    let woken = false;
+    await Promise.race(
+      waitable.map(async (r) => {
+        const topic = await this.reader.partitionOf(r.topic, r.partition);
+        await this.reader.waitForAppend(topic, r.partition, r.nextOffset, deadline, () => woken);
+      }),
+    );
+    woken = true;
+    return once();
+  }
+
+  listOffsets(topic: string, partition: number, spec: OffsetSpec): Promise<ListedOffset> {
+    return listOffsets(this.meta, this.reader, topic, partition, spec);
+  }
+}

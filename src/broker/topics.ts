@@ -1,0 +1,251 @@
+import { randomUUID } from "node:crypto";
+import { ConditionFailedError, FloeError } from "../errors.js";
+import type { Doc, Item, MetaStore } from "../storage/ports.js";
+import { keys } from "./keys.js";
+import {
+  effectiveConfig,
+  parseTopicConfig,
+  type TopicConfig,
+  validatePartitionCount,
+  validateTopicName,
+} from "./topic-config.js";
+import type { PartitionDescription, PartitionHead, Topic, TopicDescription } from "./types.js";
+
+export interface TopicAdminOptions {
+  clock: () => number;
+  /** Kafka's metadata.max.age.ms, scaled to a bus whose metadata is strongly consistent: appends re-check the topic version in their commit, so a stale cache costs one retry, never a wrong write. */
+  topicCacheTtlMs: number;
+}
+
+export function topicFromItem(item: Item): Topic {
+  const d = item.data as unknown as {
+    name: string;
+    topicId: string;
+    partitions: number;
+    config: Partial<TopicConfig>;
+    createdAt: number;
+  };
+  return {
+    name: d.name,
+    topicId: d.topicId,
+    partitions: d.partitions,
+    configOverrides: d.config,
+    config: effectiveConfig(d.config),
+    createdAt: d.createdAt,
+    version: item.version,
+  };
+}
+
+export function headFromItem(item: Item | undefined): PartitionHead {
+  if (!item) {
+    return { next: 0, logStart: 0, leaderEpoch: 0, bytes: 0, leaseOwner: null, leaseExpiry: null, version: 0 };
+  }
+  const d = item.data as Partial<Record<keyof PartitionHead, unknown>>;
+  return {
+    next: Number(d.next ?? 0),
+    logStart: Number(d.logStart ?? 0),
+    leaderEpoch: Number(d.leaderEpoch ?? 0),
+    bytes: Number(d.bytes ?? 0),
+    leaseOwner: (d.leaseOwner as string | null | undefined) ?? null,
+    leaseExpiry: (d.leaseExpiry as number | null | undefined) ?? null,
+    version: item.version,
+  };
+}
+
+export function headToDoc(head: PartitionHead): Doc {
+  return {
+    next: head.next,
+    logStart: head.logStart,
+    leaderEpoch: head.leaderEpoch,
+    bytes: head.bytes,
+    leaseOwner: head.leaseOwner,
+    leaseExpiry: head.leaseExpiry,
+  };
+}
+
+export class TopicAdmin {
+  private readonly cache = new Map<string, { topic: Topic; expires: number }>();
+
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly options: TopicAdminOptions,
+  ) {}
+
+  async create(name: unknown, partitions: unknown, config?: Record<string, unknown>): Promise<Topic> {
+    validateTopicName(name);
+    validatePartitionCount(partitions);
+    const overrides = parseTopicConfig(config);
+    const topicId = randomUUID();
+    const createdAt = this.options.clock();
+    const doc = { name, topicId, partitions, config: overrides as Doc, createdAt };
+    try {
+      // Partition heads are created lazily by the first append: an absent head is an empty
+      // partition, so creating a topic of any size is one small transaction.
+      await this.meta.transact([
+        { type: "put", ...keys.topic(name), data: doc, condition: { absent: true } },
+        { type: "put", ...keys.topicDirectoryEntry(name), data: { topicId }, condition: { absent: true } },
+      ]);
+    } catch (e) {
+      if (e instanceof ConditionFailedError) {
+        throw new FloeError("TOPIC_ALREADY_EXISTS", `Topic '${name}' already exists.`, { cause: e });
+      }
+      throw e;
+    }
+    const topic = topicFromItem({ ...keys.topic(name), version: 1, data: doc });
+    this.remember(topic);
+    return topic;
+  }
+
+  async list(): Promise<string[]> {
+    const items = await this.meta.query(keys.topicDirectory);
+    return items.map((i) => i.sk);
+  }
+
+  /** Reads the topic from the store, bypassing the cache. */
+  async get(name: string): Promise<Topic> {
+    validateTopicName(name);
+    const item = await this.meta.get(keys.topic(name).pk, keys.topic(name).sk);
+    if (!item) {
+      this.cache.delete(name);
+      throw unknownTopic(name);
+    }
+    const topic = topicFromItem(item);
+    this.remember(topic);
+    return topic;
+  }
+
+  /** The topic from the cache when fresh; for the hot paths, whose commits re-check the version. */
+  async cached(name: string): Promise<Topic> {
+    const hit = this.cache.get(name);
+    if (hit && hit.expires > this.options.clock()) return hit.topic;
+    return this.get(name);
+  }
+
+  forget(name: string): void {
+    this.cache.delete(name);
+  }
+
+  async describe(name: string): Promise<TopicDescription> {
+    const topic = await this.get(name);
+    const heads = await Promise.all(
+      Array.from({ length: topic.partitions }, (_, p) => {
+        const k = keys.head(topic.topicId, p);
+        return this.meta.get(k.pk, k.sk);
+      }),
+    );
+    const partitions: PartitionDescription[] = heads.map((item, partition) => {
+      const head = headFromItem(item);
+      return {
+        partition,
+        logStartOffset: head.logStart,
+        highWatermark: head.next,
+        bytes: head.bytes,
+        leaderEpoch: head.leaderEpoch,
+        leaseOwner: head.leaseExpiry !== null && head.leaseExpiry > this.options.clock() ? head.leaseOwner : null,
+      };
+    });
+    return {
+      name: topic.name,
+      topicId: topic.topicId,
+      partitions,
+      config: topic.config,
+      configOverrides: topic.configOverrides,
+      createdAt: topic.createdAt,
+    };
+  }
+
+  /**
+   * Kafka's CreatePartitions and IncrementalAlterConfigs in one call: partitions may only grow,
+   * config keys set to null revert to the default.
+   */
+  async update(
+    name: string,
+    change: { partitions?: unknown; config?: Record<string, unknown | null> },
+  ): Promise<Topic> {
+    const topic = await this.get(name);
+    let partitions = topic.partitions;
+    if (change.partitions !== undefined) {
+      validatePartitionCount(change.partitions);
+      if (change.partitions < topic.partitions) {
+        throw new FloeError(
+          "INVALID_PARTITIONS",
+          `Topic currently has ${topic.partitions} partitions, which is higher than the requested ${change.partitions}; partitions can only be added.`,
+        );
+      }
+      partitions = change.partitions;
+    }
+    const overrides: Record<string, unknown> = { ...topic.configOverrides };
+    const sets: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(change.config ?? {})) {
+      if (v === null) delete overrides[k];
+      else sets[k] = v;
+    }
+    Object.assign(overrides, parseTopicConfig(sets));
+    parseTopicConfig(overrides); // rejects unknown keys being deleted, too
+    const doc: Doc = {
+      name: topic.name,
+      topicId: topic.topicId,
+      partitions,
+      config: overrides as Doc,
+      createdAt: topic.createdAt,
+    };
+    try {
+      await this.meta.transact([
+        { type: "put", ...keys.topic(name), data: doc, condition: { version: topic.version } },
+      ]);
+    } catch (e) {
+      if (e instanceof ConditionFailedError) {
+        throw new FloeError("CONCURRENT_TRANSACTIONS", `Topic '${name}' was changed concurrently; retry.`, {
+          retriable: true,
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    this.cache.delete(name);
+    return this.get(name);
+  }
+
+  /**
+   * Removes the topic from the namespace at once; its partitions' data is keyed by topicId, so a
+   * topic re-created under the same name starts empty. Maintenance reclaims the storage later.
+   */
+  async delete(name: string): Promise<void> {
+    const topic = await this.get(name);
+    try {
+      await this.meta.transact([
+        { type: "delete", ...keys.topic(name), condition: { version: topic.version } },
+        { type: "delete", ...keys.topicDirectoryEntry(name) },
+        {
+          type: "put",
+          ...keys.deletedTopicEntry(topic.topicId),
+          data: { name, partitions: topic.partitions, deletedAt: this.options.clock() },
+        },
+      ]);
+    } catch (e) {
+      if (e instanceof ConditionFailedError) {
+        throw new FloeError("CONCURRENT_TRANSACTIONS", `Topic '${name}' was changed concurrently; retry.`, {
+          retriable: true,
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    this.cache.delete(name);
+  }
+
+  private remember(topic: Topic): void {
+    this.cache.set(topic.name, { topic, expires: this.options.clock() + this.options.topicCacheTtlMs });
+  }
+}
+
+export function unknownTopic(name: string): FloeError {
+  return new FloeError("UNKNOWN_TOPIC_OR_PARTITION", `Topic '${name}' does not exist.`);
+}
+
+export function unknownPartition(topic: string, partition: number, partitions: number): FloeError {
+  return new FloeError(
+    "UNKNOWN_TOPIC_OR_PARTITION",
+    `Partition ${partition} of topic '${topic}' does not exist (the topic has ${partitions} partition${partitions === 1 ? "" : "s"}).`,
+  );
+}

@@ -1,0 +1,101 @@
+import type { RecordHeader } from "../log/record-batch.js";
+import type { TopicConfig } from "./topic-config.js";
+
+export interface Topic {
+  name: string;
+  topicId: string;
+  partitions: number;
+  /** Only the overrides the user set; effective values are these over Kafka's defaults. */
+  configOverrides: Partial<TopicConfig>;
+  config: TopicConfig;
+  createdAt: number;
+  /** MetaStore version of the topic item: appends are conditional on it, so a topic deleted or changed mid-append fences the append. */
+  version: number;
+}
+
+export interface PartitionHead {
+  /** The high-water mark: the offset the next record will get. */
+  next: number;
+  logStart: number;
+  leaderEpoch: number;
+  bytes: number;
+  leaseOwner: string | null;
+  leaseExpiry: number | null;
+  /** MetaStore version; 0 when the head item does not exist yet (an empty partition). */
+  version: number;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+  bytes: number;
+  leaderEpoch: number;
+  leaseOwner: string | null;
+}
+
+export interface TopicDescription {
+  name: string;
+  topicId: string;
+  partitions: PartitionDescription[];
+  config: TopicConfig;
+  configOverrides: Partial<TopicConfig>;
+  createdAt: number;
+}
+
+export interface ProduceRecord {
+  key?: Uint8Array | null;
+  value: Uint8Array | null;
+  headers?: RecordHeader[];
+  partition?: number;
+  /** Milliseconds since the epoch; the broker's clock when absent. */
+  timestamp?: number;
+}
+
+export interface ProduceRequest {
+  topic: string;
+  records: ProduceRecord[];
+}
+
+export interface RecordOffset {
+  partition: number;
+  offset: number;
+}
+
+export interface FetchRequest {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Default 500 (Kafka's max.poll.records). */
+  maxRecords?: number;
+  /** Default 1 MiB (fetch.max.bytes is 50 MiB; max.partition.fetch.bytes is 1 MiB). Always at least one record. */
+  maxBytes?: number;
+  /** Long-poll at the high-water mark for up to this long (fetch.max.wait.ms). */
+  maxWaitMs?: number;
+}
+
+export interface FetchedRecord {
+  offset: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[];
+}
+
+export interface FetchResult {
+  topic: string;
+  partition: number;
+  records: FetchedRecord[];
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export type OffsetSpec = "earliest" | "latest" | { timestamp: number };
+
+export interface ListedOffset {
+  partition: number;
+  offset: number;
+  /** The found record's timestamp for a timestamp query; null when none is at or after it (offset is then the high-water mark, as kafka-consumer-groups --to-datetime does). */
+  timestamp: number | null;
+}
