@@ -1,0 +1,127 @@
+import { errorFromResponse, FloeClientError, networkError, timeoutError } from "./client-error.js";
+import { type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
+
+export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface TransportOptions {
+  url: string;
+  fetch: FetchFn;
+  retry: RetryPolicy;
+  /** Kafka's request.timeout.ms: how long one attempt may wait for its answer (plus any long-poll wait). */
+  requestTimeoutMs: number;
+  /** For tests: a sleep and a random source that make backoff deterministic. */
+  hooks?: Omit<RetryHooks, "signal">;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Added to the request timeout: a long-poll is expected to be slow by this much. */
+  extraTimeoutMs?: number;
+  retry?: RetryPolicy;
+}
+
+/** JSON over HTTP per DESIGN §8, with the error body turned into a FloeClientError and retries on retriable failures. */
+export class HttpTransport {
+  readonly baseUrl: string;
+
+  constructor(private readonly options: TransportOptions) {
+    this.baseUrl = normaliseUrl(options.url);
+  }
+
+  request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = this.baseUrl + path + queryString(options.query);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    return withRetry(options.retry ?? this.options.retry, () => this.once<T>(method, url, body, options), {
+      ...this.options.hooks,
+      signal: options.signal,
+    });
+  }
+
+  private async once<T>(
+    method: string,
+    url: string,
+    body: string | undefined,
+    options: RequestOptions,
+  ): Promise<T> {
+    const timeoutMs = this.options.requestTimeoutMs + (options.extraTimeoutMs ?? 0);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.options.fetch(url, {
+        method,
+        headers:
+          body === undefined
+            ? { accept: "application/json" }
+            : { "content-type": "application/json", accept: "application/json" },
+        body,
+        signal,
+      });
+      text = await response.text();
+    } catch (error) {
+      // The caller's own abort is theirs to handle; it is not a failure of the server.
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (timeout.aborted) throw timeoutError(this.baseUrl, timeoutMs, error);
+      throw networkError(this.baseUrl, error);
+    }
+    const parsed = parseJson(text);
+    if (!response.ok)
+      throw errorFromResponse(response.status, response.statusText, parsed.ok ? parsed.value : null);
+    if (text === "") return undefined as T;
+    if (!parsed.ok) {
+      throw new FloeClientError(
+        "UNKNOWN_SERVER_ERROR",
+        `the server at ${this.baseUrl} answered with something other than JSON`,
+        {
+          status: response.status,
+        },
+      );
+    }
+    return parsed.value as T;
+  }
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (text === "") return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function queryString(query: RequestOptions["query"]): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  const s = params.toString();
+  return s ? `?${s}` : "";
+}
+
+/** Checks the URL up front so a typo fails with a message instead of a TypeError from deep inside fetch. */
+export function normaliseUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new FloeClientError(
+      "INVALID_CONFIG",
+      `invalid Floe URL "${url}": expected something like http://127.0.0.1:8092`,
+    );
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new FloeClientError(
+      "INVALID_CONFIG",
+      `invalid Floe URL "${url}": only http:// and https:// are supported`,
+    );
+  }
+  return parsed.href.replace(/\/+$/, "");
+}
+
+/** One path segment, escaped: topic names are restricted, but the client should not rely on that. */
+export function segment(value: string | number): string {
+  return encodeURIComponent(String(value));
+}
