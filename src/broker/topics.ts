@@ -78,20 +78,23 @@ export class TopicAdmin {
     const topicId = randomUUID();
     const createdAt = this.options.clock();
     const doc = { name, topicId, partitions, config: overrides as Doc, createdAt };
+    const k = keys.topic(name);
+    // A deleted topic leaves a tombstone so the item's version keeps growing across delete and
+    // re-create: a producer holding the old version in its cache can never pass the commit check.
+    const previous = await this.meta.get(k.pk, k.sk);
+    if (previous && !isTombstone(previous)) throw alreadyExists(name);
     try {
       // Partition heads are created lazily by the first append: an absent head is an empty
       // partition, so creating a topic of any size is one small transaction.
       await this.meta.transact([
-        { type: "put", ...keys.topic(name), data: doc, condition: { absent: true } },
+        { type: "put", ...k, data: doc, condition: previous ? { version: previous.version } : { absent: true } },
         { type: "put", ...keys.topicDirectoryEntry(name), data: { topicId }, condition: { absent: true } },
       ]);
     } catch (e) {
-      if (e instanceof ConditionFailedError) {
-        throw new FloeError("TOPIC_ALREADY_EXISTS", `Topic '${name}' already exists.`, { cause: e });
-      }
+      if (e instanceof ConditionFailedError) throw alreadyExists(name, e);
       throw e;
     }
-    const topic = topicFromItem({ ...keys.topic(name), version: 1, data: doc });
+    const topic = topicFromItem({ ...k, version: (previous?.version ?? 0) + 1, data: doc });
     this.remember(topic);
     return topic;
   }
@@ -105,7 +108,7 @@ export class TopicAdmin {
   async get(name: string): Promise<Topic> {
     validateTopicName(name);
     const item = await this.meta.get(keys.topic(name).pk, keys.topic(name).sk);
-    if (!item) {
+    if (!item || isTombstone(item)) {
       this.cache.delete(name);
       throw unknownTopic(name);
     }
@@ -214,7 +217,12 @@ export class TopicAdmin {
     const topic = await this.get(name);
     try {
       await this.meta.transact([
-        { type: "delete", ...keys.topic(name), condition: { version: topic.version } },
+        {
+          type: "put",
+          ...keys.topic(name),
+          data: { deleted: true, topicId: topic.topicId, deletedAt: this.options.clock() },
+          condition: { version: topic.version },
+        },
         { type: "delete", ...keys.topicDirectoryEntry(name) },
         {
           type: "put",
@@ -237,6 +245,14 @@ export class TopicAdmin {
   private remember(topic: Topic): void {
     this.cache.set(topic.name, { topic, expires: this.options.clock() + this.options.topicCacheTtlMs });
   }
+}
+
+function isTombstone(item: Item): boolean {
+  return item.data.deleted === true;
+}
+
+function alreadyExists(name: string, cause?: unknown): FloeError {
+  return new FloeError("TOPIC_ALREADY_EXISTS", `Topic '${name}' already exists.`, { cause });
 }
 
 export function unknownTopic(name: string): FloeError {
