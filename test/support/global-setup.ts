@@ -105,12 +105,16 @@ async function startDynamoDbLocal(cleanups: Array<() => Promise<void>>): Promise
   child.on("exit", (code, signal) => {
     exited ??= `exited (code ${code}, signal ${signal})`;
   });
-  // Last resort if the run dies without teardown: never leave a JVM behind.
+  // Last resorts if the run dies without teardown: never leave a JVM behind. An exit hook covers a
+  // normal exit; a watchdog covers a SIGKILLed run (its stdin, our pipe, closes when we die).
   const onExit = () => killGroup(child, "SIGKILL");
   process.once("exit", onExit);
+  const watchdog = child.pid === undefined ? undefined : startWatchdog(child.pid);
   cleanups.push(async () => {
     process.off("exit", onExit);
     await stopGroup(child);
+    watchdog?.stdin?.end();
+    watchdog?.unref();
   });
 
   const endpoint = `http://${HOST}:${port}`;
@@ -201,6 +205,24 @@ async function waitFor(what: string, probe: () => Promise<unknown>): Promise<voi
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/**
+ * A detached Node process that SIGKILLs process group `pgid` once its stdin closes, i.e. when this
+ * process exits, however it exits. It ignores SIGINT/SIGTERM so a Ctrl-C reaches the JVM's group
+ * through us, not by killing the watchdog first.
+ */
+function startWatchdog(pgid: number): ChildProcess {
+  const code = `
+    for (const s of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(s, () => {});
+    const done = () => { try { process.kill(-${pgid}, "SIGKILL"); } catch {} process.exit(0); };
+    process.stdin.on("end", done); process.stdin.on("error", done); process.stdin.resume();`;
+  const watchdog = spawn(process.execPath, ["-e", code], {
+    detached: true,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  watchdog.on("error", () => {});
+  return watchdog;
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
