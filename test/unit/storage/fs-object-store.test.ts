@@ -1,0 +1,93 @@
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FloeError } from "../../../src/errors.js";
+import { FsObjectStore } from "../../../src/storage/fs-object-store.js";
+
+let root: string;
+let store: FsObjectStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(tmpdir(), "floe-fs-store-"));
+  store = new FsObjectStore(path.join(root, "objects"));
+});
+afterEach(async () => {
+  await store.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Every file under dir, relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+}
+
+describe("FsObjectStore", () => {
+  it("maps key a/b/c to the file {root}/a/b/c and leaves no temp file behind", async () => {
+    await store.put("segments/2024/01/x.floe", Uint8Array.from([1, 2, 3]));
+    expect(await filesUnder(store.root)).toEqual([path.join("segments", "2024", "01", "x.floe")]);
+    expect((await stat(path.join(store.root, "segments/2024/01/x.floe"))).size).toBe(3);
+  });
+
+  it("never lists temp files, even ones a crash left behind", async () => {
+    await store.put("dir/real", Uint8Array.from([1]));
+    await writeFile(path.join(store.root, "dir", ".floe-tmp-crashed"), "partial");
+    await writeFile(path.join(store.root, ".floe-tmp-top"), "partial");
+    expect((await store.list("")).map((o) => o.key)).toEqual(["dir/real"]);
+    expect((await store.list("dir/")).map((o) => o.key)).toEqual(["dir/real"]);
+  });
+
+  it("rejects keys that would escape the root or collide with temp files", async () => {
+    for (const key of ["../outside", "a/../../outside", "/etc/passwd", "a/.floe-tmp-x", "a\0b"]) {
+      const e = await store.put(key, Uint8Array.from([1])).catch((err: unknown) => err);
+      expect(e, key).toBeInstanceOf(FloeError);
+      expect((e as FloeError).code).toBe("INVALID_REQUEST");
+      await expect(store.get(key)).rejects.toBeInstanceOf(FloeError);
+      await expect(store.delete(key)).rejects.toBeInstanceOf(FloeError);
+    }
+    expect(await readdir(root)).toEqual([]);
+    // A prefix reaching outside lists nothing rather than walking there.
+    expect(await store.list("../")).toEqual([]);
+    expect(await store.list("a/../../")).toEqual([]);
+  });
+
+  it("removes directories a delete leaves empty, keeping the root", async () => {
+    await store.put("a/b/c/one", Uint8Array.from([1]));
+    await store.put("a/keep", Uint8Array.from([1]));
+    await store.delete("a/b/c/one");
+    expect(await readdir(path.join(store.root, "a"))).toEqual(["keep"]);
+    await store.delete("a/keep");
+    expect(await readdir(store.root)).toEqual([]);
+  });
+
+  it("survives puts and deletes racing in the same directory", async () => {
+    const ops: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const key = `race/${i % 3}/k${i}`;
+      ops.push(
+        store.put(key, Uint8Array.from([i & 0xff])).then(() => (i % 2 ? store.delete(key) : undefined)),
+      );
+    }
+    await Promise.all(ops);
+    const left = (await store.list("race/")).map((o) => o.key);
+    expect(left).toHaveLength(100);
+    for (const key of left) expect((await store.get(key)).byteLength).toBe(1);
+  });
+
+  it("reads a key that names a directory as not found", async () => {
+    await store.put("dir/file", Uint8Array.from([1]));
+    await expect(store.get("dir")).rejects.toMatchObject({
+      retriable: false,
+      message: "object not found: dir",
+    });
+    await expect(store.get("dir/file/deeper")).rejects.toMatchObject({
+      message: "object not found: dir/file/deeper",
+    });
+  });
+
+  it("lists a missing root as empty", async () => {
+    expect(await store.list("")).toEqual([]);
+    expect(await store.list("any/prefix")).toEqual([]);
+  });
+});
