@@ -43,7 +43,15 @@ export class FsObjectStore implements ObjectStore {
         await writeAtomic(dir, file, body);
         return;
       } catch (e) {
-        if (errno(e) === "ENOENT" && attempt < 5) continue;
+        const code = errno(e);
+        if (code === "ENOENT" && attempt < 5) continue;
+        if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST" || code === "ENOTEMPTY") {
+          // S3 allows keys "a" and "a/b" side by side; a file system cannot.
+          throw new StorageError(`put ${key}: the key collides with an existing key used as a directory`, {
+            retriable: false,
+            cause: e,
+          });
+        }
         throw toStorageError(e, `put ${key}`);
       }
     }
@@ -152,7 +160,7 @@ export class FsObjectStore implements ObjectStore {
         if (errno(e) === "ENOENT") continue; // deleted while we listed
         throw e;
       }
-      out.push({ key, size: stat.size, lastModified: stat.mtimeMs });
+      out.push({ key, size: stat.size, lastModified: Math.floor(stat.mtimeMs) });
       if (out.length >= limit) return false;
     }
     return true;

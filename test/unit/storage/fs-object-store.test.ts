@@ -86,6 +86,16 @@ describe("FsObjectStore", () => {
     });
   });
 
+  it("fails clearly, and permanently, when a key collides with another key's directory", async () => {
+    await store.put("a/b", Uint8Array.from([1]));
+    await expect(store.put("a", Uint8Array.from([2]))).rejects.toMatchObject({
+      retriable: false,
+      message: expect.stringMatching(/collides/),
+    });
+    await expect(store.put("a/b/c", Uint8Array.from([2]))).rejects.toMatchObject({ retriable: false });
+    expect(Array.from(await store.get("a/b"))).toEqual([1]);
+  });
+
   it("lists a missing root as empty", async () => {
     expect(await store.list("")).toEqual([]);
     expect(await store.list("any/prefix")).toEqual([]);
