@@ -1,0 +1,96 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import middy from "@middy/core";
+import httpHeaderNormalizer from "@middy/http-header-normalizer";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { z } from "zod";
+import type { Broker } from "../broker/broker.js";
+import type { ProduceRequest, RecordOffset } from "../broker/types.js";
+import type { ApiResult } from "./json-response.js";
+import type { ApiEvent } from "./middleware/api-event.js";
+import { bodyLimit } from "./middleware/body-limit.js";
+import { errorHandler } from "./middleware/error-handler.js";
+import { jsonBody } from "./middleware/json-body.js";
+import { requestLog } from "./middleware/request-log.js";
+import { routeResolver } from "./middleware/route-resolver.js";
+import type { InputPart, Route, RouteContext, RouteGroup } from "./route.js";
+import { apiRoutes } from "./route-table.js";
+import { Router } from "./router.js";
+import { MAX_BODY_BYTES } from "./schemas.js";
+import { parseWith } from "./validate.js";
+
+export interface ApiDeps {
+  broker: Broker;
+  /** Default broker.produce (one request, one object); the dev server injects its group committer. */
+  produce?: (request: ProduceRequest) => Promise<RecordOffset[]>;
+  logger?: Logger;
+  /** Which routes this handler serves: one Lambda function per group, or all of them (`floe dev`). */
+  routes?: "all" | Exclude<RouteGroup, "common">;
+}
+
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context?: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+function servedRoutes(which: ApiDeps["routes"]): Route[] {
+  return apiRoutes.filter(
+    (r) => which === undefined || which === "all" || r.group === which || r.group === "common",
+  );
+}
+
+/** The query string as one value per name; API Gateway's joined repeats are not wanted here. */
+function queryOf(event: ApiEvent): Record<string, string> {
+  if (event.rawQueryString !== undefined)
+    return Object.fromEntries(new URLSearchParams(event.rawQueryString));
+  return { ...(event.queryStringParameters as Record<string, string> | undefined) };
+}
+
+/**
+ * The HTTP API as one Lambda-shaped handler (API Gateway HTTP API v2 events in, structured results
+ * out): a middy chain of small single-purpose middlewares around a router. Lambda functions and the
+ * dev server both run exactly this.
+ */
+export function createApiHandler(deps: ApiDeps): ApiHandler {
+  const logger = deps.logger ?? new Logger({ serviceName: "floe" });
+  const router = new Router(servedRoutes(deps.routes));
+  const base = {
+    broker: deps.broker,
+    produce: deps.produce ?? ((request: ProduceRequest) => deps.broker.produce(request)),
+    logger,
+    routes: apiRoutes,
+  };
+
+  const dispatch = async (event: ApiEvent): Promise<ApiResult> => {
+    const route = router.byRouteKey(event.routeKey);
+    // routeResolver has matched already; reaching here without a route is a wiring bug.
+    if (!route) throw new Error(`no route for resolved key ${event.routeKey}`);
+    const codeFor = (part: InputPart) => (path: readonly PropertyKey[]) =>
+      route.codeFor?.(part, path) ?? "INVALID_REQUEST";
+    const parse = (schema: z.ZodType | undefined, input: unknown, part: InputPart) =>
+      schema
+        ? parseWith(
+            schema,
+            input,
+            codeFor(part),
+            part === "query" ? "query" : part === "params" ? "path" : "body",
+          )
+        : undefined;
+    const params = parse(route.params, event.pathParameters ?? {}, "params");
+    const query = parse(route.query, queryOf(event), "query");
+    const bodySchema = route.bodyFor ? route.bodyFor(query) : route.body;
+    const body = parse(bodySchema, event.body, "body");
+    const context: RouteContext<unknown, unknown, unknown> = { ...base, params, query, body };
+    return route.handle(context);
+  };
+
+  const chain = middy<ApiEvent, ApiResult>()
+    .use(httpHeaderNormalizer())
+    .use(requestLog(logger))
+    .use(errorHandler(logger))
+    .use(bodyLimit(MAX_BODY_BYTES))
+    .use(routeResolver(router))
+    .use(jsonBody(router))
+    .handler(dispatch);
+
+  return (event, context) => chain(event as ApiEvent, context ?? ({} as Context));
+}

@@ -1,0 +1,87 @@
+import { FloeError } from "../errors.js";
+import type { RecordHeader } from "../log/record-batch.js";
+
+/**
+ * How keys, values and header values travel in JSON (DESIGN §8): `json` (values are JSON, stored as
+ * their UTF-8 text; keys and headers are UTF-8 strings), `string` (UTF-8 text) or `base64`
+ * (arbitrary bytes). A null value is a tombstone in every encoding, never the text "null".
+ */
+export const ENCODINGS = ["json", "string", "base64"] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+
+const utf8Encoder = new TextEncoder();
+// fatal: bytes that are not UTF-8 must not silently turn into U+FFFD; ignoreBOM: a leading BOM is
+// data the producer wrote and comes back unchanged.
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function textToBytes(text: string, encoding: Encoding): Uint8Array {
+  return encoding === "base64" ? new Uint8Array(Buffer.from(text, "base64")) : utf8Encoder.encode(text);
+}
+
+export function encodeKey(key: string | null | undefined, encoding: Encoding): Uint8Array | null {
+  return key === undefined || key === null ? null : textToBytes(key, encoding);
+}
+
+export function encodeValue(value: unknown, encoding: Encoding): Uint8Array | null {
+  if (value === null) return null;
+  if (encoding === "json") return utf8Encoder.encode(JSON.stringify(value));
+  return textToBytes(value as string, encoding);
+}
+
+export function encodeHeaders(
+  headers: Record<string, string | null> | null | undefined,
+  encoding: Encoding,
+): RecordHeader[] {
+  if (!headers) return [];
+  return Object.entries(headers).map(([key, value]) => ({
+    key,
+    value: value === null ? null : textToBytes(value, encoding),
+  }));
+}
+
+/** Thrown while answering a fetch: the stored bytes cannot be shown in the encoding asked for. */
+function notRepresentable(what: string, offset: number, encoding: Encoding, why: string): FloeError {
+  return new FloeError(
+    "UNSUPPORTED_ENCODING",
+    `The ${what} of the record at offset ${offset} is ${why}, so it cannot be returned with encoding=${encoding}; fetch with encoding=base64 (or string) to read it.`,
+  );
+}
+
+function bytesToText(bytes: Uint8Array, encoding: Encoding, what: string, offset: number): string {
+  if (encoding === "base64")
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    throw notRepresentable(what, offset, encoding, "not valid UTF-8");
+  }
+}
+
+export function decodeKey(key: Uint8Array | null, encoding: Encoding, offset: number): string | null {
+  return key === null ? null : bytesToText(key, encoding, "key", offset);
+}
+
+export function decodeValue(value: Uint8Array | null, encoding: Encoding, offset: number): unknown {
+  if (value === null) return null;
+  const text = bytesToText(value, encoding, "value", offset);
+  if (encoding !== "json") return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw notRepresentable("value", offset, encoding, "not JSON");
+  }
+}
+
+export function decodeHeaders(
+  headers: readonly RecordHeader[],
+  encoding: Encoding,
+  offset: number,
+): Record<string, string | null> {
+  // Kafka allows a header name twice; the JSON object form keeps the last, as most Kafka clients'
+  // lastHeader() does.
+  const out: Record<string, string | null> = Object.create(null);
+  for (const h of headers) {
+    out[h.key] = h.value === null ? null : bytesToText(h.value, encoding, `header '${h.key}'`, offset);
+  }
+  return out;
+}

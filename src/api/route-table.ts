@@ -1,0 +1,17 @@
+import type { Route } from "./route.js";
+import { fetchRoutes } from "./routes/fetch-routes.js";
+import { healthRoute } from "./routes/health-route.js";
+import { offsetsRoute } from "./routes/offsets-route.js";
+import { openApiRoute } from "./routes/openapi-route.js";
+import { produceRoute } from "./routes/produce-route.js";
+import { topicRoutes } from "./routes/topic-routes.js";
+
+/** Every v1 route; the OpenAPI document lists exactly these. */
+export const apiRoutes: readonly Route[] = [
+  ...topicRoutes,
+  produceRoute,
+  ...fetchRoutes,
+  offsetsRoute,
+  healthRoute,
+  openApiRoute,
+];

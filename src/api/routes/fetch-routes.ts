@@ -1,0 +1,122 @@
+import type { z } from "zod";
+import type { PartitionFetchOutcome } from "../../broker/broker.js";
+import type { FetchResult } from "../../broker/types.js";
+import type { KafkaErrorCode } from "../../errors.js";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { toPublicError } from "../error-response.js";
+import { jsonResponse } from "../json-response.js";
+import { decodeHeaders, decodeKey, decodeValue, type Encoding } from "../record-encoding.js";
+import { defineRoute, type InputPart } from "../route.js";
+import {
+  FetchManyQuery,
+  FetchManyRequest,
+  FetchManyResponse,
+  FetchQuery,
+  PartitionParams,
+  PartitionRecords,
+} from "../schemas.js";
+
+function fetchFieldCode(part: InputPart, path: readonly PropertyKey[]): KafkaErrorCode | undefined {
+  if (path[0] === "encoding") return "UNSUPPORTED_ENCODING";
+  if (part === "params" && path[0] === "topic") return "INVALID_TOPIC_EXCEPTION";
+  if (part === "body" && path[0] === "partitions" && path[2] === "topic") return "INVALID_TOPIC_EXCEPTION";
+  return undefined;
+}
+
+export function partitionRecordsBody(
+  result: FetchResult,
+  encoding: Encoding,
+): z.input<typeof PartitionRecords> {
+  return {
+    topic: result.topic,
+    partition: result.partition,
+    records: result.records.map((r) => ({
+      offset: r.offset,
+      timestamp: r.timestamp,
+      key: decodeKey(r.key, encoding, r.offset),
+      value: decodeValue(r.value, encoding, r.offset),
+      headers: decodeHeaders(r.headers, encoding, r.offset),
+    })),
+    nextOffset: result.nextOffset,
+    highWatermark: result.highWatermark,
+    logStartOffset: result.logStartOffset,
+  };
+}
+
+function partitionOutcomeBody(outcome: PartitionFetchOutcome, encoding: Encoding, logger: Logger) {
+  let failure: unknown;
+  if ("error" in outcome) {
+    failure = outcome.error;
+  } else {
+    try {
+      return partitionRecordsBody(outcome, encoding);
+    } catch (e) {
+      failure = e;
+    }
+  }
+  const error = toPublicError(failure);
+  if (error.fault === "server") {
+    logger.error("fetch failed for a partition", {
+      topic: outcome.topic,
+      partition: outcome.partition,
+      error: failure,
+    });
+  }
+  return { topic: outcome.topic, partition: outcome.partition, error: error.toJSON() };
+}
+
+export const fetchRoutes = [
+  defineRoute({
+    method: "GET",
+    path: "/v1/topics/{topic}/partitions/{partition}/records",
+    group: "fetch",
+    operationId: "fetch",
+    summary: "Read one partition from an offset, long-polling at the high-water mark",
+    params: PartitionParams,
+    query: FetchQuery,
+    codeFor: fetchFieldCode,
+    responses: { 200: { description: "Records from the offset on.", schema: PartitionRecords } },
+    errors: [
+      "INVALID_TOPIC_EXCEPTION",
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      "OFFSET_OUT_OF_RANGE",
+      "UNSUPPORTED_ENCODING",
+      "KAFKA_STORAGE_ERROR",
+    ],
+    async handle({ params, query, broker }) {
+      const result = await broker.fetch({
+        topic: params.topic,
+        partition: params.partition,
+        offset: query.offset,
+        maxRecords: query.maxRecords,
+        maxBytes: query.maxBytes,
+        maxWaitMs: query.maxWaitMs,
+      });
+      return jsonResponse(200, partitionRecordsBody(result, query.encoding));
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/v1/fetch",
+    group: "fetch",
+    operationId: "fetchMany",
+    summary: "Read many partitions in one call (Kafka's Fetch); errors are per partition",
+    description:
+      "Answers at once when any partition has records, else waits up to maxWaitMs for the first append to any of them.",
+    query: FetchManyQuery,
+    body: FetchManyRequest,
+    codeFor: fetchFieldCode,
+    responses: { 200: { description: "One entry per requested partition.", schema: FetchManyResponse } },
+    errors: ["INVALID_TOPIC_EXCEPTION", "UNSUPPORTED_ENCODING", "INVALID_REQUEST"],
+    async handle({ query, body, broker, logger }) {
+      const outcomes = await broker.fetchMany(body.partitions, {
+        maxWaitMs: body.maxWaitMs,
+        maxBytes: body.maxBytes,
+        maxRecords: body.maxRecords,
+      });
+      return jsonResponse(200, {
+        partitions: outcomes.map((o) => partitionOutcomeBody(o, query.encoding, logger)),
+      });
+    },
+  }),
+];

@@ -1,0 +1,366 @@
+import { z } from "zod";
+import { MAX_PARTITIONS, MAX_TOPIC_NAME_LENGTH } from "../broker/topic-config.js";
+import { ENCODINGS, type Encoding } from "./record-encoding.js";
+
+/**
+ * Every request and response shape of the v1 API, once: the routes validate with these and the
+ * OpenAPI document is generated from them, so the two cannot drift apart.
+ */
+export const apiSchemas = z.registry<{ id: string }>();
+
+/** A schema that becomes a named component of the OpenAPI document. */
+function named<S extends z.ZodType>(id: string, schema: S, description?: string): S {
+  // Descriptions go through describe() (zod's global registry), where the generator reads them.
+  const described = description === undefined ? schema : (schema.describe(description) as S);
+  apiSchemas.add(described, { id });
+  return described;
+}
+
+/** Lambda's synchronous payload limit: API Gateway hands no larger body to a function. */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** The server's cap on a long-poll (Kafka's fetch.max.wait.ms is client-set; the server bounds it). */
+export const MAX_WAIT_MS = 20_000;
+/**
+ * The most record bytes one fetch answers with: base64 inflates by 4/3 and JSON adds framing, and the
+ * answer must still fit Lambda's 6 MB response payload.
+ */
+export const MAX_FETCH_BYTES = 4 * 1024 * 1024;
+/** Partitions one POST /v1/fetch may name. */
+export const MAX_FETCH_PARTITIONS = 1000;
+
+const required = (what: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? `${what} is required` : undefined),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+export const TopicName = named(
+  "TopicName",
+  z
+    .string(required("topic name"))
+    .min(1)
+    .max(MAX_TOPIC_NAME_LENGTH)
+    .regex(/^[a-zA-Z0-9._-]+$/, "topic names may contain only ASCII letters, digits, '.', '_' and '-'")
+    .refine((name) => name !== "." && name !== "..", 'a topic cannot be named "." or ".."'),
+  "Kafka's rules: 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'.",
+);
+
+const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const PartitionNumber = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_PARTITIONS - 1);
+
+/** A non-negative integer carried as a query or path string. */
+function integerString(what: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string(required(what))
+    .regex(/^\d+$/, `${what} must be a non-negative integer`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+}
+
+export const EncodingParam = z
+  .enum(ENCODINGS, { error: `encoding must be one of ${ENCODINGS.join(", ")}` })
+  .default("json")
+  .describe(
+    "How keys, values and header values are carried: json (value is any JSON value, key a UTF-8 string), string (UTF-8 text) or base64 (arbitrary bytes).",
+  );
+
+export const ErrorDetail = named(
+  "ErrorDetail",
+  z.object({
+    code: z.string().describe("Kafka's error name, e.g. UNKNOWN_TOPIC_OR_PARTITION"),
+    message: z.string(),
+    retriable: z.boolean(),
+  }),
+);
+
+export const ErrorResponse = named("ErrorResponse", z.object({ error: ErrorDetail }));
+
+export const JsonValue = named(
+  "JsonValue",
+  z.custom<unknown>((value) => value !== undefined, {
+    error: "value is required (use null for a tombstone)",
+  }),
+  "Any JSON value.",
+);
+
+// ---------------------------------------------------------------------------------------------
+// Path parameters
+
+export const TopicParams = z.object({ topic: TopicName });
+export const PartitionParams = z.object({
+  topic: TopicName,
+  partition: integerString("partition", 0, MAX_PARTITIONS - 1),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Topics
+
+const ConfigValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const CreateTopicRequest = named(
+  "CreateTopicRequest",
+  z.strictObject({
+    name: TopicName,
+    partitions: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_PARTITIONS)
+      .default(1)
+      .describe("Partition count; default 1 (Kafka's num.partitions)."),
+    config: z
+      .record(z.string(), ConfigValue)
+      .optional()
+      .describe(
+        "Topic config overrides with Kafka's names: cleanup.policy, retention.ms, retention.bytes, max.message.bytes, message.timestamp.type.",
+      ),
+    replicationFactor: z
+      .number()
+      .int()
+      .optional()
+      .describe("Accepted for familiarity and ignored: object storage keeps the replicas."),
+  }),
+);
+
+export const UpdateTopicRequest = named(
+  "UpdateTopicRequest",
+  z
+    .strictObject({
+      partitions: z
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_PARTITIONS)
+        .optional()
+        .describe("New partition count; partitions can only be added."),
+      config: z
+        .record(z.string(), ConfigValue.nullable())
+        .optional()
+        .describe("Overrides to set; null reverts a key to its default."),
+    })
+    .refine((change) => change.partitions !== undefined || change.config !== undefined, {
+      message: "give partitions, config or both",
+    }),
+);
+
+export const PartitionDescription = named(
+  "PartitionDescription",
+  z.object({
+    partition: z.number().int(),
+    logStartOffset: z.number().int(),
+    highWatermark: z.number().int().describe("The offset the next record will get."),
+    bytes: z.number().int(),
+    leaderEpoch: z.number().int(),
+  }),
+);
+
+export const TopicDescription = named(
+  "TopicDescription",
+  z.object({
+    name: z.string(),
+    topicId: z.string(),
+    partitions: z.array(PartitionDescription),
+    config: z.record(z.string(), ConfigValue).describe("Effective config: overrides over Kafka's defaults."),
+    configOverrides: z.record(z.string(), ConfigValue),
+    createdAt: z.number().int(),
+  }),
+);
+
+export const TopicList = named("TopicList", z.object({ topics: z.array(z.string()) }));
+
+// ---------------------------------------------------------------------------------------------
+// Produce
+
+const Timestamp = z
+  .union([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.iso.datetime({ offset: true })])
+  .describe("Milliseconds since the epoch or an ISO-8601 date-time; the server's clock when absent.");
+
+function produceRecord(text: () => z.ZodType<string, string>, value: z.ZodType) {
+  return z.strictObject({
+    key: text().nullable().optional(),
+    value,
+    headers: z.record(z.string(), text().nullable()).nullable().optional(),
+    partition: PartitionNumber.nullable()
+      .optional()
+      .describe(
+        "Explicit partition; otherwise murmur2(key) mod N as Kafka's default partitioner, or sticky for null keys.",
+      ),
+    timestamp: Timestamp.nullable().optional(),
+  });
+}
+
+const base64Text = () => z.base64("must be base64");
+const utf8Text = () => z.string();
+
+export const ProduceRecord = named("ProduceRecord", produceRecord(utf8Text, JsonValue));
+
+function produceRequest<R extends z.ZodType>(record: R) {
+  return z.strictObject({
+    records: z.array(record, required("records")).min(1, "at least one record is required"),
+  });
+}
+
+export const ProduceRequest = named("ProduceRequest", produceRequest(ProduceRecord));
+
+/** The produce body per encoding: the documented json form accepts any value; the others only text. */
+export const produceRequestFor: Record<Encoding, z.ZodType<z.output<typeof ProduceRequest>>> = {
+  json: ProduceRequest,
+  string: produceRequest(produceRecord(utf8Text, z.string(required("value")).nullable())),
+  base64: produceRequest(produceRecord(base64Text, z.base64({ ...required("value") }).nullable())),
+};
+
+export const RecordOffset = named(
+  "RecordOffset",
+  z.object({ partition: z.number().int(), offset: z.number().int() }),
+);
+
+export const ProduceResponse = named(
+  "ProduceResponse",
+  z.object({ offsets: z.array(RecordOffset).describe("One per record, in request order.") }),
+);
+
+export const ProduceQuery = z.object({ encoding: EncodingParam });
+
+// ---------------------------------------------------------------------------------------------
+// Fetch
+
+export const FetchQuery = z.object({
+  offset: integerString("offset").describe("First offset to return."),
+  maxRecords: integerString("maxRecords", 1).optional().describe("Default 500 (Kafka's max.poll.records)."),
+  maxBytes: integerString("maxBytes", 1)
+    .optional()
+    .transform((n) => (n === undefined ? undefined : Math.min(n, MAX_FETCH_BYTES)))
+    .describe("Default 1 MiB, capped at 4 MiB; at least one record is always returned."),
+  maxWaitMs: integerString("maxWaitMs")
+    .optional()
+    .transform((n) => (n === undefined ? undefined : Math.min(n, MAX_WAIT_MS)))
+    .describe("Long-poll at the high-water mark for up to this long; default 0, capped at 20000."),
+  encoding: EncodingParam,
+});
+
+export const FetchedRecord = named(
+  "FetchedRecord",
+  z.object({
+    offset: z.number().int(),
+    timestamp: z.number().int(),
+    key: z.string().nullable(),
+    value: JsonValue.describe("Parsed JSON under encoding=json, else a string; null for a tombstone."),
+    headers: z.record(z.string(), z.string().nullable()),
+  }),
+);
+
+export const PartitionRecords = named(
+  "PartitionRecords",
+  z.object({
+    topic: z.string(),
+    partition: z.number().int(),
+    records: z.array(FetchedRecord),
+    nextOffset: z.number().int().describe("The offset to fetch next."),
+    highWatermark: z.number().int(),
+    logStartOffset: z.number().int(),
+  }),
+);
+
+export const PartitionError = named(
+  "PartitionError",
+  z.object({ topic: z.string(), partition: z.number().int(), error: ErrorDetail }),
+);
+
+export const FetchManyRequest = named(
+  "FetchManyRequest",
+  z.strictObject({
+    partitions: z
+      .array(
+        z.strictObject({ topic: TopicName, partition: PartitionNumber, offset: Offset }),
+        required("partitions"),
+      )
+      .min(1, "name at least one partition")
+      .max(MAX_FETCH_PARTITIONS),
+    maxWaitMs: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .transform((n) => (n === undefined ? undefined : Math.min(n, MAX_WAIT_MS)))
+      .describe("Wait up to this long for records when none of the partitions has any; capped at 20000."),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .transform((n) => Math.min(n ?? MAX_FETCH_BYTES, MAX_FETCH_BYTES))
+      .describe("Record bytes across all partitions; default and cap 4 MiB."),
+    maxRecords: z.number().int().min(1).optional().describe("Per partition; default 500."),
+  }),
+);
+
+export const FetchManyQuery = z.object({ encoding: EncodingParam });
+
+export const FetchManyResponse = named(
+  "FetchManyResponse",
+  z.object({
+    partitions: z
+      .array(z.union([PartitionRecords, PartitionError]))
+      .describe("One per requested partition, in request order; errors are per partition."),
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// List offsets
+
+export type OffsetAt = "earliest" | "latest" | { timestamp: number };
+
+export const ListOffsetsQuery = z.object({
+  at: z
+    .string()
+    .default("latest")
+    .transform((at, ctx): OffsetAt => {
+      if (at === "earliest" || at === "latest") return at;
+      if (/^\d+$/.test(at)) return { timestamp: Number(at) };
+      const ms = z.iso.datetime({ offset: true }).safeParse(at).success ? Date.parse(at) : Number.NaN;
+      if (Number.isSafeInteger(ms) && ms >= 0) return { timestamp: ms };
+      ctx.addIssue({
+        code: "custom",
+        message: "at must be earliest, latest, milliseconds since the epoch or an ISO-8601 date-time",
+      });
+      return z.NEVER;
+    })
+    .describe(
+      "earliest (log start), latest (high-water mark, the default), or a time (ms or ISO-8601): the first offset whose timestamp is at or after it.",
+    ),
+});
+
+export const ListedOffset = named(
+  "ListedOffset",
+  z.object({
+    topic: z.string(),
+    partition: z.number().int(),
+    offset: z.number().int(),
+    timestamp: z
+      .number()
+      .int()
+      .nullable()
+      .describe(
+        "The found record's timestamp for a time query; null otherwise, or when no record is that late.",
+      ),
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Health
+
+const Check = z.object({ status: z.enum(["ok", "error"]), error: ErrorDetail.optional() });
+
+export const HealthResponse = named(
+  "HealthResponse",
+  z.object({
+    status: z.enum(["ok", "unavailable"]),
+    checks: z.object({ metaStore: Check, objectStore: Check }),
+    error: ErrorDetail.optional().describe("Present when unavailable: the first failing check's error."),
+  }),
+);
