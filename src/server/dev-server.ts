@@ -1,0 +1,205 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { createApiHandler } from "../api/api-handler.js";
+import { errorResponse } from "../api/error-response.js";
+import { MAX_BODY_BYTES } from "../api/schemas.js";
+import { Broker } from "../broker/broker.js";
+import { GroupCommitter } from "../broker/group-committer.js";
+import { FloeError } from "../errors.js";
+import {
+  type BackendConfig,
+  backendConfigFromEnv,
+  createBackend,
+  DEFAULT_DATA_DIR,
+} from "../storage/backend.js";
+import { toLambdaEvent, writeLambdaResult } from "./lambda-event.js";
+
+export interface DevServerOptions {
+  /** Default 8092 (Kafka's 9092, moved so both can run); 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: a dev server is not meant to be reachable from the network. */
+  host?: string;
+  /** Default embedded (files + SQLite under dataDir). */
+  storage?: "memory" | "embedded" | "aws";
+  /** Default .floe, relative to the working directory. */
+  dataDir?: string;
+  /** Group commit linger; default 5 ms (Kafka's linger.ms). */
+  lingerMs?: number;
+  /** Kafka's auto.create.topics.enable; default true in `floe dev`. */
+  autoCreateTopics?: boolean;
+  /** Where the banner and the closing note go; default stdout. */
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  url: string;
+  port: number;
+  /** Stops accepting, answers every in-flight request, flushes the group commit, closes the backend. */
+  close(): Promise<void>;
+}
+
+/** Bodies beyond the limit are read and discarded up to this much, so the client sees the 413; past it the connection is cut. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+type BodyRead = { body: Buffer | undefined; tooLarge: false } | { tooLarge: true; bytes: number };
+
+function readBody(req: IncomingMessage): Promise<BodyRead> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    req.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (bytes > DRAIN_LIMIT_BYTES) req.destroy();
+    });
+    req.on("end", () =>
+      resolve(
+        bytes > MAX_BODY_BYTES
+          ? { tooLarge: true, bytes }
+          : { body: chunks.length ? Buffer.concat(chunks) : undefined, tooLarge: false },
+      ),
+    );
+    req.on("error", reject);
+  });
+}
+
+function backendConfig(options: DevServerOptions): BackendConfig {
+  const storage = options.storage ?? "embedded";
+  if (storage === "aws") return { ...backendConfigFromEnv(), storage };
+  if (storage === "embedded") return { storage, dataDir: path.resolve(options.dataDir ?? DEFAULT_DATA_DIR) };
+  return { storage };
+}
+
+/**
+ * `floe dev`: the HTTP API from one Node process. Each request becomes an API Gateway v2 event and
+ * runs through the same handler chain as the Lambda functions; produce requests are group-committed.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const config = backendConfig(options);
+  const backend = await createBackend(config);
+  const broker = new Broker(backend, { autoCreateTopics: options.autoCreateTopics ?? true });
+  const committer = new GroupCommitter(broker, { lingerMs: options.lingerMs ?? 5 });
+  const logger = new Logger({
+    serviceName: "floe",
+    // Quiet by default: a request log on every call drowns a developer's terminal.
+    logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? "WARN") as "WARN",
+  });
+  const handler = createApiHandler({ broker, produce: (r) => committer.produce(r), logger, routes: "all" });
+
+  const inflight = new Set<Promise<void>>();
+  let closing = false;
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (closing) {
+      res.setHeader("connection", "close");
+      writeLambdaResult(
+        res,
+        errorResponse(
+          new FloeError("NOT_LEADER_OR_FOLLOWER", "The server is shutting down; retry the request.", {
+            retriable: true,
+            fault: "server",
+          }),
+        ),
+      );
+      return;
+    }
+    const read = await readBody(req);
+    if (read.tooLarge) {
+      res.setHeader("connection", "close");
+      writeLambdaResult(
+        res,
+        errorResponse(
+          new FloeError(
+            "MESSAGE_TOO_LARGE",
+            `The request body is ${read.bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (Lambda's 6 MB payload). Send fewer records per request.`,
+          ),
+        ),
+      );
+      return;
+    }
+    writeLambdaResult(res, await handler(toLambdaEvent(req, read.body)));
+  };
+
+  const server = createServer((req, res) => {
+    const done: Promise<void> = serve(req, res)
+      .catch((e: unknown) => {
+        // The chain answers every error itself; this is a broken connection or a bug in the adapter.
+        logger.error("dev server could not answer a request", { error: e as Error });
+        if (!res.headersSent)
+          writeLambdaResult(
+            res,
+            errorResponse(
+              new FloeError("UNKNOWN_SERVER_ERROR", "An unexpected error occurred; it has been logged.", {
+                fault: "server",
+              }),
+            ),
+          );
+        else res.destroy();
+      })
+      .finally(() => inflight.delete(done));
+    inflight.add(done);
+  });
+  // A long-poll may hold a request for 20 s; Node's defaults would cut it or its keep-alive short.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 8092, options.host ?? "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await backend.close();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "EADDRINUSE") {
+      throw new FloeError(
+        "INVALID_CONFIG",
+        `Port ${options.port ?? 8092} is in use; pick another with --port.`,
+        {
+          cause: e,
+        },
+      );
+    }
+    throw e;
+  }
+
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log(`Floe dev server listening on ${url}`);
+  log(
+    `  storage: ${config.storage}${config.storage === "embedded" ? ` (data dir ${config.dataDir})` : config.storage === "aws" ? ` (bucket ${config.bucket}, table ${config.table})` : " (lost on exit)"}`,
+  );
+  log(
+    `  auto-create topics: ${(options.autoCreateTopics ?? true) ? "on" : "off"}; group commit linger: ${options.lingerMs ?? 5} ms`,
+  );
+  log(`  API: ${url}/v1/openapi.json`);
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      await committer.close();
+      const s = committer.stats();
+      log(
+        `Floe dev server stopped: ${s.requests} produce requests group-committed as ${s.commits} commits, ${s.objects} objects`,
+      );
+      server.closeAllConnections();
+      await stopped;
+      await backend.close();
+    })();
+    return closed;
+  };
+
+  return { url, port: address.port, close };
+}
