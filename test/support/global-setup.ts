@@ -6,7 +6,8 @@
  * killed whole so no orphan survives, and s3rver also exits when its stdin (our pipe) closes.
  *
  * FLOE_TEST_EMULATORS=off skips them (no Java needed): the aws backends then drop out of
- * testBackends.
+ * testBackends. A run whose selected files all lie under test/unit/ skips them too, unless
+ * FLOE_TEST_EMULATORS=on.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -27,7 +28,7 @@ const STARTUP_TIMEOUT_MS = 90_000;
 const MIN_JAVA = 17;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  if (process.env.FLOE_TEST_EMULATORS === "off") {
+  if (process.env.FLOE_TEST_EMULATORS === "off" || (await onlyUnitTests(project))) {
     project.provide("floeEmulators", null);
     return async () => {};
   }
@@ -57,6 +58,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw e;
   }
   return teardown;
+}
+
+/**
+ * True when every test file selected for this run lies under test/unit/: unit tests do not get
+ * emulators, which spares a quick `vitest run test/unit/...` loop the JVM start. Any doubt (no
+ * filter, an error) means false. FLOE_TEST_EMULATORS=on forces them.
+ */
+async function onlyUnitTests(project: TestProject): Promise<boolean> {
+  if (process.env.FLOE_TEST_EMULATORS === "on") return false;
+  try {
+    // filenamePattern holds the CLI's file filters; it is not part of Vitest's typed API.
+    const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
+    if (!filters || filters.length === 0) return false;
+    const specs = await project.vitest.globTestSpecifications(filters);
+    const unitDir = path.join(project.config.root, "test", "unit") + path.sep;
+    return specs.length > 0 && specs.every((spec) => spec.moduleId.startsWith(unitDir));
+  } catch {
+    return false;
+  }
 }
 
 function checkJava(): void {
