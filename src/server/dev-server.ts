@@ -4,6 +4,7 @@ import path from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createApiHandler } from "../api/api-handler.js";
 import { errorResponse } from "../api/error-response.js";
+import { loggableError } from "../api/loggable-error.js";
 import { MAX_BODY_BYTES } from "../api/schemas.js";
 import { Broker } from "../broker/broker.js";
 import { GroupCommitter } from "../broker/group-committer.js";
@@ -127,7 +128,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const done: Promise<void> = serve(req, res)
       .catch((e: unknown) => {
         // The chain answers every error itself; this is a broken connection or a bug in the adapter.
-        logger.error("dev server could not answer a request", { error: e as Error });
+        logger.error("dev server could not answer a request", { error: loggableError(e) });
         if (!res.headersSent)
           writeLambdaResult(
             res,

@@ -1,6 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { MiddlewareObj } from "@middy/core";
 import { errorResponse, toPublicError } from "../error-response.js";
+import { loggableError } from "../loggable-error.js";
 import { RoutingError } from "../router.js";
 import type { ApiEvent } from "./api-event.js";
 
@@ -19,7 +20,7 @@ export function errorHandler(logger: Logger): MiddlewareObj<ApiEvent> {
           requestId: request.event.requestContext?.requestId,
           route: request.event.routeKey,
           code: error.code,
-          error: original instanceof Error ? original : String(original),
+          error: loggableError(original),
         });
       }
       request.response = errorResponse(error, original instanceof RoutingError ? original.headers : {});

@@ -5,6 +5,7 @@ import type { KafkaErrorCode } from "../../errors.js";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { toPublicError } from "../error-response.js";
 import { jsonResponse } from "../json-response.js";
+import { loggableError } from "../loggable-error.js";
 import { decodeHeaders, decodeKey, decodeValue, type Encoding } from "../record-encoding.js";
 import { defineRoute, type InputPart } from "../route.js";
 import {
@@ -59,7 +60,7 @@ function partitionOutcomeBody(outcome: PartitionFetchOutcome, encoding: Encoding
     logger.error("fetch failed for a partition", {
       topic: outcome.topic,
       partition: outcome.partition,
-      error: failure,
+      error: loggableError(failure),
     });
   }
   return { topic: outcome.topic, partition: outcome.partition, error: error.toJSON() };

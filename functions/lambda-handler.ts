@@ -1,0 +1,41 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { type ApiDeps, type ApiHandler, createApiHandler } from "../src/api/api-handler.js";
+import { errorResponse, toPublicError } from "../src/api/error-response.js";
+import { loggableError } from "../src/api/loggable-error.js";
+import { Broker } from "../src/broker/broker.js";
+import { backendConfigFromEnv, createBackend } from "../src/storage/backend.js";
+
+function flag(value: string | undefined): boolean {
+  return /^(?:1|true|yes|on)$/i.test(value?.trim() ?? "");
+}
+
+/**
+ * One Lambda function's handler: the backend (storage "aws" unless FLOE_STORAGE says otherwise) and
+ * the Broker are built on the first invocation and kept for the container's life. A deployed stack
+ * leaves topic auto-creation off unless FLOE_AUTO_CREATE_TOPICS is true.
+ */
+export function lambdaHandler(routes: NonNullable<ApiDeps["routes"]>, env: NodeJS.ProcessEnv): ApiHandler {
+  const logger = new Logger({
+    serviceName: "floe",
+    logLevel: (env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? "INFO") as "INFO",
+  });
+  let ready: Promise<ApiHandler> | undefined;
+  const build = async (): Promise<ApiHandler> => {
+    const backend = await createBackend(backendConfigFromEnv({ FLOE_STORAGE: "aws", ...env }));
+    const broker = new Broker(backend, { autoCreateTopics: flag(env.FLOE_AUTO_CREATE_TOPICS) });
+    return createApiHandler({ broker, logger, routes });
+  };
+  return async (event, context) => {
+    let handler: ApiHandler;
+    try {
+      ready ??= build();
+      handler = await ready;
+    } catch (e) {
+      // A deployment fault (missing FLOE_BUCKET, …): logged for the operator; the next call retries.
+      ready = undefined;
+      logger.error("cannot set up the function", { error: loggableError(e) });
+      return errorResponse(toPublicError(new Error("setup failed", { cause: e })));
+    }
+    return handler(event, context);
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * The Lambda entry points, invoked as API Gateway (HTTP API, payload v2) would invoke them, against
+ * the aws backend on the emulators (DynamoDB Local + s3rver from the global setup).
+ */
+import { randomUUID } from "node:crypto";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as adminModule from "../../../functions/admin.js";
+import * as fetchModule from "../../../functions/fetch.js";
+import * as produceModule from "../../../functions/produce.js";
+import type { ApiHandler } from "../../../src/api/api-handler.js";
+import { createBackend } from "../../../src/storage/backend.js";
+import { emulatorEndpoints } from "../../support/emulators.js";
+
+const emulators = emulatorEndpoints();
+
+function apiEvent(
+  method: string,
+  path: string,
+  options: { body?: unknown; query?: string; headers?: Record<string, string>; base64?: boolean } = {},
+): APIGatewayProxyEventV2 {
+  const text = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const now = Date.now();
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: options.query ?? "",
+    queryStringParameters: options.query ? Object.fromEntries(new URLSearchParams(options.query)) : undefined,
+    // API Gateway sends header names as the client wrote them; the chain normalises them.
+    headers: {
+      Host: "abc123.execute-api.us-east-1.amazonaws.com",
+      ...(text ? { "Content-Type": "application/json" } : {}),
+      ...options.headers,
+    },
+    body: text === undefined ? undefined : options.base64 ? Buffer.from(text).toString("base64") : text,
+    isBase64Encoded: options.base64 ?? false,
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "abc123",
+      domainName: "abc123.execute-api.us-east-1.amazonaws.com",
+      domainPrefix: "abc123",
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "vitest" },
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+  };
+}
+
+/** A Lambda context with time to spare, so middy's early timeout is armed as in production. */
+function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: "floe-test",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:floe-test",
+    memoryLimitInMB: "1024",
+    awsRequestId: randomUUID(),
+    logGroupName: "/aws/lambda/floe-test",
+    logStreamName: "stream",
+    getRemainingTimeInMillis: () => 29_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+async function invoke(handler: ApiHandler, event: APIGatewayProxyEventV2) {
+  const result: APIGatewayProxyStructuredResultV2 = await handler(event, lambdaContext());
+  const body = result.body ? JSON.parse(result.body) : undefined;
+  return { status: result.statusCode, headers: result.headers ?? {}, body };
+}
+
+describe.skipIf(!emulators)("Lambda functions on the aws backend (emulators)", () => {
+  let env: NodeJS.ProcessEnv;
+  let admin: ApiHandler;
+  let produce: ApiHandler;
+  let fetch: ApiHandler;
+  const topic = `fn-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    const e = emulators!;
+    const bucket = `floe-fn-${randomUUID().slice(0, 12)}`;
+    const table = `floe-fn-${randomUUID().slice(0, 12)}`;
+    // The stack creates bucket and table at deploy time; here, once, before the functions run.
+    const setup = await createBackend({
+      storage: "aws",
+      bucket,
+      table,
+      region: e.region,
+      s3Endpoint: e.s3Endpoint,
+      dynamodbEndpoint: e.dynamodbEndpoint,
+      credentials: e.credentials,
+      createIfMissing: true,
+    });
+    await setup.close();
+    // The Lambda runtime provides credentials in the environment; the SDK's default chain reads them.
+    process.env.AWS_ACCESS_KEY_ID = e.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = e.credentials.secretAccessKey;
+    env = {
+      // The access log would bury the test output; errors still show.
+      POWERTOOLS_LOG_LEVEL: "ERROR",
+      FLOE_BUCKET: bucket,
+      FLOE_TABLE: table,
+      AWS_REGION: e.region,
+      AWS_ENDPOINT_URL_S3: e.s3Endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: e.dynamodbEndpoint,
+    };
+    admin = adminModule.createHandler(env);
+    produce = produceModule.createHandler(env);
+    fetch = fetchModule.createHandler(env);
+  });
+
+  afterAll(() => {
+    for (const key of ["FLOE_BUCKET", "FLOE_TABLE", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_DYNAMODB"]) {
+      delete process.env[key];
+    }
+  });
+
+  it("admin creates, lists and describes a topic", async () => {
+    const created = await invoke(
+      admin,
+      apiEvent("POST", "/v1/topics", { body: { name: topic, partitions: 2 } }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.partitions).toHaveLength(2);
+    const listed = await invoke(admin, apiEvent("GET", "/v1/topics"));
+    expect(listed.body.topics).toContain(topic);
+    const described = await invoke(admin, apiEvent("GET", `/v1/topics/${topic}`));
+    expect(described.status).toBe(200);
+    expect(described.body.topicId).toBe(created.body.topicId);
+  });
+
+  it("produce appends records (one object per invocation) and fetch reads them back", async () => {
+    const records = [
+      { key: "a", value: { n: 1 }, partition: 0 },
+      { key: "b", value: "two", partition: 1, headers: { h: "v" } },
+      { value: null, partition: 0 },
+    ];
+    const produced = await invoke(
+      produce,
+      apiEvent("POST", `/v1/topics/${topic}/records`, { body: { records } }),
+    );
+    expect(produced.status).toBe(200);
+    expect(produced.body.offsets).toEqual([
+      { partition: 0, offset: 0 },
+      { partition: 1, offset: 0 },
+      { partition: 0, offset: 1 },
+    ]);
+
+    const p0 = await invoke(
+      fetch,
+      apiEvent("GET", `/v1/topics/${topic}/partitions/0/records`, { query: "offset=0" }),
+    );
+    expect(p0.status).toBe(200);
+    expect(p0.body.records.map((r: { key: string; value: unknown }) => [r.key, r.value])).toEqual([
+      ["a", { n: 1 }],
+      [null, null],
+    ]);
+    const many = await invoke(
+      fetch,
+      apiEvent("POST", "/v1/fetch", { body: { partitions: [{ topic, partition: 1, offset: 0 }] } }),
+    );
+    expect(many.body.partitions[0].records[0]).toMatchObject({ key: "b", value: "two", headers: { h: "v" } });
+    const latest = await invoke(
+      fetch,
+      apiEvent("GET", `/v1/topics/${topic}/partitions/0/offsets`, { query: "at=latest" }),
+    );
+    expect(latest.body).toEqual({ topic, partition: 0, offset: 2, timestamp: null });
+  });
+
+  it("accepts a base64-encoded body, as API Gateway sends binary media types", async () => {
+    const res = await invoke(
+      produce,
+      apiEvent("POST", `/v1/topics/${topic}/records`, {
+        body: { records: [{ value: 3, partition: 1 }] },
+        base64: true,
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.offsets).toEqual([{ partition: 1, offset: 1 }]);
+  });
+
+  it("serves only its own routes, plus health and OpenAPI", async () => {
+    const adminOnProduce = await invoke(produce, apiEvent("GET", "/v1/topics"));
+    expect(adminOnProduce.status).toBe(404);
+    expect(adminOnProduce.body.error.code).toBe("ROUTE_NOT_FOUND");
+    const produceOnFetch = await invoke(
+      fetch,
+      apiEvent("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: 1 }] } }),
+    );
+    expect(produceOnFetch.status).toBe(404);
+    for (const handler of [admin, produce, fetch]) {
+      const health = await invoke(handler, apiEvent("GET", "/v1/health"));
+      expect(health.status).toBe(200);
+      expect(health.body.status).toBe("ok");
+      const openapi = await invoke(handler, apiEvent("GET", "/v1/openapi.json"));
+      expect(openapi.body.openapi).toBe("3.1.0");
+    }
+  });
+
+  it("leaves topic auto-creation off unless FLOE_AUTO_CREATE_TOPICS is true", async () => {
+    const name = `auto-${randomUUID().slice(0, 8)}`;
+    const refused = await invoke(
+      produce,
+      apiEvent("POST", `/v1/topics/${name}/records`, { body: { records: [{ value: 1 }] } }),
+    );
+    expect(refused.status).toBe(404);
+    expect(refused.body.error.code).toBe("UNKNOWN_TOPIC_OR_PARTITION");
+    const autoCreating = produceModule.createHandler({ ...env, FLOE_AUTO_CREATE_TOPICS: "true" });
+    const created = await invoke(
+      autoCreating,
+      apiEvent("POST", `/v1/topics/${name}/records`, { body: { records: [{ value: 1 }] } }),
+    );
+    expect(created.status).toBe(200);
+  });
+
+  it("strips a named stage from the path", async () => {
+    const event = apiEvent("GET", "/prod/v1/topics");
+    event.requestContext.stage = "prod";
+    const res = await invoke(admin, event);
+    expect(res.status).toBe(200);
+    expect(res.body.topics).toContain(topic);
+  });
+
+  it("the exported handler reads its configuration from the process environment", async () => {
+    Object.assign(process.env, env);
+    const res = await invoke(adminModule.handler, apiEvent("GET", `/v1/topics/${topic}`));
+    expect(res.status).toBe(200);
+    expect(res.body.name).toBe(topic);
+  });
+
+  it("answers a misconfigured deployment with a logged, generic 500 and no stack trace", async () => {
+    const broken = adminModule.createHandler({ AWS_REGION: "us-east-1", POWERTOOLS_LOG_LEVEL: "CRITICAL" });
+    const res = await invoke(broken, apiEvent("GET", "/v1/topics"));
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({
+      error: { code: "UNKNOWN_SERVER_ERROR", message: expect.any(String), retriable: false },
+    });
+    expect(JSON.stringify(res.body)).not.toMatch(/\.ts:\d+|FLOE_BUCKET/);
+  });
+});
