@@ -94,7 +94,8 @@ export class S3ObjectStore implements ObjectStore {
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: prefix === "" ? undefined : prefix,
-            StartAfter: continuationToken === undefined ? options.startAfter : undefined,
+            StartAfter:
+              continuationToken === undefined && options.startAfter ? options.startAfter : undefined,
             ContinuationToken: continuationToken,
             MaxKeys: Math.min(S3_PAGE, limit - out.length),
           }),

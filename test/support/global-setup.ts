@@ -41,22 +41,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     cleanups.length = 0;
   };
-  try {
-    const [dynamodbEndpoint, s3Endpoint] = await Promise.all([
-      startDynamoDbLocal(cleanups),
-      startS3rver(cleanups),
-    ]);
-    const endpoints: EmulatorEndpoints = {
-      s3Endpoint,
-      dynamodbEndpoint,
-      region: REGION,
-      credentials: CREDENTIALS,
-    };
-    project.provide("floeEmulators", endpoints);
-  } catch (e) {
+  // allSettled: if one fails, wait for the other to finish starting so teardown stops it too.
+  const [dynamo, s3] = await Promise.allSettled([startDynamoDbLocal(cleanups), startS3rver(cleanups)]);
+  if (dynamo.status === "rejected" || s3.status === "rejected") {
     await teardown();
-    throw e;
+    throw dynamo.status === "rejected" ? dynamo.reason : (s3 as PromiseRejectedResult).reason;
   }
+  const endpoints: EmulatorEndpoints = {
+    s3Endpoint: s3.value,
+    dynamodbEndpoint: dynamo.value,
+    region: REGION,
+    credentials: CREDENTIALS,
+  };
+  project.provide("floeEmulators", endpoints);
   return teardown;
 }
 
