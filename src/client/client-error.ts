@@ -83,14 +83,20 @@ function socketCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** fetch says only "fetch failed"; the cause says why (e.g. "bad port" for ports fetch refuses to use). */
+function innermostMessage(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  for (let cause = (error as { cause?: unknown })?.cause, depth = 0; cause && depth < 4; depth++) {
+    if (cause instanceof Error && cause.message) message = cause.message;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return message;
+}
+
 /** A request that never got an answer: the server is down, restarting, or the URL is wrong. Always retriable. */
 export function networkError(baseUrl: string, error: unknown): FloeClientError {
   const code = socketCode(error);
-  const reason = code
-    ? (SOCKET_ERRORS[code] ?? code)
-    : error instanceof Error
-      ? error.message
-      : String(error);
+  const reason = code ? (SOCKET_ERRORS[code] ?? code) : innermostMessage(error);
   return new FloeClientError(NETWORK_EXCEPTION, `cannot reach Floe at ${baseUrl}: ${reason}`, {
     retriable: true,
     cause: error,
