@@ -1,0 +1,78 @@
+import { UsageError } from "./args.js";
+import type { Command } from "./command.js";
+import { startDevServer } from "../server/dev-server.js";
+import { installSignalHandlers } from "../server/signal-handlers.js";
+
+const STORAGES = ["embedded", "memory", "aws"] as const;
+type Storage = (typeof STORAGES)[number];
+
+export const devCommand: Command = {
+  path: ["dev"],
+  summary: "Run a local Floe server with the full HTTP API",
+  kafka: "kafka-server-start.sh",
+  usage: "floe dev [--port <n>] [--data-dir <dir>] [--storage embedded|memory|aws] [options]",
+  connects: false,
+  options: {
+    port: {
+      kind: "value",
+      valueName: "n",
+      description: "port to listen on (default 8092; 0 picks a free one)",
+    },
+    host: { kind: "value", valueName: "address", description: "address to listen on (default 127.0.0.1)" },
+    "data-dir": {
+      kind: "value",
+      valueName: "dir",
+      description: "where the embedded backend keeps its files (default .floe)",
+    },
+    storage: {
+      kind: "value",
+      valueName: "kind",
+      description:
+        "embedded: files + SQLite under --data-dir (default; env FLOE_STORAGE); memory: gone on exit; aws: S3 + DynamoDB (FLOE_BUCKET, FLOE_TABLE)",
+    },
+  },
+  notes: ["Topics are created on first produce (auto.create.topics.enable=true). Ctrl-C stops it cleanly."],
+  examples: ["floe dev", "floe dev --port 9000 --data-dir /tmp/floe"],
+  async run(context) {
+    const { options, io } = context;
+    options.noPositionals();
+    const port = options.integer("port", 0) ?? 8092;
+    if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+    const storage = options.string("storage") ?? io.env.FLOE_STORAGE ?? "embedded";
+    if (!(STORAGES as readonly string[]).includes(storage)) {
+      throw new UsageError(`--storage must be one of ${STORAGES.join(", ")}, got "${storage}"`);
+    }
+    const dataDir = options.string("data-dir") ?? io.env.FLOE_DATA_DIR ?? ".floe";
+    const server = await startDevServer({
+      port,
+      host: options.string("host"),
+      storage: storage as Storage,
+      dataDir,
+      log: (line) => io.stdout.write(`${line}\n`),
+    }).catch((error: unknown) => {
+      throw startupError(error, options.string("host") ?? "127.0.0.1", port);
+    });
+    const urlFlag = server.port === 8092 ? "" : ` --url ${server.url}`;
+    io.stdout.write(
+      `  try: floe topics create --topic quickstart --partitions 1${urlFlag}\nPress Ctrl-C to stop.\n`,
+    );
+    // The server's own shutdown: answer in-flight requests, flush the group commit, close storage.
+    return new Promise<number>((resolve) => {
+      installSignalHandlers(server, { log: (line) => io.stdout.write(`${line}\n`), exit: resolve });
+    });
+  },
+};
+
+/** The usual ways a server fails to start, said plainly. */
+function startupError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === "EADDRINUSE") {
+    return new UsageError(
+      `port ${port} on ${host} is already in use (another floe dev?); pick one with --port`,
+    );
+  }
+  if (code === "EACCES")
+    return new UsageError(`not allowed to listen on ${host}:${port}; try a port above 1024`);
+  if (code === "EADDRNOTAVAIL") return new UsageError(`cannot listen on ${host}: no such local address`);
+  return error;
+}

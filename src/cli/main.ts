@@ -1,0 +1,174 @@
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { OptionReader, parseArgs, UsageError } from "./args.js";
+import type { CliIo, Command } from "./command.js";
+import { consumeCommand } from "./consume-command.js";
+import { devCommand } from "./dev-command.js";
+import { errorLine } from "./error-line.js";
+import { groupsCommand } from "./groups-command.js";
+import { commandHelp, groupHelp, HELP_OPTION, mainHelp } from "./help.js";
+import { produceCommand } from "./produce-command.js";
+import { CONNECTION_OPTIONS, serverUrl } from "./server-url.js";
+import { topicsCommands } from "./topics-commands.js";
+import { Floe } from "../client/floe.js";
+
+export const COMMANDS: Command[] = [
+  devCommand,
+  ...topicsCommands,
+  produceCommand,
+  consumeCommand,
+  groupsCommand,
+];
+
+const USAGE_EXIT = 2;
+
+/** The `floe` command: resolves to the process exit code; never throws, never prints a stack trace (unless FLOE_DEBUG=1). */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const out = (text: string) => io.stdout.write(text);
+  const words = leadingWords(argv);
+  const command = findCommand(words);
+  const label = command ? command.path.join(" ") : words.join(" ");
+  try {
+    if (
+      argv.length === 0 ||
+      (words.length === 0 && isHelp(argv[0])) ||
+      (words[0] === "help" && words.length === 1)
+    ) {
+      out(mainHelp(COMMANDS));
+      return 0;
+    }
+    if (words[0] === "help") {
+      const target = findCommand(words.slice(1));
+      if (target) out(commandHelp(target));
+      else if (isGroup(words.slice(1))) out(groupHelp(words.slice(1), COMMANDS));
+      else throw new UsageError(`unknown command "${words.slice(1).join(" ")}"`);
+      return 0;
+    }
+    if (words.length === 0 && (argv[0] === "--version" || argv[0] === "-V")) {
+      out(`${version()}\n`);
+      return 0;
+    }
+    if (!command) {
+      if (isGroup(words)) {
+        if (argv.slice(words.length).some(isHelp)) {
+          out(groupHelp(words, COMMANDS));
+          return 0;
+        }
+        io.stderr.write(groupHelp(words, COMMANDS));
+        return USAGE_EXIT;
+      }
+      if (words.length === 0) {
+        throw new UsageError(`options go after the command, e.g. floe topics list ${argv[0]} …`);
+      }
+      throw new UsageError(`unknown command "${words.join(" ")}"; run floe --help for the list`);
+    }
+    const rest = argv.slice(command.path.length);
+    const specs = { ...command.options, ...(command.connects ? CONNECTION_OPTIONS : {}), ...HELP_OPTION };
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs(rest, specs);
+    } catch (error) {
+      if (!command.lenient || !(error instanceof UsageError)) throw error;
+      parsed = { options: new Map(rest.some(isHelp) ? [["help", true]] : []), positionals: [] };
+    }
+    const options = new OptionReader(parsed);
+    if (options.flag("help")) {
+      out(commandHelp(command));
+      return 0;
+    }
+    return await command.run({
+      options,
+      io,
+      client: (clientOptions) => new Floe({ url: serverUrl(options, io.env), retry: clientOptions?.retry }),
+    });
+  } catch (error) {
+    io.stderr.write(`${errorLine(label, error)}\n`);
+    if (io.env.FLOE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    return error instanceof UsageError ? USAGE_EXIT : 1;
+  }
+}
+
+function isHelp(arg: string | undefined): boolean {
+  return arg === "--help" || arg === "-h";
+}
+
+/** The command words before the first option: `topics create` in `floe topics create --topic t`. */
+function leadingWords(argv: readonly string[]): string[] {
+  const words: string[] = [];
+  for (const arg of argv) {
+    if (arg.startsWith("-")) break;
+    words.push(arg);
+  }
+  return words;
+}
+
+/** The longest command whose path starts `words`; later words are that command's (unexpected) positionals. */
+function findCommand(words: readonly string[]): Command | undefined {
+  let best: Command | undefined;
+  for (const command of COMMANDS) {
+    const matches = command.path.every((word, i) => words[i] === word);
+    if (matches && (!best || command.path.length > best.path.length)) best = command;
+  }
+  return best;
+}
+
+function isGroup(words: readonly string[]): boolean {
+  return (
+    words.length > 0 &&
+    COMMANDS.some((c) => c.path.length > words.length && words.every((word, i) => c.path[i] === word))
+  );
+}
+
+function version(): string {
+  // The same relative path from src/cli and dist/cli.
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The real process's streams; SIGINT/SIGTERM handlers are installed only for commands that ask for the signal. */
+export function processIo(): CliIo {
+  let controller: AbortController | undefined;
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    get interrupted() {
+      if (!controller) {
+        const c = new AbortController();
+        controller = c;
+        const onSignal = (signal: NodeJS.Signals) => {
+          // A second Ctrl-C means "now": do not wait for the clean stop.
+          if (c.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+          c.abort(new Error(`interrupted by ${signal}`));
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+      }
+      return controller.signal;
+    },
+  };
+}
+
+/** Runs `main` as the process: waits for stdout and stderr to drain, then exits with its code. */
+export async function runAsProcess(argv: readonly string[]): Promise<never> {
+  // A reader that went away (`floe topics list | head -1`) is not worth a crash report.
+  process.stdout.on("error", () => {});
+  const code = await main(argv);
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}
+
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write("", () => resolve());
+  });
+}
+
+// `node --import tsx src/cli/main.ts …` runs the CLI straight from source.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runAsProcess(process.argv.slice(2));
+}
