@@ -33,7 +33,9 @@ interface PendingSend {
  * by themselves without any linger.
  */
 export class TopicBatcher {
-  private readonly queue: PendingSend[] = [];
+  /** Pending sends from `head` on; taken by index, since shift() would make a long queue quadratic. */
+  private queue: PendingSend[] = [];
+  private head = 0;
   private queuedBytes = 0;
   private inFlight = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -58,20 +60,22 @@ export class TopicBatcher {
   flush(): Promise<void> {
     this.lingerExpired = true;
     this.drain();
-    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    if (this.queued === 0 && this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
-      const full = this.queuedBytes >= this.options.batchBytes || this.queue[0].alone;
+    while (this.queued > 0 && this.inFlight < this.options.maxInFlight) {
+      const full = this.queuedBytes >= this.options.batchBytes || this.queue[this.head].alone;
       if (!full && !this.lingerExpired) {
         this.armLinger();
         return;
       }
       this.dispatch(this.takeBatch());
     }
-    if (this.queue.length === 0) {
+    if (this.queued === 0) {
+      this.queue = [];
+      this.head = 0;
       this.clearLinger();
       this.lingerExpired = false;
       if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
@@ -80,21 +84,31 @@ export class TopicBatcher {
 
   /** Sends from the head of the queue up to batchBytes; always at least one, since a send is never split. */
   private takeBatch(): PendingSend[] {
-    const batch = [this.queue.shift()!];
-    let bytes = batch[0].bytes;
-    if (!batch[0].alone) {
+    const first = this.queue[this.head];
+    let end = this.head + 1;
+    let bytes = first.bytes;
+    if (!first.alone) {
       while (
-        this.queue.length > 0 &&
-        !this.queue[0].alone &&
-        bytes + this.queue[0].bytes <= this.options.batchBytes
+        end < this.queue.length &&
+        !this.queue[end].alone &&
+        bytes + this.queue[end].bytes <= this.options.batchBytes
       ) {
-        const next = this.queue.shift()!;
-        bytes += next.bytes;
-        batch.push(next);
+        bytes += this.queue[end].bytes;
+        end++;
       }
+    }
+    const batch = this.queue.slice(this.head, end);
+    this.head = end;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
     this.queuedBytes -= bytes;
     return batch;
+  }
+
+  private get queued(): number {
+    return this.queue.length - this.head;
   }
 
   private armLinger(): void {
@@ -134,7 +148,8 @@ export class TopicBatcher {
         if (batch.length > 1 && blamesRecords(error)) {
           // One bad record refuses its whole request; isolate the sends so the good ones still land.
           for (const send of batch) send.alone = true;
-          this.queue.unshift(...batch);
+          this.queue = [...batch, ...this.queue.slice(this.head)];
+          this.head = 0;
           this.queuedBytes += batch.reduce((n, send) => n + send.bytes, 0);
         } else {
           for (const send of batch) send.reject(error);
