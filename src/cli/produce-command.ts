@@ -105,7 +105,7 @@ export const produceCommand: Command = {
     await producer.disconnect();
     if (failure) {
       io.stderr.write(
-        `${errorLine("produce", failure.error)} (line ${failure.line}; ${acknowledged} of ${lineNumber} records acknowledged)\n`,
+        `${errorLine("produce", failure.error)} (line ${failure.line}; ${acknowledged} ${acknowledged === 1 ? "record" : "records"} acknowledged)\n`,
       );
       return 1;
     }
