@@ -83,9 +83,13 @@ export const consumeCommand: Command = {
     const timeoutMs = options.integer("timeout-ms", 0);
     const fromBeginning = options.flag("from-beginning");
 
-    const client = context.client();
-    const description = await client.admin().describeTopic(topic);
-    const reader = client.reader();
+    const description = await context.client().admin().describeTopic(topic);
+    // Once reading, it rides out a `floe dev` restart as Kafka's console consumer would, retrying
+    // until Ctrl-C; only a read bounded in time (--timeout-ms) gives up after the usual retries.
+    const following = timeoutMs === undefined;
+    const reader = context
+      .client(following ? { retry: { retries: Number.MAX_SAFE_INTEGER } } : undefined)
+      .reader();
     const partitions =
       onlyPartition === undefined
         ? description.partitions
