@@ -68,7 +68,12 @@ function readBody(req: IncomingMessage): Promise<BodyRead> {
 
 function backendConfig(options: DevServerOptions): BackendConfig {
   const storage = options.storage ?? "embedded";
-  if (storage === "aws") return { ...backendConfigFromEnv(), storage };
+  if (storage === "aws") {
+    const config = backendConfigFromEnv();
+    // Against an emulator (an endpoint is set) a missing bucket or table is created, as a developer
+    // expects of LocalStack; real AWS gets them from the stack and is never created into.
+    return { ...config, storage, createIfMissing: Boolean(config.s3Endpoint || config.dynamodbEndpoint) };
+  }
   if (storage === "embedded") return { storage, dataDir: path.resolve(options.dataDir ?? DEFAULT_DATA_DIR) };
   return { storage };
 }
@@ -157,17 +162,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       });
     });
   } catch (e) {
+    // The listen error goes out as Node raised it (code EADDRINUSE, EACCES…): the CLI words it.
     await backend.close();
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === "EADDRINUSE") {
-      throw new FloeError(
-        "INVALID_CONFIG",
-        `Port ${options.port ?? 8092} is in use; pick another with --port.`,
-        {
-          cause: e,
-        },
-      );
-    }
     throw e;
   }
 

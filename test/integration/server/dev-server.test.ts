@@ -49,14 +49,13 @@ describe("floe dev server (in-process)", () => {
     }
   });
 
-  it("refuses a port in use with a clear INVALID_CONFIG error", async () => {
+  it("fails to start on a port in use with Node's EADDRINUSE, for the CLI to word", async () => {
     const first = await startDevServer({ port: 0, storage: "memory", log: () => {} });
     try {
       await expect(
         startDevServer({ port: first.port, storage: "memory", log: () => {} }),
       ).rejects.toMatchObject({
-        code: "INVALID_CONFIG",
-        message: expect.stringContaining(`Port ${first.port} is in use`),
+        code: "EADDRINUSE",
       });
     } finally {
       await first.close();
