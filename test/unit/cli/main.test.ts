@@ -1,0 +1,87 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import type { CliIo } from "../../../src/cli/command.js";
+import { main } from "../../../src/cli/main.js";
+
+/** main() over in-memory streams: command routing and usage errors need no server. */
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (c: Buffer) => out.push(c));
+  stderr.on("data", (c: Buffer) => err.push(c));
+  const io: CliIo = {
+    stdin: new PassThrough(),
+    stdout,
+    stderr,
+    env: {},
+    interrupted: new AbortController().signal,
+  };
+  const code = await main(argv, io);
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+describe("floe command routing", () => {
+  it("prints the command list with no arguments, --help or help", async () => {
+    for (const argv of [[], ["--help"], ["-h"], ["help"]]) {
+      const result = await run(...argv);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: floe <command> \[options\]/);
+      expect(result.stdout).toContain("topics create");
+    }
+  });
+
+  it("prints a command's help through `floe help <command>` too", async () => {
+    const result = await run("help", "topics", "create");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: floe topics create --topic <name>/);
+  });
+
+  it("lists a group's subcommands on stderr with exit 2 when the subcommand is missing", async () => {
+    const result = await run("topics");
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^Usage: floe topics <command>/);
+  });
+
+  it("rejects an unknown command in one line", async () => {
+    const result = await run("topcis", "list");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'floe topcis list: unknown command "topcis list"; run floe --help for the list (see: floe topcis list --help)\n',
+    );
+  });
+
+  it("rejects an unexpected positional argument", async () => {
+    const result = await run("topics", "list", "extra");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'floe topics list: unexpected argument "extra" (see: floe topics list --help)\n',
+    );
+  });
+
+  it("asks for options after the command", async () => {
+    const result = await run("--url", "http://x", "topics", "list");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("options go after the command");
+  });
+
+  it("prints the package version", async () => {
+    const result = await run("--version");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("says consumer groups are not yet supported, whatever the arguments", async () => {
+    const result = await run("groups", "describe", "--group", "g");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("consumer groups are not yet supported");
+  });
+
+  it("refuses --offset without --partition before contacting any server", async () => {
+    const result = await run("consume", "--topic", "t", "--offset", "3", "--url", "http://127.0.0.1:9");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("floe consume: --offset needs --partition (see: floe consume --help)\n");
+  });
+});
