@@ -50,9 +50,8 @@ async function producer(
       return "cut off"; // killed mid-request: its fate is unknown, so it is not counted as acknowledged
     }
     if (res.status !== 200) throw new Error(`unexpected ${res.status}: ${JSON.stringify(res.body)}`);
-    res.body.offsets.forEach((o: { partition: number; offset: number }, i: number) =>
-      acked.push({ value: values[i], ...o }),
-    );
+    const offsets: { partition: number; offset: number }[] = res.body.offsets;
+    for (const [i, o] of offsets.entries()) acked.push({ value: values[i], ...o });
   }
   return "stopped";
 }
