@@ -24,11 +24,8 @@ export class FloeClientError extends FloeError {
   }
 }
 
-/**
- * Kafka names a failed connection NETWORK_EXCEPTION; the shared code list in src/errors.ts does not
- * carry it yet, so the client names it here rather than borrow a code that means something else.
- */
-export const NETWORK_EXCEPTION = "NETWORK_EXCEPTION" as KafkaErrorCode;
+/** Kafka's name for a failed connection. */
+export const NETWORK_EXCEPTION: KafkaErrorCode = "NETWORK_EXCEPTION";
 
 /** 429 and 503 mean "try again later" whatever the body says; Kafka's throttling and not-available errors are retriable too. */
 export function isRetriableStatus(status: number): boolean {
