@@ -46,9 +46,9 @@ export interface FloeBusProps {
   jwt?: JwtAuthProps;
   /** Kafka's auto.create.topics.enable for the deployed functions. Default false. */
   autoCreateTopics?: boolean;
-  /** Kafka's num.partitions: partitions of an auto-created topic. Default 1. */
+  /** Kafka's num.partitions: partitions of an auto-created topic (env FLOE_DEFAULT_PARTITIONS). Default 1. */
   defaultPartitions?: number;
-  /** Kafka's log.retention.ms: a topic's retention.ms unless it sets its own. Default 7 days. */
+  /** Kafka's log.retention.ms: retention.ms of topics that set none (env FLOE_DEFAULT_RETENTION_MS). Default 7 days. */
   defaultRetention?: Duration;
   /** Lambda memory (MB) of every function; also buys CPU for encoding and CRCs. Default 1024. */
   memorySize?: number;
