@@ -15,6 +15,9 @@ import { Construct } from "constructs";
 import type { FloeFunctionName } from "./functions.js";
 import type { FrontDoorRoute } from "./routes.js";
 
+/** The binary fast path's media type (src/api, DESIGN §8): raw Kafka RecordBatch v2 bytes. */
+export const RECORD_BATCH_MEDIA_TYPE = "application/vnd.kafka.record-batch.v2";
+
 export type FrontDoorKind = "http" | "rest" | "url";
 export const FRONT_DOORS: readonly FrontDoorKind[] = ["http", "rest", "url"];
 
@@ -158,7 +161,10 @@ export class FrontDoor extends Construct {
     const integration = (name: FloeFunctionName) => {
       let i = integrations.get(name);
       if (!i)
-        integrations.set(name, (i = new apigw.LambdaIntegration(this.fn(props, name), { proxy: true })));
+        integrations.set(
+          name,
+          (i = new apigw.LambdaIntegration(this.fn(props, name), { proxy: true, allowTestInvoke: false })),
+        );
       return i;
     };
     const api = new apigw.RestApi(this, "RestApi", {
@@ -170,7 +176,9 @@ export class FrontDoor extends Construct {
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       // What `/` and `/{proxy+}` (every path no route matches) reach: Floe's own 404/405 error bodies.
       defaultIntegration: integration(props.fallback),
-      // Binary record values travel as base64 inside JSON; nothing needs API Gateway's binary handling.
+      // The binary fast path (raw RecordBatch v2 bytes, DESIGN §8) must reach the function as base64
+      // and come back as bytes; HTTP APIs and Function URLs do that for any non-text type already.
+      binaryMediaTypes: [RECORD_BATCH_MEDIA_TYPE, "application/octet-stream"],
       deployOptions: {
         stageName: "prod",
         loggingLevel: apigw.MethodLoggingLevel.ERROR,

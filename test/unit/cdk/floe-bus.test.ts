@@ -10,6 +10,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import { App, Stack } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ESM_REQUIRE_BANNER, FloeBus } from "../../../cdk/floe-bus.js";
+import { apiRoutes } from "../../../src/api/route-table.js";
 import { type FloeFunctionName, PROJECT_ROOT, WIRED_FUNCTIONS } from "../../../cdk/functions.js";
 import {
   allowedActionsByRole,
@@ -23,6 +24,8 @@ import {
 } from "./synth.js";
 
 const execFileAsync = promisify(execFile);
+
+const normalize = (route: string) => route.replace(/\{[^}]+\}/g, "{}");
 
 /** DESIGN §8 (plus the OpenAPI document), each with the function that must serve it. */
 const DESIGN_ROUTES: { route: string; fn: FloeFunctionName }[] = [
@@ -46,6 +49,11 @@ const DESIGN_ROUTES: { route: string; fn: FloeFunctionName }[] = [
   { route: "POST /v1/groups/{}/offsets/reset", fn: "groups" },
 ];
 const EXPECTED_ROUTES = DESIGN_ROUTES.filter((r) => WIRED_FUNCTIONS.includes(r.fn));
+/** What the handlers serve (src/api/route-table.ts): `common` routes go to admin, the rest to their group. */
+const API_TABLE_ROUTES = apiRoutes.map((r) => ({
+  route: normalize(`${r.method} ${r.path}`),
+  fn: (r.group === "common" ? "admin" : r.group) as FloeFunctionName,
+}));
 const API_FUNCTIONS = WIRED_FUNCTIONS.filter((f) => f !== "maintenance");
 
 const LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"];
@@ -74,7 +82,6 @@ const EXPECTED_TIMEOUT: Record<FloeFunctionName, number> = {
   maintenance: 300,
 };
 
-const normalize = (route: string) => route.replace(/\{[^}]+\}/g, "{}");
 const onlyResource = (json: CfnTemplate, type: string) => {
   const found = resourcesOfType(json, type);
   expect(found, type).toHaveLength(1);
@@ -96,7 +103,8 @@ describe("FloeBus wiring", () => {
 describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door", (frontDoor) => {
   let s: Synthesized;
   beforeAll(() => {
-    s = synthesize({}, { frontDoor });
+    // The bundles are the same in every mode: built (and run) once, with the http front door.
+    s = synthesize({}, { frontDoor }, { bundle: frontDoor === "http" });
   });
 
   it("passes cdk-nag AwsSolutions with nothing left unacknowledged", () => {
@@ -268,7 +276,11 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
       }
       // The catch-all answers unknown paths in Floe's error format.
       expect(served.$default).toBe(functionId(s.json, "admin"));
-      expect(Object.keys(served).sort()).toEqual([...EXPECTED_ROUTES.map((r) => r.route), "$default"].sort());
+      // Every route the handlers serve is wired (routes beyond DESIGN §8 go to their group's function), nothing else.
+      expect(Object.keys(served).sort()).toEqual(
+        [...API_TABLE_ROUTES.map((r) => r.route), "$default"].sort(),
+      );
+      for (const { route, fn } of API_TABLE_ROUTES) expect(served[route], route).toBe(functionId(s.json, fn));
       for (const r of routes) expect(r.AuthorizationType, r.RouteKey as string).toBe("AWS_IAM");
       s.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
         StageName: "$default",
@@ -323,11 +335,14 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
         ) as { "Fn::GetAtt": [string, string] };
         served[normalize(`${p.HttpMethod as string} ${pathOf(p.ResourceId)}`)] = fnRef["Fn::GetAtt"][0];
       }
-      for (const { route, fn } of EXPECTED_ROUTES) {
+      for (const { route, fn } of [...EXPECTED_ROUTES, ...API_TABLE_ROUTES]) {
         expect(served[route], route).toBe(functionId(s.json, fn));
       }
       expect(served["ANY /{}"]).toBe(functionId(s.json, "admin"));
       expect(served["ANY "]).toBe(functionId(s.json, "admin"));
+      s.template.hasResourceProperties("AWS::ApiGateway::RestApi", {
+        BinaryMediaTypes: Match.arrayWith(["application/vnd.kafka.record-batch.v2"]),
+      });
       s.template.hasResourceProperties("AWS::ApiGateway::Stage", {
         AccessLogSetting: { DestinationArn: Match.anyValue() },
         MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: "ERROR" })]),
