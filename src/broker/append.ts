@@ -5,9 +5,10 @@ import { MAX_TRANSACT_OPS, type MetaStore, type ObjectStore, type WriteOp } from
 import type { AppendNotifier } from "./append-notifier.js";
 import { backoffDelay, sleep } from "./backoff.js";
 import { keys } from "./keys.js";
+import { acceptClientBatches } from "./client-batches.js";
 import { assignPartitions, type StickyPartitioner } from "./partitioner.js";
 import { segmentObjectKey } from "./segment-key.js";
-import { headFromItem, headToDoc, type TopicAdmin, unknownTopic } from "./topics.js";
+import { headFromItem, headToDoc, type TopicAdmin, unknownPartition, unknownTopic } from "./topics.js";
 import type { ProduceRecord, ProduceRequest, RecordOffset, Topic } from "./types.js";
 
 export interface AppenderOptions {
@@ -23,6 +24,26 @@ export interface AppenderOptions {
   backoffMaxMs: number;
 }
 
+/**
+ * The binary fast path: RecordBatch v2 bytes the client encoded, one entry per run of batches for
+ * a partition. They are validated (client-batches.ts) and stored without re-encoding, and take part
+ * in group commit exactly like records.
+ */
+export interface BatchProduceRequest {
+  topic: string;
+  batches: { partition: number; bytes: Uint8Array }[];
+}
+
+export type AppendRequest = ProduceRequest | BatchProduceRequest;
+
+export function isBatchRequest(request: AppendRequest): request is BatchProduceRequest {
+  return "batches" in request;
+}
+
+/**
+ * `offsets` holds one entry per record of a ProduceRequest, in request order; for a
+ * BatchProduceRequest, one per `batches` entry: the base offset its first batch got.
+ */
 export type ProduceOutcome = { offsets: RecordOffset[] } | { error: FloeError };
 
 /** Kafka's RecordBatch v2 header is 61 bytes. */
@@ -35,7 +56,10 @@ const HEADER_FRAMING_MAX = 10;
 interface PreparedRequest {
   index: number;
   topic: Topic;
-  /** Per record, in request order: its partition and its position within this request's records for that partition. */
+  /**
+   * Per record (per `batches` entry for a batch request), in request order: its partition and its
+   * position within this request's records for that partition.
+   */
   placement: { partition: number; position: number }[];
   /** Per partition: this request's batches for it and how many records they hold. */
   partitions: Map<number, { batches: Uint8Array[]; count: number }>;
@@ -68,7 +92,7 @@ export class Appender {
     private readonly options: AppenderOptions,
   ) {}
 
-  async produce(requests: ProduceRequest[]): Promise<ProduceOutcome[]> {
+  async produce(requests: AppendRequest[]): Promise<ProduceOutcome[]> {
     const outcomes: ProduceOutcome[] = new Array(requests.length);
     const prepared: PreparedRequest[] = [];
     await Promise.all(
@@ -103,20 +127,25 @@ export class Appender {
     try {
       return await this.topics.cached(name);
     } catch (e) {
-      if (!(e instanceof FloeError && e.code === "UNKNOWN_TOPIC_OR_PARTITION") || !this.options.autoCreateTopics) {
+      if (
+        !(e instanceof FloeError && e.code === "UNKNOWN_TOPIC_OR_PARTITION") ||
+        !this.options.autoCreateTopics
+      ) {
         throw e;
       }
       try {
         return await this.topics.create(name, this.options.defaultPartitions);
       } catch (created) {
         // Another producer created it first: use theirs.
-        if (created instanceof FloeError && created.code === "TOPIC_ALREADY_EXISTS") return this.topics.get(name);
+        if (created instanceof FloeError && created.code === "TOPIC_ALREADY_EXISTS")
+          return this.topics.get(name);
         throw created;
       }
     }
   }
 
-  private async prepare(request: ProduceRequest, index: number): Promise<PreparedRequest> {
+  private async prepare(request: AppendRequest, index: number): Promise<PreparedRequest> {
+    if (isBatchRequest(request)) return this.prepareBatches(request, index);
     if (!Array.isArray(request.records) || request.records.length === 0) {
       throw new FloeError("INVALID_REQUEST", "A produce request needs at least one record.");
     }
@@ -142,8 +171,40 @@ export class Appender {
     const limit = topic.config["max.message.bytes"];
     const partitions = new Map<number, { batches: Uint8Array[]; count: number }>();
     for (const [partition, list] of byPartition) {
-      partitions.set(partition, { batches: encodeWithinLimit(list, limit, request.records.length), count: list.length });
+      partitions.set(partition, {
+        batches: encodeWithinLimit(list, limit, request.records.length),
+        count: list.length,
+      });
     }
+    return { index, topic, placement, partitions };
+  }
+
+  private async prepareBatches(request: BatchProduceRequest, index: number): Promise<PreparedRequest> {
+    if (!Array.isArray(request.batches) || request.batches.length === 0) {
+      throw new FloeError("INVALID_REQUEST", "A produce request needs at least one record batch.");
+    }
+    let topic = await this.resolveTopic(request.topic);
+    // The cached topic may predate added partitions.
+    if (request.batches.some((b) => b.partition >= topic.partitions))
+      topic = await this.topics.get(request.topic);
+    const logAppendTime =
+      topic.config["message.timestamp.type"] === "LogAppendTime" ? this.options.clock() : undefined;
+    const maxBatchBytes = topic.config["max.message.bytes"];
+    const partitions = new Map<number, { batches: Uint8Array[]; count: number }>();
+    const placement = request.batches.map(({ partition, bytes }) => {
+      if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
+        throw unknownPartition(topic.name, partition, topic.partitions);
+      }
+      if (!(bytes instanceof Uint8Array))
+        throw new FloeError("INVALID_REQUEST", "Record batches must be bytes.");
+      const accepted = acceptClientBatches(bytes, { maxBatchBytes, logAppendTime });
+      let part = partitions.get(partition);
+      if (!part) partitions.set(partition, (part = { batches: [], count: 0 }));
+      const position = part.count;
+      part.batches.push(...accepted.batches);
+      part.count += accepted.records;
+      return { partition, position };
+    });
     return { index, topic, placement, partitions };
   }
 
@@ -154,7 +215,8 @@ export class Appender {
       for (const [partition, part] of request.partitions) {
         const id = `${request.topic.topicId}#${partition}`;
         let w = writes.get(id);
-        if (!w) writes.set(id, (w = { topic: request.topic, partition, batches: [], count: 0, starts: new Map() }));
+        if (!w)
+          writes.set(id, (w = { topic: request.topic, partition, batches: [], count: 0, starts: new Map() }));
         w.starts.set(request, w.count);
         w.batches.push(...part.batches);
         w.count += part.count;
@@ -250,7 +312,9 @@ export class Appender {
             { retriable: true, fault: "server", cause: e },
           );
         }
-        await sleep(backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs, this.options.random));
+        await sleep(
+          backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs, this.options.random),
+        );
       }
     }
   }
@@ -304,12 +368,14 @@ function toLogRecord(r: ProduceRecord, i: number, now: number, logAppendTime: bo
   const bad = (what: string) => new FloeError("INVALID_RECORD", `Record ${i}: ${what}`);
   if (r === null || typeof r !== "object") throw bad("must be an object");
   if (r.value !== null && !(r.value instanceof Uint8Array)) throw bad("value must be bytes or null");
-  if (r.key !== undefined && r.key !== null && !(r.key instanceof Uint8Array)) throw bad("key must be bytes or null");
+  if (r.key !== undefined && r.key !== null && !(r.key instanceof Uint8Array))
+    throw bad("key must be bytes or null");
   const headers = r.headers ?? [];
   if (!Array.isArray(headers)) throw bad("headers must be a list");
   for (const h of headers) {
     if (typeof h?.key !== "string") throw bad("header keys must be strings");
-    if (h.value !== null && !(h.value instanceof Uint8Array)) throw bad(`header '${h.key}' value must be bytes or null`);
+    if (h.value !== null && !(h.value instanceof Uint8Array))
+      throw bad(`header '${h.key}' value must be bytes or null`);
   }
   if (r.timestamp !== undefined && (!Number.isSafeInteger(r.timestamp) || r.timestamp < 0)) {
     throw bad(`timestamp must be a non-negative integer of milliseconds, got ${r.timestamp}`);

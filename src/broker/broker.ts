@@ -1,16 +1,16 @@
 import type { Backend, MetaStore, ObjectStore } from "../storage/ports.js";
-import { type ProduceOutcome, Appender, asFloeError } from "./append.js";
+import { type AppendRequest, type ProduceOutcome, Appender, asFloeError } from "./append.js";
 import { AppendNotifier } from "./append-notifier.js";
 import { listOffsets } from "./list-offsets.js";
 import { StickyPartitioner } from "./partitioner.js";
 import { Reader } from "./read.js";
+import { type RawFetchResult, RawReader } from "./read-raw.js";
 import { TopicAdmin } from "./topics.js";
 import type {
   FetchRequest,
   FetchResult,
   ListedOffset,
   OffsetSpec,
-  ProduceRequest,
   RecordOffset,
   Topic,
   TopicDescription,
@@ -42,6 +42,7 @@ export class Broker {
   readonly objects: ObjectStore;
   private readonly appender: Appender;
   private readonly reader: Reader;
+  private readonly rawReader: RawReader;
   private readonly clock: () => number;
 
   constructor(backend: Pick<Backend, "meta" | "objects">, options: BrokerOptions = {}) {
@@ -50,21 +51,36 @@ export class Broker {
     this.clock = options.clock ?? Date.now;
     const random = options.random ?? Math.random;
     const notifier = new AppendNotifier();
-    this.topics = new TopicAdmin(this.meta, { clock: this.clock, topicCacheTtlMs: options.topicCacheTtlMs ?? 5_000 });
-    this.appender = new Appender(this.meta, this.objects, this.topics, new StickyPartitioner(random), notifier, {
+    this.topics = new TopicAdmin(this.meta, {
       clock: this.clock,
-      random,
-      autoCreateTopics: options.autoCreateTopics ?? false,
-      defaultPartitions: options.defaultPartitions ?? 1,
-      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-      backoffBaseMs: 2,
-      backoffMaxMs: 200,
+      topicCacheTtlMs: options.topicCacheTtlMs ?? 5_000,
     });
+    this.appender = new Appender(
+      this.meta,
+      this.objects,
+      this.topics,
+      new StickyPartitioner(random),
+      notifier,
+      {
+        clock: this.clock,
+        random,
+        autoCreateTopics: options.autoCreateTopics ?? false,
+        defaultPartitions: options.defaultPartitions ?? 1,
+        requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+        backoffBaseMs: 2,
+        backoffMaxMs: 200,
+      },
+    );
     this.reader = new Reader(this.meta, this.objects, this.topics, notifier, {
       clock: this.clock,
       chunkCacheBytes: options.chunkCacheBytes ?? 64 * 1024 * 1024,
       longPollIntervalMs: options.longPollIntervalMs ?? 250,
       maxWaitCapMs: options.maxWaitCapMs ?? 20_000,
+    });
+    this.rawReader = new RawReader(this.meta, this.objects, this.topics, this.reader, {
+      chunkCacheBytes: options.chunkCacheBytes ?? 64 * 1024 * 1024,
+      maxWaitCapMs: options.maxWaitCapMs ?? 20_000,
+      clock: this.clock,
     });
   }
 
@@ -80,7 +96,10 @@ export class Broker {
     return this.topics.describe(name);
   }
 
-  updateTopic(name: string, change: { partitions?: number; config?: Record<string, unknown | null> }): Promise<Topic> {
+  updateTopic(
+    name: string,
+    change: { partitions?: number; config?: Record<string, unknown | null> },
+  ): Promise<Topic> {
     return this.topics.update(name, change);
   }
 
@@ -88,20 +107,25 @@ export class Broker {
     return this.topics.delete(name);
   }
 
-  /** One request: its records' offsets in request order, or the error that refused all of them. */
-  async produce(request: ProduceRequest): Promise<RecordOffset[]> {
+  /** One request: its records' offsets in request order (see ProduceOutcome), or the error that refused all of them. */
+  async produce(request: AppendRequest): Promise<RecordOffset[]> {
     const [outcome] = await this.appender.produce([request]);
     if ("error" in outcome) throw outcome.error;
     return outcome.offsets;
   }
 
   /** Several requests in one object and one commit (group commit); each answered on its own. */
-  produceMany(requests: ProduceRequest[]): Promise<ProduceOutcome[]> {
+  produceMany(requests: AppendRequest[]): Promise<ProduceOutcome[]> {
     return this.appender.produce(requests);
   }
 
   fetch(request: FetchRequest): Promise<FetchResult> {
     return this.reader.fetch(request);
+  }
+
+  /** The binary fast path: whole stored batches with their real base offsets, never decoded. */
+  fetchRaw(request: FetchRequest): Promise<RawFetchResult> {
+    return this.rawReader.fetch(request);
   }
 
   /**
@@ -117,7 +141,11 @@ export class Broker {
       const out: PartitionFetchOutcome[] = [];
       for (const p of partitions) {
         try {
-          const r = await this.reader.fetch({ ...p, maxBytes: Math.max(1, budget), maxRecords: options.maxRecords });
+          const r = await this.reader.fetch({
+            ...p,
+            maxBytes: Math.max(1, budget),
+            maxRecords: options.maxRecords,
+          });
           budget -= r.records.reduce((n, rec) => n + (rec.value?.length ?? 0) + (rec.key?.length ?? 0), 0);
           out.push(r);
         } catch (e) {

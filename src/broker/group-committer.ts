@@ -1,6 +1,6 @@
 import { FloeError } from "../errors.js";
-import type { ProduceOutcome } from "./append.js";
-import type { ProduceRequest, RecordOffset } from "./types.js";
+import { type AppendRequest, isBatchRequest, type ProduceOutcome } from "./append.js";
+import type { RecordOffset } from "./types.js";
 
 export interface GroupCommitterOptions {
   /** How long the first request of a batch waits for company; Kafka's linger.ms. Default 5. */
@@ -24,7 +24,7 @@ export interface GroupCommitStats {
 }
 
 interface Waiter {
-  request: ProduceRequest;
+  request: AppendRequest;
   resolve: (offsets: RecordOffset[]) => void;
   reject: (error: unknown) => void;
 }
@@ -42,8 +42,12 @@ interface Batch {
 /** Kafka's per-record framing, roughly: what a record costs besides its key, value and headers. */
 const RECORD_OVERHEAD = 24;
 
-function requestBytes(request: ProduceRequest): number {
+function requestBytes(request: AppendRequest): number {
   let n = 0;
+  if (isBatchRequest(request)) {
+    for (const b of request.batches ?? []) n += b.bytes?.length ?? 0;
+    return n;
+  }
   for (const r of request.records ?? []) {
     n += RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0);
     for (const h of r.headers ?? []) n += h.key.length + (h.value?.length ?? 0);
@@ -51,7 +55,7 @@ function requestBytes(request: ProduceRequest): number {
   return n;
 }
 
-type Producer = { produceMany(requests: ProduceRequest[]): Promise<ProduceOutcome[]> };
+type Producer = { produceMany(requests: AppendRequest[]): Promise<ProduceOutcome[]> };
 
 /**
  * Group commit for long-running processes (DESIGN §3): concurrent produce requests are buffered
@@ -85,8 +89,11 @@ export class GroupCommitter {
     }
   }
 
-  /** Resolves with the request's offsets once its batch is committed (acked means durable). */
-  produce(request: ProduceRequest): Promise<RecordOffset[]> {
+  /**
+   * Resolves with the request's offsets once its batch is committed (acked means durable): per
+   * record, or per `batches` entry for client-encoded batches (see ProduceOutcome).
+   */
+  produce(request: AppendRequest): Promise<RecordOffset[]> {
     if (this.closed) {
       // Kafka's answer from a broker in controlled shutdown: retry, elsewhere or later.
       return Promise.reject(

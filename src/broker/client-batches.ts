@@ -1,0 +1,151 @@
+import { CorruptDataError, FloeError } from "../errors.js";
+import { crc32c } from "../log/crc32c.js";
+import { type BatchHeader, decodeRecordBatch, readBatchHeader, verifyBatchCrc } from "../log/record-batch.js";
+
+/** What a topic allows of a client-encoded batch. */
+export interface ClientBatchRules {
+  /** The topic's max.message.bytes: the largest whole batch accepted. */
+  maxBatchBytes: number;
+  /**
+   * Set for a `message.timestamp.type=LogAppendTime` topic: the append time to stamp into every
+   * batch (the batches are rewritten in place, as Kafka's broker does).
+   */
+  logAppendTime?: number;
+}
+
+export interface AcceptedBatches {
+  /** One view per batch, in order, sharing the input's memory. */
+  batches: Uint8Array[];
+  /** Records in all of them; each batch is dense, so also the offsets they take. */
+  records: number;
+}
+
+/** The batch fields a LogAppendTime rewrite touches (Kafka's RecordBatch v2 layout). */
+const CRC_OFFSET = 17;
+const ATTRIBUTES_OFFSET = 21;
+const MAX_TIMESTAMP_OFFSET = 35;
+const TIMESTAMP_TYPE_BIT = 0x08;
+
+/** A client's bytes that are not what they claim: the client's fault, so 400, not the 500 of a bad stored segment. */
+function corrupt(position: number, cause: unknown): FloeError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new FloeError(
+    "CORRUPT_MESSAGE",
+    `The record batch at byte ${position} of the request is corrupt: ${why}`,
+    {
+      cause,
+    },
+  );
+}
+
+function invalid(position: number, why: string): FloeError {
+  return new FloeError("INVALID_RECORD", `The record batch at byte ${position} of the request ${why}.`);
+}
+
+/**
+ * Checks client-encoded RecordBatch v2 bytes the way Kafka's broker does before it appends them
+ * (LogValidator): whole batches of magic 2 whose CRC matches, none over max.message.bytes, dense
+ * (records = lastOffsetDelta + 1, offset deltas 0..n-1), no control or transactional batches, no
+ * idempotent-producer ids Floe could not honour, a codec Floe can read back (none, gzip), and
+ * records that decode. A refused request appends nothing. The bytes are then stored as they are;
+ * only a LogAppendTime topic changes them (see `stampLogAppendTime`).
+ */
+export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules): AcceptedBatches {
+  if (bytes.length === 0) {
+    throw new FloeError("INVALID_REQUEST", "The request body holds no record batch.");
+  }
+  const batches: Uint8Array[] = [];
+  let records = 0;
+  let position = 0;
+  while (position < bytes.length) {
+    let header: BatchHeader;
+    try {
+      header = readBatchHeader(bytes, position);
+    } catch (e) {
+      throw e instanceof CorruptDataError ? corrupt(position, e) : e;
+    }
+    // Size first: an oversized batch is refused as too large, whatever else is wrong with it.
+    if (header.size > rules.maxBatchBytes) {
+      throw new FloeError(
+        "RECORD_TOO_LARGE",
+        `The record batch at byte ${position} is ${header.size} bytes, larger than max.message.bytes (${rules.maxBatchBytes}); nothing was appended.`,
+      );
+    }
+    try {
+      verifyBatchCrc(bytes, position);
+    } catch (e) {
+      throw e instanceof CorruptDataError ? corrupt(position, e) : e;
+    }
+    if (header.isControl) throw invalid(position, "is a control batch, which only a broker may write");
+    if (header.isTransactional) throw invalid(position, "is transactional; Floe has no transactions");
+    if (header.producerId !== -1) {
+      throw invalid(
+        position,
+        `carries producerId ${header.producerId}; Floe has no idempotent producer yet, so send producerId -1`,
+      );
+    }
+    if (header.compression !== "none" && header.compression !== "gzip") {
+      throw new FloeError(
+        "UNSUPPORTED_ENCODING",
+        `The record batch at byte ${position} is ${header.compression}-compressed; Floe accepts none and gzip.`,
+      );
+    }
+    if (header.recordCount < 1 || header.recordCount !== header.lastOffsetDelta + 1) {
+      throw invalid(
+        position,
+        `has ${header.recordCount} records for lastOffsetDelta ${header.lastOffsetDelta}; a producer's batch is dense and not empty`,
+      );
+    }
+    if (header.timestampType === "LogAppendTime" && rules.logAppendTime === undefined) {
+      throw invalid(
+        position,
+        "claims LogAppendTime on a CreateTime topic; only the broker stamps append time",
+      );
+    }
+    checkRecords(bytes, position, header);
+    const batch = bytes.subarray(position, position + header.size);
+    if (rules.logAppendTime !== undefined) stampLogAppendTime(batch, rules.logAppendTime);
+    batches.push(batch);
+    records += header.recordCount;
+    position += header.size;
+  }
+  return { batches, records };
+}
+
+/**
+ * Decodes the records once, so bytes that pass the CRC but are not records (a client's CRC over
+ * garbage) are refused here rather than failing every later fetch.
+ */
+function checkRecords(bytes: Uint8Array, position: number, header: BatchHeader): void {
+  let decoded: ReturnType<typeof decodeRecordBatch>;
+  try {
+    decoded = decodeRecordBatch(bytes, position, { verifyCrc: false });
+  } catch (e) {
+    throw e instanceof CorruptDataError ? corrupt(position, e) : e;
+  }
+  const { records } = decoded;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    if (record.offset - header.baseOffset !== i) {
+      throw invalid(position, `has record ${i} at offset delta ${record.offset - header.baseOffset}`);
+    }
+    if (record.timestamp < 0) {
+      throw invalid(
+        position,
+        `has record ${i} with timestamp ${record.timestamp}; timestamps are ms since the epoch`,
+      );
+    }
+  }
+}
+
+/**
+ * Kafka's in-place LogAppendTime assignment: set the timestamp-type attribute bit and maxTimestamp
+ * to the append time, then recompute the CRC (both fields are covered by it). Decoders then report
+ * the append time for every record. The records themselves are not re-encoded.
+ */
+export function stampLogAppendTime(batch: Uint8Array, appendTime: number): void {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  view.setInt16(ATTRIBUTES_OFFSET, view.getInt16(ATTRIBUTES_OFFSET) | TIMESTAMP_TYPE_BIT);
+  view.setBigInt64(MAX_TIMESTAMP_OFFSET, BigInt(appendTime));
+  view.setUint32(CRC_OFFSET, crc32c(batch, ATTRIBUTES_OFFSET, batch.length));
+}
