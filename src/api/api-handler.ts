@@ -4,7 +4,8 @@ import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { z } from "zod";
 import type { Broker } from "../broker/broker.js";
-import type { ProduceRequest, RecordOffset } from "../broker/types.js";
+import type { AppendRequest } from "../broker/append.js";
+import type { RecordOffset } from "../broker/types.js";
 import type { ApiResult } from "./json-response.js";
 import type { ApiEvent } from "./middleware/api-event.js";
 import { bodyLimit } from "./middleware/body-limit.js";
@@ -21,7 +22,7 @@ import { parseWith } from "./validate.js";
 export interface ApiDeps {
   broker: Broker;
   /** Default broker.produce (one request, one object); the dev server injects its group committer. */
-  produce?: (request: ProduceRequest) => Promise<RecordOffset[]>;
+  produce?: (request: AppendRequest) => Promise<RecordOffset[]>;
   logger?: Logger;
   /** Which routes this handler serves: one Lambda function per group, or all of them (`floe dev`). */
   routes?: "all" | Exclude<RouteGroup, "common">;
@@ -45,6 +46,12 @@ function queryOf(event: ApiEvent): Record<string, string> {
   return { ...(event.queryStringParameters as Record<string, string> | undefined) };
 }
 
+/** A body json-body left alone (routes without a JSON body), as bytes; API Gateway base64-encodes binary media types. */
+function rawBody(event: ApiEvent): Uint8Array | undefined {
+  if (typeof event.body !== "string" || event.body.length === 0) return undefined;
+  return event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
+}
+
 /**
  * The HTTP API as one Lambda-shaped handler (API Gateway HTTP API v2 events in, structured results
  * out): a middy chain of small single-purpose middlewares around a router. Lambda functions and the
@@ -55,7 +62,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   const router = new Router(servedRoutes(deps.routes));
   const base = {
     broker: deps.broker,
-    produce: deps.produce ?? ((request: ProduceRequest) => deps.broker.produce(request)),
+    produce: deps.produce ?? ((request: AppendRequest) => deps.broker.produce(request)),
     logger,
     routes: apiRoutes,
   };
@@ -79,7 +86,14 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     const query = parse(route.query, queryOf(event), "query");
     const bodySchema = route.bodyFor ? route.bodyFor(query) : route.body;
     const body = parse(bodySchema, event.body, "body");
-    const context: RouteContext<unknown, unknown, unknown> = { ...base, params, query, body };
+    const context: RouteContext<unknown, unknown, unknown> = {
+      ...base,
+      params,
+      query,
+      body,
+      headers: event.headers ?? {},
+      rawBody: () => rawBody(event),
+    };
     return route.handle(context);
   };
 

@@ -61,6 +61,11 @@ function errorResponses(codes: readonly KafkaErrorCode[]): Record<string, JsonSc
   return out;
 }
 
+/** Raw bytes in OpenAPI 3.1: a string whose content is the media type itself. */
+function binaryContent(mediaType: string, description: string): JsonSchema {
+  return { schema: { type: "string", contentMediaType: mediaType, description } };
+}
+
 /**
  * The OpenAPI 3.1 document of the API, generated from the route table and the zod schemas the
  * routes validate with (OpenAPI 3.1's schema dialect is JSON Schema 2020-12, zod's target).
@@ -81,11 +86,16 @@ export function buildOpenApiDocument(routes: readonly Route[]): JsonSchema {
   for (const route of routes) {
     const responses: Record<string, JsonSchema> = errorResponses(route.errors);
     for (const [status, response] of Object.entries(route.responses)) {
+      const content: Record<string, JsonSchema> = {};
+      if (response.schema) content["application/json"] = { schema: schemaRef(response.schema) };
+      if (response.binary)
+        content[response.binary.mediaType] = binaryContent(
+          response.binary.mediaType,
+          response.binary.description,
+        );
       responses[status] = {
         description: response.description,
-        ...(response.schema
-          ? { content: { "application/json": { schema: schemaRef(response.schema) } } }
-          : {}),
+        ...(Object.keys(content).length > 0 ? { content } : {}),
       };
     }
     const operation: JsonSchema = {
@@ -99,6 +109,19 @@ export function buildOpenApiDocument(routes: readonly Route[]): JsonSchema {
             requestBody: {
               required: true,
               content: { "application/json": { schema: schemaRef(route.body) } },
+            },
+          }
+        : {}),
+      ...(route.binaryBody
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                [route.binaryBody.mediaType]: binaryContent(
+                  route.binaryBody.mediaType,
+                  route.binaryBody.description,
+                ),
+              },
             },
           }
         : {}),

@@ -1,4 +1,5 @@
 import type { Route } from "./route.js";
+import { batchProduceRoute } from "./routes/batch-produce-route.js";
 import { fetchRoutes } from "./routes/fetch-routes.js";
 import { healthRoute } from "./routes/health-route.js";
 import { offsetsRoute } from "./routes/offsets-route.js";
@@ -10,6 +11,7 @@ import { topicRoutes } from "./routes/topic-routes.js";
 export const apiRoutes: readonly Route[] = [
   ...topicRoutes,
   produceRoute,
+  batchProduceRoute,
   ...fetchRoutes,
   offsetsRoute,
   healthRoute,

@@ -1,7 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { z } from "zod";
 import type { Broker } from "../broker/broker.js";
-import type { ProduceRequest, RecordOffset } from "../broker/types.js";
+import type { AppendRequest } from "../broker/append.js";
+import type { RecordOffset } from "../broker/types.js";
 import type { KafkaErrorCode } from "../errors.js";
 import type { ApiResult } from "./json-response.js";
 
@@ -16,7 +17,11 @@ export interface RouteContext<P, Q, B> {
   query: Q;
   body: B;
   broker: Broker;
-  produce: (request: ProduceRequest) => Promise<RecordOffset[]>;
+  produce: (request: AppendRequest) => Promise<RecordOffset[]>;
+  /** Request headers, names lower-cased. */
+  headers: Record<string, string | undefined>;
+  /** The body as bytes, for routes without a JSON body (the binary fast path); undefined when empty. */
+  rawBody: () => Uint8Array | undefined;
   logger: Logger;
   /** Every route this handler serves, for the OpenAPI document. */
   routes: readonly Route[];
@@ -27,6 +32,8 @@ export type InputPart = "params" | "query" | "body";
 export interface RouteResponse {
   description: string;
   schema?: z.ZodType;
+  /** A non-JSON representation the route also answers with, chosen by the Accept header. */
+  binary?: { mediaType: string; description: string };
 }
 
 export interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
@@ -41,6 +48,8 @@ export interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B ext
   query?: Q;
   /** The documented body; presence makes the route a JSON-body route (415 on other media types). */
   body?: B;
+  /** A non-JSON request body the route reads itself through `rawBody` (the binary fast path). */
+  binaryBody?: { mediaType: string; description: string };
   /** The body schema to validate with, when it depends on the query (e.g. the record encoding). */
   bodyFor?: (query: z.output<Q>) => z.ZodType<z.output<B>>;
   /** The Kafka error code of a validation failure at `path` of `part`; INVALID_REQUEST when absent. */

@@ -8,6 +8,7 @@ import { jsonResponse } from "../json-response.js";
 import { loggableError } from "../loggable-error.js";
 import { decodeHeaders, decodeKey, decodeValue, type Encoding } from "../record-encoding.js";
 import { defineRoute, type InputPart } from "../route.js";
+import { acceptsRecordBatches, RECORD_BATCH_MEDIA_TYPE, recordBatchResponse } from "./record-batch-media.js";
 import {
   FetchManyQuery,
   FetchManyRequest,
@@ -76,7 +77,18 @@ export const fetchRoutes = [
     params: PartitionParams,
     query: FetchQuery,
     codeFor: fetchFieldCode,
-    responses: { 200: { description: "Records from the offset on.", schema: PartitionRecords } },
+    responses: {
+      200: {
+        description: `Records from the offset on. With Accept: ${RECORD_BATCH_MEDIA_TYPE}, whole stored batches instead.`,
+        schema: PartitionRecords,
+        binary: {
+          mediaType: RECORD_BATCH_MEDIA_TYPE,
+          description:
+            "Whole RecordBatch v2 batches with their real base offsets (the first may start before the requested offset, as in Kafka); " +
+            "headers Floe-High-Watermark, Floe-Log-Start-Offset and Floe-Next-Offset. encoding is ignored.",
+        },
+      },
+    },
     errors: [
       "INVALID_TOPIC_EXCEPTION",
       "UNKNOWN_TOPIC_OR_PARTITION",
@@ -84,15 +96,17 @@ export const fetchRoutes = [
       "UNSUPPORTED_ENCODING",
       "KAFKA_STORAGE_ERROR",
     ],
-    async handle({ params, query, broker }) {
-      const result = await broker.fetch({
+    async handle({ params, query, broker, headers }) {
+      const request = {
         topic: params.topic,
         partition: params.partition,
         offset: query.offset,
         maxRecords: query.maxRecords,
         maxBytes: query.maxBytes,
         maxWaitMs: query.maxWaitMs,
-      });
+      };
+      if (acceptsRecordBatches(headers.accept)) return recordBatchResponse(await broker.fetchRaw(request));
+      const result = await broker.fetch(request);
       return jsonResponse(200, partitionRecordsBody(result, query.encoding));
     },
   }),
