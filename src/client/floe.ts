@@ -1,5 +1,5 @@
 import { Admin } from "./admin.js";
-import { type FetchFn, HttpTransport } from "./http-transport.js";
+import { type FetchFn, HttpTransport, type WireProtocol } from "./http-transport.js";
 import { PartitionReader } from "./partition-reader.js";
 import { Producer, type ProducerOptions } from "./producer.js";
 import { type RetryHooks, type RetryOptions, type RetryPolicy, retryPolicy } from "./retry.js";
@@ -15,14 +15,21 @@ export interface FloeOptions {
   requestTimeoutMs?: number;
   /** For tests: deterministic backoff. */
   retryHooks?: Omit<RetryHooks, "signal">;
+  /**
+   * How producers and readers carry records: "binary" (default; Kafka RecordBatch v2 bytes) or
+   * "json" (the JSON routes with base64 values).
+   */
+  protocol?: WireProtocol;
 }
 
 /** The entry point, like KafkaJS's `new Kafka({ brokers })`: one server URL, then admin(), producer(), reader(). */
 export class Floe {
   private readonly transport: HttpTransport;
   private readonly retry: RetryPolicy;
+  private readonly protocol: WireProtocol | undefined;
 
   constructor(options: FloeOptions) {
+    this.protocol = options.protocol;
     this.retry = retryPolicy(options.retry);
     this.transport = new HttpTransport({
       url: options.url,
@@ -42,11 +49,11 @@ export class Floe {
   }
 
   producer(options: ProducerOptions = {}): Producer {
-    return new Producer(this.transport, options, this.retry);
+    return new Producer(this.transport, { protocol: this.protocol, ...options }, this.retry);
   }
 
   reader(): PartitionReader {
-    return new PartitionReader(this.transport);
+    return new PartitionReader(this.transport, this.protocol);
   }
 
   /** `GET /v1/health`: resolves when the server answers healthy, throws otherwise. */

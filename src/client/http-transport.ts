@@ -3,6 +3,15 @@ import { type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
 
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * How records travel: `binary` (the default) sends and receives Kafka RecordBatch v2 bytes;
+ * `json` uses the JSON routes with base64 values, as curl and humans do.
+ */
+export type WireProtocol = "binary" | "json";
+
+/** The server's binary fast-path media type (src/api/routes/record-batch-media.ts; the client shares only the contract). */
+export const RECORD_BATCH_MEDIA_TYPE = "application/vnd.kafka.record-batch.v2";
+
 export interface TransportOptions {
   url: string;
   fetch: FetchFn;
@@ -22,6 +31,26 @@ export interface RequestOptions {
   retry?: RetryPolicy;
 }
 
+/** A request whose body or answer is bytes (the binary fast path); errors still come back as JSON. */
+export interface BinaryRequestOptions {
+  query?: Record<string, string | number | undefined>;
+  body?: Uint8Array;
+  /** The body's media type. */
+  contentType?: string;
+  /** The media types the caller takes, in preference order (an Accept header value). */
+  accept: string;
+  signal?: AbortSignal;
+  extraTimeoutMs?: number;
+  retry?: RetryPolicy;
+}
+
+export interface BinaryAnswer {
+  /** The answer's media type, lower-cased, without parameters. */
+  mediaType: string;
+  headers: Headers;
+  bytes: Buffer;
+}
+
 /** JSON over HTTP per DESIGN §8, with the error body turned into a FloeClientError and retries on retriable failures. */
 export class HttpTransport {
   readonly baseUrl: string;
@@ -39,34 +68,46 @@ export class HttpTransport {
     });
   }
 
+  /** Like request(), but the body goes and the answer comes back as bytes with their media type. */
+  exchange(method: string, path: string, options: BinaryRequestOptions): Promise<BinaryAnswer> {
+    const url = this.baseUrl + path + queryString(options.query);
+    const headers: Record<string, string> = { accept: options.accept };
+    if (options.body !== undefined)
+      headers["content-type"] = options.contentType ?? "application/octet-stream";
+    return withRetry(
+      options.retry ?? this.options.retry,
+      async () => {
+        const { response, body } = await this.send(method, url, { headers, body: options.body }, options);
+        if (!response.ok) {
+          const parsed = parseJson(body.toString("utf8"));
+          throw errorFromResponse(response.status, response.statusText, parsed.ok ? parsed.value : null);
+        }
+        const mediaType = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+        return { mediaType, headers: response.headers, bytes: body };
+      },
+      { ...this.options.hooks, signal: options.signal },
+    );
+  }
+
   private async once<T>(
     method: string,
     url: string,
     body: string | undefined,
     options: RequestOptions,
   ): Promise<T> {
-    const timeoutMs = this.options.requestTimeoutMs + (options.extraTimeoutMs ?? 0);
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.options.fetch(url, {
-        method,
+    const { response, body: answer } = await this.send(
+      method,
+      url,
+      {
         headers:
           body === undefined
             ? { accept: "application/json" }
             : { "content-type": "application/json", accept: "application/json" },
         body,
-        signal,
-      });
-      text = await response.text();
-    } catch (error) {
-      // The caller's own abort is theirs to handle; it is not a failure of the server.
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (timeout.aborted) throw timeoutError(this.baseUrl, timeoutMs, error);
-      throw networkError(this.baseUrl, error);
-    }
+      },
+      options,
+    );
+    const text = answer.toString("utf8");
     const parsed = parseJson(text);
     if (!response.ok)
       throw errorFromResponse(response.status, response.statusText, parsed.ok ? parsed.value : null);
@@ -81,6 +122,32 @@ export class HttpTransport {
       );
     }
     return parsed.value as T;
+  }
+
+  /** One attempt: the answer and its whole body, or the failure to get one as a FloeClientError. */
+  private async send(
+    method: string,
+    url: string,
+    init: { headers: Record<string, string>; body: string | Uint8Array | undefined },
+    options: { signal?: AbortSignal; extraTimeoutMs?: number },
+  ): Promise<{ response: Response; body: Buffer }> {
+    const timeoutMs = this.options.requestTimeoutMs + (options.extraTimeoutMs ?? 0);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    try {
+      const response = await this.options.fetch(url, {
+        method,
+        headers: init.headers,
+        body: init.body,
+        signal,
+      });
+      return { response, body: Buffer.from(await response.arrayBuffer()) };
+    } catch (error) {
+      // The caller's own abort is theirs to handle; it is not a failure of the server.
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (timeout.aborted) throw timeoutError(this.baseUrl, timeoutMs, error);
+      throw networkError(this.baseUrl, error);
+    }
   }
 }
 

@@ -1,9 +1,11 @@
-import { toWire } from "./bytes.js";
+import { murmur2, toPositive } from "../log/murmur2.js";
+import { encodeRecordBatch, type LogRecord, type RecordHeader } from "../log/record-batch.js";
+import { toBytes, toWire } from "./bytes.js";
 import { FloeClientError } from "./client-error.js";
-import { type HttpTransport, segment } from "./http-transport.js";
+import { type HttpTransport, RECORD_BATCH_MEDIA_TYPE, segment, type WireProtocol } from "./http-transport.js";
 import { type RetryOptions, type RetryPolicy, retryPolicy } from "./retry.js";
 import { TopicBatcher, type WireOffset } from "./topic-batcher.js";
-import type { Message, ProducerRecord, RecordMetadata, WireRecordIn } from "./types.js";
+import type { Message, ProducerRecord, RecordMetadata, TopicDescription, WireRecordIn } from "./types.js";
 
 export interface ProducerOptions {
   /**
@@ -22,22 +24,58 @@ export interface ProducerOptions {
   maxInFlightRequests?: number;
   /** Backoff on retriable failures; defaults from the Floe client (5 retries, 100 ms doubling to 1 s). */
   retry?: RetryOptions;
+  /** Default "binary": records are encoded here as Kafka RecordBatch v2 and partitioned as Kafka's producer does. */
+  protocol?: WireProtocol;
+  /** Kafka's metadata.max.age.ms: how long a topic's partition count is trusted. Default 300000. */
+  metadataMaxAgeMs?: number;
 }
 
 /** JSON and base64 framing per record: `{"key":…,"value":…,"partition":…,"timestamp":…}`. */
 const RECORD_OVERHEAD = 64;
+/** RecordBatch v2 framing per record, at most (varints at their widest), and per batch. */
+const BATCH_RECORD_OVERHEAD = 26;
+const BATCH_OVERHEAD = 61;
+/** Kafka's default max.message.bytes, until the topic's own is known. */
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/** A record ready for a batch, and where it goes. */
+interface OutgoingRecord extends LogRecord {
+  partition?: number;
+  bytes: number;
+}
+
+/** What the producer knows of a topic: enough to partition and to size batches. */
+interface TopicMetadata {
+  partitions: number;
+  maxMessageBytes: number;
+}
+
+/** A cached metadata lookup; `null` means the topic did not exist when asked. */
+interface MetadataEntry {
+  value: Promise<TopicMetadata | null>;
+  expires: number;
+}
 
 /**
- * KafkaJS-shaped producer over `POST /v1/topics/{t}/records?encoding=base64`. Keys and values are
+ * KafkaJS-shaped producer. By default it partitions as Kafka's producer does (explicit partition,
+ * else murmur2(key) mod N, else a sticky partition per batch) and sends each partition's records as
+ * Kafka RecordBatch v2 bytes to `POST /v1/topics/{t}/partitions/{p}/records`. With `protocol:
+ * "json"`, or for a topic that does not exist yet (so `floe dev` can auto-create it), records go to
+ * `POST /v1/topics/{t}/records?encoding=base64` and the server partitions. Keys and values are
  * bytes; strings are sent as UTF-8. Delivery is at least once: a retry after a lost answer may
- * append a record twice, as in Kafka without idempotence.
+ * append a record twice, as in Kafka without idempotence. Order is kept per partition.
  */
 export class Producer {
   private readonly batchers = new Map<string, TopicBatcher>();
+  private readonly partitionBatchers = new Map<string, TopicBatcher<OutgoingRecord>>();
+  private readonly metadata = new Map<string, MetadataEntry>();
+  private readonly sticky = new Map<string, { partition: number; bytes: number }>();
   private readonly retry: RetryPolicy;
   private readonly lingerMs: number;
   private readonly batchBytes: number;
   private readonly maxInFlight: number;
+  private readonly protocol: WireProtocol;
+  private readonly metadataMaxAgeMs: number;
   private closed = false;
 
   constructor(
@@ -49,6 +87,14 @@ export class Producer {
     this.lingerMs = nonNegative(options.lingerMs ?? 0, "lingerMs");
     this.batchBytes = nonNegative(options.batchBytes ?? 16_384, "batchBytes");
     this.maxInFlight = Math.max(1, nonNegative(options.maxInFlightRequests ?? 1, "maxInFlightRequests"));
+    this.protocol = options.protocol ?? "binary";
+    if (this.protocol !== "binary" && this.protocol !== "json") {
+      throw new FloeClientError(
+        "INVALID_CONFIG",
+        `protocol must be "binary" or "json", got ${String(this.protocol)}`,
+      );
+    }
+    this.metadataMaxAgeMs = nonNegative(options.metadataMaxAgeMs ?? 300_000, "metadataMaxAgeMs");
   }
 
   /** Nothing to open over HTTP; kept so KafkaJS code ports unchanged. */
@@ -62,7 +108,7 @@ export class Producer {
 
   /** Resolves once every send issued so far has been answered. */
   async flush(): Promise<void> {
-    await Promise.all([...this.batchers.values()].map((b) => b.flush()));
+    await Promise.all([...this.batchers.values(), ...this.partitionBatchers.values()].map((b) => b.flush()));
   }
 
   /** Appends the messages; resolves with each one's partition and offset, in message order. */
@@ -76,14 +122,114 @@ export class Producer {
       throw new FloeClientError("INVALID_RECORD", `send() needs a messages array for topic "${topic}"`);
     }
     if (record.messages.length === 0) return [];
+    if (this.protocol === "json") return this.sendJson(topic, record.messages);
+    const now = Date.now();
+    const outgoing = record.messages.map((message, i) => toOutgoingRecord(message, i, now));
+    const metadata = await this.topicMetadata(topic);
+    // Unknown topic: the JSON route lets the server auto-create it (floe dev) or refuse it.
+    if (metadata === null) return this.sendJson(topic, record.messages, true);
+    return this.sendBinary(topic, outgoing, metadata);
+  }
+
+  private async sendJson(
+    topic: string,
+    messages: Message[],
+    unknownTopic = false,
+  ): Promise<RecordMetadata[]> {
     let bytes = 0;
-    const wire = record.messages.map((message, i) => {
+    const wire = messages.map((message, i) => {
       const w = toWireRecord(message, i);
       bytes += estimateBytes(w);
       return w;
     });
     const offsets = await this.batcher(topic).add(wire, bytes);
+    // It exists now: look again, so the next send takes the binary path.
+    if (unknownTopic) this.metadata.delete(topic);
     return offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset }));
+  }
+
+  private async sendBinary(
+    topic: string,
+    records: OutgoingRecord[],
+    metadata: TopicMetadata,
+  ): Promise<RecordMetadata[]> {
+    const byPartition = new Map<number, { records: OutgoingRecord[]; bytes: number; at: number[] }>();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      const partition =
+        r.partition ?? (r.key !== null ? toPositive(murmur2(r.key)) % metadata.partitions : -1);
+      const key = partition < 0 ? this.stickyPartition(topic, metadata.partitions, r.bytes) : partition;
+      let group = byPartition.get(key);
+      if (!group) byPartition.set(key, (group = { records: [], bytes: 0, at: [] }));
+      group.records.push(r);
+      group.bytes += r.bytes;
+      group.at.push(i);
+    }
+    const out = new Array<RecordMetadata>(records.length);
+    await Promise.all(
+      [...byPartition].map(async ([partition, group]) => {
+        const offsets = await this.partitionBatcher(topic, partition).add(group.records, group.bytes);
+        offsets.forEach((o, j) => {
+          out[group.at[j]] = { topic, partition: o.partition, offset: o.offset };
+        });
+      }),
+    );
+    return out;
+  }
+
+  /**
+   * Kafka's uniform sticky partitioner (KIP-794) for keyless records: one partition until about
+   * batchBytes have gone to it, then another, so batches fill instead of scattering.
+   */
+  private stickyPartition(topic: string, partitions: number, bytes: number): number {
+    let state = this.sticky.get(topic);
+    if (!state || state.partition >= partitions || state.bytes >= this.batchBytes) {
+      let next = Math.floor(Math.random() * partitions);
+      if (state && partitions > 1 && next === state.partition) next = (next + 1) % partitions;
+      state = { partition: next, bytes: 0 };
+      this.sticky.set(topic, state);
+    }
+    state.bytes += bytes;
+    return state.partition;
+  }
+
+  /**
+   * The topic's partition count and batch limit (Kafka's metadata request), cached for
+   * metadataMaxAgeMs. A topic last sent to as unknown is looked up only once those JSON sends are
+   * answered, so a switch to the binary path cannot overtake them.
+   */
+  private topicMetadata(topic: string): Promise<TopicMetadata | null> {
+    const cached = this.metadata.get(topic);
+    if (cached && cached.expires > Date.now()) return cached.value;
+    const value = (async () => {
+      // After the previous lookup's sends have queued, so a flush below covers them too.
+      await cached?.value.catch(() => {});
+      await this.batchers.get(topic)?.flush();
+      try {
+        const description = await this.transport.request<TopicDescription>(
+          "GET",
+          `/v1/topics/${segment(topic)}`,
+          {
+            retry: this.retry,
+          },
+        );
+        const max = Number(description.config?.["max.message.bytes"]);
+        return {
+          partitions: description.partitions.length,
+          maxMessageBytes: Number.isSafeInteger(max) && max > 0 ? max : DEFAULT_MAX_MESSAGE_BYTES,
+        };
+      } catch (error) {
+        if (error instanceof FloeClientError && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return null;
+        throw error;
+      }
+    })();
+    const entry = { value, expires: Date.now() + this.metadataMaxAgeMs };
+    this.metadata.set(topic, entry);
+    // A failed lookup is not remembered.
+    value.catch(() => {
+      if (this.metadata.get(topic) === entry) this.metadata.delete(topic);
+    });
+    return value;
   }
 
   /** KafkaJS's sendBatch: several topics at once, answered in the order given. */
@@ -102,6 +248,56 @@ export class Producer {
       this.batchers.set(topic, batcher);
     }
     return batcher;
+  }
+
+  private partitionBatcher(topic: string, partition: number): TopicBatcher<OutgoingRecord> {
+    const key = `${topic}\u0000${partition}`;
+    let batcher = this.partitionBatchers.get(key);
+    if (!batcher) {
+      batcher = new TopicBatcher<OutgoingRecord>(
+        { lingerMs: this.lingerMs, batchBytes: this.batchBytes, maxInFlight: this.maxInFlight },
+        (records) => this.produceBatches(topic, partition, records),
+      );
+      this.partitionBatchers.set(key, batcher);
+    }
+    return batcher;
+  }
+
+  private async produceBatches(
+    topic: string,
+    partition: number,
+    records: OutgoingRecord[],
+  ): Promise<WireOffset[]> {
+    const metadata = await this.topicMetadata(topic);
+    const body = encodeBatches(records, metadata?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    let answer: { baseOffset?: number; count?: number };
+    try {
+      const { bytes } = await this.transport.exchange(
+        "POST",
+        `/v1/topics/${segment(topic)}/partitions/${segment(partition)}/records`,
+        { body, contentType: RECORD_BATCH_MEDIA_TYPE, accept: "application/json", retry: this.retry },
+      );
+      answer = JSON.parse(bytes.toString("utf8")) as typeof answer;
+    } catch (error) {
+      // The topic was deleted or re-created, or lost partitions: learn it again before the next send.
+      if (error instanceof FloeClientError && error.code === "UNKNOWN_TOPIC_OR_PARTITION")
+        this.metadata.delete(topic);
+      if (error instanceof SyntaxError) {
+        throw new FloeClientError(
+          "UNKNOWN_SERVER_ERROR",
+          "the server answered a produce with something other than JSON",
+        );
+      }
+      throw error;
+    }
+    const base = answer?.baseOffset;
+    if (!Number.isSafeInteger(base) || answer.count !== records.length) {
+      throw new FloeClientError(
+        "UNKNOWN_SERVER_ERROR",
+        `the server acknowledged ${answer?.count ?? "no"} records for ${records.length}`,
+      );
+    }
+    return records.map((_, i) => ({ partition, offset: (base as number) + i }));
   }
 
   private async produce(topic: string, records: WireRecordIn[]): Promise<WireOffset[]> {
@@ -148,6 +344,65 @@ function toWireRecord(message: Message, index: number): WireRecordIn {
   }
   if (message.timestamp !== undefined) wire.timestamp = toTimestamp(message.timestamp, index);
   return wire;
+}
+
+/** Validates a message as toWireRecord does, keeping its bytes for a batch. */
+function toOutgoingRecord(message: Message, index: number, now: number): OutgoingRecord {
+  if (message === null || typeof message !== "object") {
+    throw new FloeClientError("INVALID_RECORD", `message ${index} is not an object`);
+  }
+  if (message.value === undefined) {
+    throw new FloeClientError("INVALID_RECORD", `message ${index} has no value (use null for a tombstone)`);
+  }
+  const value = recordBytes(message.value, `message ${index} value`);
+  const key = message.key === undefined ? null : recordBytes(message.key, `message ${index} key`);
+  let bytes = BATCH_RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0);
+  const headers: RecordHeader[] = [];
+  for (const [name, raw] of Object.entries(message.headers ?? {})) {
+    if (raw === undefined) continue;
+    const headerValue = recordBytes(raw, `message ${index} header "${name}"`);
+    headers.push({ key: name, value: headerValue });
+    bytes += 10 + Buffer.byteLength(name) + (headerValue?.length ?? 0);
+  }
+  let partition: number | undefined;
+  if (message.partition !== undefined) {
+    if (!Number.isInteger(message.partition) || message.partition < 0) {
+      throw new FloeClientError("INVALID_RECORD", `message ${index} partition must be an integer >= 0`);
+    }
+    partition = message.partition;
+  }
+  // Kafka's producer stamps CreateTime itself; a LogAppendTime topic overrides it on the server.
+  const timestamp = message.timestamp === undefined ? now : toTimestamp(message.timestamp, index);
+  return { key, value, headers, timestamp, partition, bytes };
+}
+
+function recordBytes(value: Message["value"], what: string): Uint8Array | null {
+  if (value === null) return null;
+  // toWire refuses anything else in the words the JSON path uses.
+  if (typeof value !== "string" && !(value instanceof Uint8Array)) toWire(value, what);
+  return toBytes(value);
+}
+
+/**
+ * The records as RecordBatch v2 bytes, split as Kafka's producer splits them so no batch passes
+ * max.message.bytes. A record too large for any batch still goes alone: the server refuses it
+ * with RECORD_TOO_LARGE, as it would over JSON.
+ */
+function encodeBatches(records: OutgoingRecord[], maxMessageBytes: number): Uint8Array {
+  const batches: Uint8Array[] = [];
+  let run: OutgoingRecord[] = [];
+  let size = BATCH_OVERHEAD;
+  for (const r of records) {
+    if (run.length > 0 && size + r.bytes > maxMessageBytes) {
+      batches.push(encodeRecordBatch(run));
+      run = [];
+      size = BATCH_OVERHEAD;
+    }
+    run.push(r);
+    size += r.bytes;
+  }
+  if (run.length > 0) batches.push(encodeRecordBatch(run));
+  return batches.length === 1 ? batches[0] : Buffer.concat(batches);
 }
 
 function toTimestamp(value: number | string | Date, index: number): number {

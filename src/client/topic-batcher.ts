@@ -16,8 +16,8 @@ export interface WireOffset {
 }
 
 /** One caller's send, waiting in the queue for its offsets. */
-interface PendingSend {
-  records: WireRecordIn[];
+interface PendingSend<R> {
+  records: R[];
   bytes: number;
   /** Set after it failed in company: it then goes alone, so only its own records decide its fate. */
   alone: boolean;
@@ -32,9 +32,9 @@ interface PendingSend {
  * reordered, retries included. Under load the queue fills while a request is out, so batches grow
  * by themselves without any linger.
  */
-export class TopicBatcher {
+export class TopicBatcher<R = WireRecordIn> {
   /** Pending sends from `head` on; taken by index, since shift() would make a long queue quadratic. */
-  private queue: PendingSend[] = [];
+  private queue: PendingSend<R>[] = [];
   private head = 0;
   private queuedBytes = 0;
   private inFlight = 0;
@@ -45,10 +45,10 @@ export class TopicBatcher {
 
   constructor(
     private readonly options: BatcherOptions,
-    private readonly sendRequest: (records: WireRecordIn[]) => Promise<WireOffset[]>,
+    private readonly sendRequest: (records: R[]) => Promise<WireOffset[]>,
   ) {}
 
-  add(records: WireRecordIn[], bytes: number): Promise<WireOffset[]> {
+  add(records: R[], bytes: number): Promise<WireOffset[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ records, bytes, alone: false, resolve, reject });
       this.queuedBytes += bytes;
@@ -83,7 +83,7 @@ export class TopicBatcher {
   }
 
   /** Sends from the head of the queue up to batchBytes; always at least one, since a send is never split. */
-  private takeBatch(): PendingSend[] {
+  private takeBatch(): PendingSend<R>[] {
     const first = this.queue[this.head];
     let end = this.head + 1;
     let bytes = first.bytes;
@@ -132,7 +132,7 @@ export class TopicBatcher {
     this.lingerTimer = undefined;
   }
 
-  private dispatch(batch: PendingSend[]): void {
+  private dispatch(batch: PendingSend<R>[]): void {
     this.inFlight++;
     const records = batch.length === 1 ? batch[0].records : batch.flatMap((send) => send.records);
     this.sendRequest(records).then(

@@ -4,7 +4,13 @@ import { FloeClientError } from "../../../src/client/client-error.js";
 import { deferred, FakeFetch, floeError, json, offsetsFor, type SeenRequest } from "./fake-fetch.js";
 
 function floe(fake: FakeFetch) {
-  return new Floe({ url: "http://floe.test", fetch: fake.fetch, retryHooks: { sleep: async () => {} } });
+  // These tests pin the JSON wire's batching; the binary path is covered in test/integration/binary.
+  return new Floe({
+    url: "http://floe.test",
+    fetch: fake.fetch,
+    retryHooks: { sleep: async () => {} },
+    protocol: "json",
+  });
 }
 
 const records = (r: SeenRequest) =>

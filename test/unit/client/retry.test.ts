@@ -13,6 +13,8 @@ function client(fake: FakeFetch, retries?: number) {
     fetch: fake.fetch,
     retry: retries === undefined ? undefined : { retries },
     retryHooks: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+    // The produce retries below are asserted on the JSON wire.
+    protocol: "json",
   });
   return { floe, sleeps };
 }
