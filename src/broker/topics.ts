@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ConditionFailedError, FloeError } from "../errors.js";
 import type { Doc, Item, MetaStore } from "../storage/ports.js";
 import { keys } from "./keys.js";
+import { currentHolder, leaseFromItem, leaseKey } from "./lease.js";
 import {
   effectiveConfig,
   parseTopicConfig,
@@ -38,7 +39,15 @@ export function topicFromItem(item: Item): Topic {
 
 export function headFromItem(item: Item | undefined): PartitionHead {
   if (!item) {
-    return { next: 0, logStart: 0, leaderEpoch: 0, bytes: 0, leaseOwner: null, leaseExpiry: null, version: 0 };
+    return {
+      next: 0,
+      logStart: 0,
+      leaderEpoch: 0,
+      bytes: 0,
+      leaseOwner: null,
+      leaseExpiry: null,
+      version: 0,
+    };
   }
   const d = item.data as Partial<Record<keyof PartitionHead, unknown>>;
   return {
@@ -87,7 +96,12 @@ export class TopicAdmin {
       // Partition heads are created lazily by the first append: an absent head is an empty
       // partition, so creating a topic of any size is one small transaction.
       await this.meta.transact([
-        { type: "put", ...k, data: doc, condition: previous ? { version: previous.version } : { absent: true } },
+        {
+          type: "put",
+          ...k,
+          data: doc,
+          condition: previous ? { version: previous.version } : { absent: true },
+        },
         { type: "put", ...keys.topicDirectoryEntry(name), data: { topicId }, condition: { absent: true } },
       ]);
     } catch (e) {
@@ -130,21 +144,25 @@ export class TopicAdmin {
 
   async describe(name: string): Promise<TopicDescription> {
     const topic = await this.get(name);
-    const heads = await Promise.all(
-      Array.from({ length: topic.partitions }, (_, p) => {
-        const k = keys.head(topic.topicId, p);
-        return this.meta.get(k.pk, k.sk);
-      }),
-    );
+    const ids = Array.from({ length: topic.partitions }, (_, p) => p);
+    const [heads, leases] = await Promise.all([
+      Promise.all(ids.map((p) => this.getItem(keys.head(topic.topicId, p)))),
+      // The lease lives beside the head, not on it (decision 0004).
+      Promise.all(ids.map((p) => this.getItem(leaseKey(topic.topicId, p)))),
+    ]);
+    const now = this.options.clock();
     const partitions: PartitionDescription[] = heads.map((item, partition) => {
       const head = headFromItem(item);
+      const lease = leaseFromItem(leases[partition]);
+      const holder = currentHolder(lease, now);
       return {
         partition,
         logStartOffset: head.logStart,
         highWatermark: head.next,
         bytes: head.bytes,
-        leaderEpoch: head.leaderEpoch,
-        leaseOwner: head.leaseExpiry !== null && head.leaseExpiry > this.options.clock() ? head.leaseOwner : null,
+        leaderEpoch: Math.max(head.leaderEpoch, lease.epoch),
+        leaseOwner: holder,
+        leaseExpiry: holder === null ? null : lease.expiry,
       };
     });
     return {
@@ -240,6 +258,10 @@ export class TopicAdmin {
       throw e;
     }
     this.cache.delete(name);
+  }
+
+  private getItem(k: { pk: string; sk: string }): Promise<Item | undefined> {
+    return this.meta.get(k.pk, k.sk);
   }
 
   private remember(topic: Topic): void {

@@ -30,8 +30,12 @@ export interface PartitionDescription {
   logStartOffset: number;
   highWatermark: number;
   bytes: number;
+  /** Grows by one each time a maintenance worker takes the partition's lease. */
   leaderEpoch: number;
+  /** Who holds the partition's lease now; null when nobody does or it has lapsed. */
   leaseOwner: string | null;
+  /** When the current lease lapses unless renewed; null when nobody holds it. */
+  leaseExpiry: number | null;
 }
 
 export interface TopicDescription {
