@@ -1,11 +1,12 @@
-import { FloeError } from "../errors.js";
+import { FloeError, StorageError } from "../errors.js";
 import { decodeBatches } from "../log/record-batch.js";
 import type { MetaStore, ObjectStore } from "../storage/ports.js";
 import type { AppendNotifier } from "./append-notifier.js";
+import { sleep } from "./backoff.js";
 import { ChunkCache } from "./chunk-cache.js";
 import { keys } from "./keys.js";
 import { type SegmentRef, segmentsAfter } from "./segment-index.js";
-import { headFromItem, type TopicAdmin, unknownPartition } from "./topics.js";
+import { headFromItem, type TopicAdmin, unknownPartition, unknownTopic } from "./topics.js";
 import type { FetchedRecord, FetchRequest, FetchResult, PartitionHead, Topic } from "./types.js";
 
 export interface ReaderOptions {
@@ -24,6 +25,10 @@ export const DEFAULT_MAX_RECORDS = 500;
 export const DEFAULT_MAX_BYTES = 1_048_576;
 /** Segments looked up per index query; their chunks are fetched concurrently. */
 const SEGMENT_PAGE = 8;
+/** How often a read re-queries an index it saw mid-change before calling the index broken. */
+const MAX_INDEX_REREADS = 3;
+/** A half-seen transaction settles within milliseconds. */
+const INDEX_REREAD_DELAY_MS = 5;
 
 /** What a record costs against maxBytes: its payload plus Kafka's per-record framing, roughly. */
 function recordBytes(r: FetchedRecord): number {
@@ -94,7 +99,14 @@ export class Reader {
     if (offset === head.next && maxWaitMs > 0) {
       head = await this.waitForAppend(topic, request.partition, offset, this.options.clock() + maxWaitMs);
     }
-    const records = await this.collect(topic, request.partition, Math.max(offset, head.logStart), head.next, maxRecords, maxBytes);
+    const records = await this.collect(
+      topic,
+      request.partition,
+      Math.max(offset, head.logStart),
+      head.next,
+      maxRecords,
+      maxBytes,
+    );
     return {
       topic: request.topic,
       partition: request.partition,
@@ -133,12 +145,38 @@ export class Reader {
     const out: FetchedRecord[] = [];
     let bytes = 0;
     let cursor = from;
+    let gaps = 0;
     while (cursor < highWatermark) {
       const segments = await segmentsAfter(this.meta, topic.topicId, partition, cursor, SEGMENT_PAGE);
-      if (segments.length === 0) break;
+      if (segments.length === 0 || segments[0].base > cursor) {
+        // Maintenance changed the index under this read. Retention may have moved the log start
+        // past the cursor (Kafka answers OFFSET_OUT_OF_RANGE then), or a compaction swap was seen
+        // half-applied (a DynamoDB Query is read-committed, not a snapshot of a transaction): read
+        // again. Never skip the offsets in between: that would lose records silently.
+        const head = await this.head(topic, partition);
+        if (head.logStart > cursor) {
+          if (out.length > 0) return out;
+          throw new FloeError(
+            "OFFSET_OUT_OF_RANGE",
+            `Offset ${cursor} of ${topic.name}-${partition} was deleted by retention during the fetch: the log now starts at ${head.logStart}.`,
+          );
+        }
+        // A deleted topic's index is dismantled by maintenance while a cached topic still names it.
+        const current = await this.topics.get(topic.name);
+        if (current.topicId !== topic.topicId) throw unknownTopic(topic.name);
+        if (++gaps > MAX_INDEX_REREADS) {
+          throw new StorageError(
+            `The index of ${topic.name}-${partition} has no segment holding offset ${cursor} below the high-water mark ${highWatermark}.`,
+          );
+        }
+        await sleep(gaps * INDEX_REREAD_DELAY_MS);
+        continue;
+      }
       // Start every GET of the page at once; consume them in order.
       const loads = segments.map((s) => this.chunk(s));
       for (let i = 0; i < segments.length; i++) {
+        // A gap inside the page: query again from the cursor, as above.
+        if (segments[i].base > cursor) break;
         const records = await loads[i];
         for (let j = firstAtOrAfter(records, cursor); j < records.length; j++) {
           const r = records[j];
@@ -159,7 +197,10 @@ export class Reader {
   /** One chunk's records at their absolute offsets: batch i starts where batch i-1's offsets end. */
   chunk(segment: SegmentRef): Promise<FetchedRecord[]> {
     return this.cache.get(`${segment.key}@${segment.pos}+${segment.len}`, segment.len, async () => {
-      const bytes = await this.objects.get(segment.key, { start: segment.pos, end: segment.pos + segment.len });
+      const bytes = await this.objects.get(segment.key, {
+        start: segment.pos,
+        end: segment.pos + segment.len,
+      });
       const out: FetchedRecord[] = [];
       let base = segment.base;
       for (const batch of decodeBatches(bytes)) {
