@@ -6,6 +6,7 @@
 import {
   type AttributeValue,
   type ConditionCheck,
+  type ConsumedCapacity,
   CreateTableCommand,
   DeleteItemCommand,
   DescribeTableCommand,
@@ -22,6 +23,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { randomUUID } from "node:crypto";
 import { ConditionFailedError, StorageError } from "../errors.js";
 import { awsErrorName, toStorageError } from "./aws-errors.js";
+import type { ConsumedCapacity as Consumed, ReportsConsumedCapacity } from "./instrumented.js";
 import { foldBounds, keyInRange } from "./order.js";
 import type { Condition, Doc, Item, MetaStore, QueryOptions, WriteOp } from "./ports.js";
 import { assertItemKey, assertPk, assertQueryLimit, conditionHolds, validateTransact } from "./validate.js";
@@ -47,10 +49,12 @@ const RETRIABLE_REASONS = new Set([
 type Names = Record<string, string>;
 type Values = Record<string, AttributeValue>;
 
-export class DynamoDbMetaStore implements MetaStore {
+export class DynamoDbMetaStore implements MetaStore, ReportsConsumedCapacity {
   readonly table: string;
   readonly client: DynamoDBClient;
   private readonly ownsClient: boolean;
+  /** Set to learn each call's consumed capacity (the benchmark's cost figures); requests ask for it only then. */
+  onConsumedCapacity: ((capacity: Consumed) => void) | undefined = undefined;
 
   constructor(options: DynamoDbMetaStoreOptions) {
     this.table = options.table;
@@ -62,8 +66,14 @@ export class DynamoDbMetaStore implements MetaStore {
     assertItemKey(pk, sk);
     try {
       const res = await this.client.send(
-        new GetItemCommand({ TableName: this.table, Key: key(pk, sk), ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: this.table,
+          Key: key(pk, sk),
+          ConsistentRead: true,
+          ReturnConsumedCapacity: this.capacityWanted(),
+        }),
       );
+      this.report(res.ConsumedCapacity, "read");
       return res.Item ? toItem(res.Item) : undefined;
     } catch (e) {
       throw toStorageError(e, `DynamoDB GetItem ${this.table}`);
@@ -124,8 +134,10 @@ export class DynamoDbMetaStore implements MetaStore {
             ExclusiveStartKey: exclusiveStartKey,
             // Ask for what is still missing, plus the bound values BETWEEN may wrongly include.
             Limit: Number.isFinite(remaining) ? remaining + slack : undefined,
+            ReturnConsumedCapacity: this.capacityWanted(),
           }),
         );
+        this.report(res.ConsumedCapacity, "read");
         for (const raw of res.Items ?? []) {
           const item = toItem(raw);
           if (out.length < limit && keyInRange(item.sk, options)) out.push(item);
@@ -144,14 +156,16 @@ export class DynamoDbMetaStore implements MetaStore {
     // One op goes alone: a TransactWriteItems costs twice the capacity of a plain write.
     if (ops.length === 1) return this.single(ops[0]);
     try {
-      await this.client.send(
+      const res = await this.client.send(
         new TransactWriteItemsCommand({
           TransactItems: ops.map((op) => this.transactItem(op)),
           // Makes the SDK's own retries idempotent: a retry of an applied transaction succeeds
           // instead of failing its conditions against its own write.
           ClientRequestToken: randomUUID(),
+          ReturnConsumedCapacity: this.capacityWanted(),
         }),
       );
+      for (const c of res.ConsumedCapacity ?? []) this.report(c, "write");
     } catch (e) {
       throw fromTransactError(e, this.table);
     }
@@ -179,7 +193,7 @@ export class DynamoDbMetaStore implements MetaStore {
         names["#v"] = NAMES["#v"];
         values[":d"] = docAttr(op.data);
         values[":one"] = { N: "1" };
-        await this.client.send(
+        const res = await this.client.send(
           new UpdateItemCommand({
             TableName: this.table,
             Key: key(op.pk, op.sk),
@@ -187,18 +201,22 @@ export class DynamoDbMetaStore implements MetaStore {
             ConditionExpression: conditionExpression,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
+            ReturnConsumedCapacity: this.capacityWanted(),
           }),
         );
+        this.report(res.ConsumedCapacity, "write");
       } else {
-        await this.client.send(
+        const res = await this.client.send(
           new DeleteItemCommand({
             TableName: this.table,
             Key: key(op.pk, op.sk),
             ConditionExpression: conditionExpression,
             ExpressionAttributeNames: conditionExpression ? names : undefined,
             ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+            ReturnConsumedCapacity: this.capacityWanted(),
           }),
         );
+        this.report(res.ConsumedCapacity, "write");
       }
     } catch (e) {
       const name = awsErrorName(e);
@@ -223,12 +241,27 @@ export class DynamoDbMetaStore implements MetaStore {
           ConsistentRead: true,
           ProjectionExpression: "#v",
           ExpressionAttributeNames: { "#v": NAMES["#v"] },
+          ReturnConsumedCapacity: this.capacityWanted(),
         }),
       );
+      this.report(res.ConsumedCapacity, "read");
       return res.Item ? Number(res.Item.v?.N) : undefined;
     } catch (e) {
       throw toStorageError(e, `DynamoDB GetItem ${this.table}`);
     }
+  }
+
+  private capacityWanted(): "TOTAL" | undefined {
+    return this.onConsumedCapacity ? "TOTAL" : undefined;
+  }
+
+  private report(capacity: ConsumedCapacity | undefined, kind: "read" | "write"): void {
+    if (!capacity || !this.onConsumedCapacity) return;
+    const total = capacity.CapacityUnits ?? 0;
+    this.onConsumedCapacity({
+      readUnits: capacity.ReadCapacityUnits ?? (kind === "read" ? total : 0),
+      writeUnits: capacity.WriteCapacityUnits ?? (kind === "write" ? total : 0),
+    });
   }
 
   private transactItem(op: WriteOp): TransactWriteItem {
