@@ -1,5 +1,10 @@
 import { UsageError } from "./args.js";
 import type { Command } from "./command.js";
+import {
+  BATCHING_PROFILE_NAMES,
+  type BatchingProfileName,
+  parseByteSize,
+} from "../server/batching-profile.js";
 import { startDevServer } from "../server/dev-server.js";
 import { installSignalHandlers } from "../server/signal-handlers.js";
 
@@ -30,9 +35,26 @@ export const devCommand: Command = {
       description:
         "embedded: files + SQLite under --data-dir (default; env FLOE_STORAGE); memory: gone on exit; aws: S3 + DynamoDB (FLOE_BUCKET, FLOE_TABLE)",
     },
+    profile: {
+      kind: "value",
+      valueName: "name",
+      description:
+        "group-commit batching: default (linger 5 ms, objects up to 4 MiB), low-latency (1 ms, 1 MiB) or low-cost (400 ms, objects of 4 MiB and more)",
+    },
+    "linger-ms": {
+      kind: "value",
+      valueName: "ms",
+      description:
+        "how long a produce waits for others to share its object (overrides the profile; Kafka's linger.ms)",
+    },
+    "batch-max-bytes": {
+      kind: "value",
+      valueName: "size",
+      description: "write an object once its batch holds this much, e.g. 4MiB (overrides the profile)",
+    },
   },
   notes: ["Topics are created on first produce (auto.create.topics.enable=true). Ctrl-C stops it cleanly."],
-  examples: ["floe dev", "floe dev --port 9000 --data-dir /tmp/floe"],
+  examples: ["floe dev", "floe dev --port 9000 --data-dir /tmp/floe", "floe dev --profile low-cost"],
   async run(context) {
     const { options, io } = context;
     options.noPositionals();
@@ -43,11 +65,26 @@ export const devCommand: Command = {
       throw new UsageError(`--storage must be one of ${STORAGES.join(", ")}, got "${storage}"`);
     }
     const dataDir = options.string("data-dir") ?? io.env.FLOE_DATA_DIR ?? ".floe";
+    const profile = options.string("profile");
+    if (profile !== undefined && !(BATCHING_PROFILE_NAMES as readonly string[]).includes(profile)) {
+      throw new UsageError(`--profile must be one of ${BATCHING_PROFILE_NAMES.join(", ")}, got "${profile}"`);
+    }
+    const lingerMs = options.integer("linger-ms", 0);
+    const batchMaxText = options.string("batch-max-bytes");
+    const maxBatchBytes = batchMaxText === undefined ? undefined : parseByteSize(batchMaxText);
+    if (batchMaxText !== undefined && maxBatchBytes === undefined) {
+      throw new UsageError(
+        `--batch-max-bytes must be a size such as 1048576, 512KiB or 4MiB, got "${batchMaxText}"`,
+      );
+    }
     const server = await startDevServer({
       port,
       host: options.string("host"),
       storage: storage as Storage,
       dataDir,
+      profile: profile as BatchingProfileName | undefined,
+      lingerMs,
+      maxBatchBytes,
       log: (line) => io.stdout.write(`${line}\n`),
     }).catch((error: unknown) => {
       throw startupError(error, options.string("host") ?? "127.0.0.1", port);

@@ -15,6 +15,7 @@ import {
   createBackend,
   DEFAULT_DATA_DIR,
 } from "../storage/backend.js";
+import { type BatchingProfileName, formatByteSize, resolveBatching } from "./batching-profile.js";
 import { toLambdaEvent, writeLambdaResult } from "./lambda-event.js";
 
 export interface DevServerOptions {
@@ -26,8 +27,12 @@ export interface DevServerOptions {
   storage?: "memory" | "embedded" | "aws";
   /** Default .floe, relative to the working directory. */
   dataDir?: string;
-  /** Group commit linger; default 5 ms (Kafka's linger.ms). */
+  /** Group-commit batching preset (default, low-latency, low-cost); lingerMs and maxBatchBytes override it. */
+  profile?: BatchingProfileName;
+  /** Group commit linger; default 5 ms (Kafka's linger.ms), or the profile's. */
   lingerMs?: number;
+  /** A group-commit batch this large is written without waiting out the linger; default 4 MiB, or the profile's. */
+  maxBatchBytes?: number;
   /** Kafka's auto.create.topics.enable; default true in `floe dev`. */
   autoCreateTopics?: boolean;
   /** Where the banner and the closing note go; default stdout. */
@@ -87,7 +92,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const config = backendConfig(options);
   const backend = await createBackend(config);
   const broker = new Broker(backend, { autoCreateTopics: options.autoCreateTopics ?? true });
-  const committer = new GroupCommitter(broker, { lingerMs: options.lingerMs ?? 5 });
+  const batching = resolveBatching(options);
+  const committer = new GroupCommitter(broker, {
+    lingerMs: batching.lingerMs,
+    maxBatchBytes: batching.maxBatchBytes,
+  });
   const logger = new Logger({
     serviceName: "floe",
     // Quiet by default: a request log on every call drowns a developer's terminal.
@@ -174,8 +183,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   log(
     `  storage: ${config.storage}${config.storage === "embedded" ? ` (data dir ${config.dataDir})` : config.storage === "aws" ? ` (bucket ${config.bucket}, table ${config.table})` : " (lost on exit)"}`,
   );
+  const customBatching =
+    batching.profile !== "default" || options.lingerMs !== undefined || options.maxBatchBytes !== undefined;
   log(
-    `  auto-create topics: ${(options.autoCreateTopics ?? true) ? "on" : "off"}; group commit linger: ${options.lingerMs ?? 5} ms`,
+    `  auto-create topics: ${(options.autoCreateTopics ?? true) ? "on" : "off"}; group commit linger: ${batching.lingerMs} ms` +
+      (customBatching
+        ? `, objects up to ${formatByteSize(batching.maxBatchBytes)} (profile ${batching.profile})`
+        : ""),
   );
   log(`  API: ${url}/v1/openapi.json`);
 

@@ -1,9 +1,11 @@
 /**
  * `floe dev` on its own, for the crash test and the benchmark (the `floe` CLI offers the same
  * through `floe dev`):  node --import tsx src/server/main.ts [--port 8092] [--host 127.0.0.1]
- *   [--storage embedded|memory|aws] [--data-dir .floe] [--linger-ms 5] [--no-auto-create-topics]
+ *   [--storage embedded|memory|aws] [--data-dir .floe] [--profile default|low-latency|low-cost]
+ *   [--linger-ms 5] [--batch-max-bytes 4MiB] [--no-auto-create-topics]
  */
 import { parseArgs } from "node:util";
+import { BATCHING_PROFILE_NAMES, type BatchingProfileName, parseByteSize } from "./batching-profile.js";
 import { type DevServerOptions, startDevServer } from "./dev-server.js";
 import { installSignalHandlers } from "./signal-handlers.js";
 
@@ -23,6 +25,8 @@ async function main(): Promise<void> {
       storage: { type: "string" },
       "data-dir": { type: "string" },
       "linger-ms": { type: "string" },
+      "batch-max-bytes": { type: "string" },
+      profile: { type: "string" },
       "no-auto-create-topics": { type: "boolean" },
     },
     strict: true,
@@ -31,12 +35,23 @@ async function main(): Promise<void> {
   if (!STORAGES.includes(storage as (typeof STORAGES)[number])) {
     throw new Error(`--storage must be one of ${STORAGES.join(", ")}, got '${storage}'`);
   }
+  const profile = values.profile;
+  if (profile !== undefined && !(BATCHING_PROFILE_NAMES as readonly string[]).includes(profile)) {
+    throw new Error(`--profile must be one of ${BATCHING_PROFILE_NAMES.join(", ")}, got '${profile}'`);
+  }
+  const maxBatchBytes =
+    values["batch-max-bytes"] === undefined ? undefined : parseByteSize(values["batch-max-bytes"]);
+  if (values["batch-max-bytes"] !== undefined && maxBatchBytes === undefined) {
+    throw new Error(`--batch-max-bytes must be a size such as 4MiB, got '${values["batch-max-bytes"]}'`);
+  }
   const options: DevServerOptions = {
     port: integer("port", values.port),
     host: values.host,
     storage: storage as DevServerOptions["storage"],
     dataDir: values["data-dir"] ?? process.env.FLOE_DATA_DIR,
     lingerMs: integer("linger-ms", values["linger-ms"]),
+    maxBatchBytes,
+    profile: profile as BatchingProfileName | undefined,
     autoCreateTopics: !values["no-auto-create-topics"],
   };
   installSignalHandlers(await startDevServer(options));
