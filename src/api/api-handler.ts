@@ -6,6 +6,7 @@ import type { z } from "zod";
 import type { Broker } from "../broker/broker.js";
 import type { AppendRequest } from "../broker/append.js";
 import type { RecordOffset } from "../broker/types.js";
+import { GroupCoordinator } from "../groups/coordinator.js";
 import type { ApiResult } from "./json-response.js";
 import type { ApiEvent } from "./middleware/api-event.js";
 import { bodyLimit } from "./middleware/body-limit.js";
@@ -23,6 +24,8 @@ export interface ApiDeps {
   broker: Broker;
   /** Default broker.produce (one request, one object); the dev server injects its group committer. */
   produce?: (request: AppendRequest) => Promise<RecordOffset[]>;
+  /** Default: a coordinator with Kafka's group defaults over the broker's MetaStore. */
+  groups?: GroupCoordinator;
   logger?: Logger;
   /** Which routes this handler serves: one Lambda function per group, or all of them (`floe dev`). */
   routes?: "all" | Exclude<RouteGroup, "common">;
@@ -63,6 +66,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   const base = {
     broker: deps.broker,
     produce: deps.produce ?? ((request: AppendRequest) => deps.broker.produce(request)),
+    groups: deps.groups ?? new GroupCoordinator({ meta: deps.broker.meta, broker: deps.broker }),
     logger,
     routes: apiRoutes,
   };

@@ -1,6 +1,9 @@
 import type { Route } from "./route.js";
 import { batchProduceRoute } from "./routes/batch-produce-route.js";
 import { fetchRoutes } from "./routes/fetch-routes.js";
+import { groupAdminRoutes } from "./routes/group-admin-routes.js";
+import { groupHeartbeatRoute } from "./routes/group-heartbeat-route.js";
+import { groupOffsetRoutes } from "./routes/group-offset-routes.js";
 import { healthRoute } from "./routes/health-route.js";
 import { offsetsRoute } from "./routes/offsets-route.js";
 import { openApiRoute } from "./routes/openapi-route.js";
@@ -14,6 +17,9 @@ export const apiRoutes: readonly Route[] = [
   batchProduceRoute,
   ...fetchRoutes,
   offsetsRoute,
+  groupHeartbeatRoute,
+  ...groupOffsetRoutes,
+  ...groupAdminRoutes,
   healthRoute,
   openApiRoute,
 ];

@@ -1,6 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { z } from "zod";
 import type { Broker } from "../broker/broker.js";
+import type { GroupCoordinator } from "../groups/coordinator.js";
 import type { AppendRequest } from "../broker/append.js";
 import type { RecordOffset } from "../broker/types.js";
 import type { KafkaErrorCode } from "../errors.js";
@@ -9,7 +10,7 @@ import type { ApiResult } from "./json-response.js";
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
 
 /** Which Lambda function serves a route; `common` routes (health, OpenAPI) are served by every one. */
-export type RouteGroup = "produce" | "fetch" | "admin" | "common";
+export type RouteGroup = "produce" | "fetch" | "admin" | "groups" | "common";
 
 /** What a route handler works with, its inputs already validated. */
 export interface RouteContext<P, Q, B> {
@@ -18,6 +19,7 @@ export interface RouteContext<P, Q, B> {
   body: B;
   broker: Broker;
   produce: (request: AppendRequest) => Promise<RecordOffset[]>;
+  groups: GroupCoordinator;
   /** Request headers, names lower-cased. */
   headers: Record<string, string | undefined>;
   /** The body as bytes, for routes without a JSON body (the binary fast path); undefined when empty. */

@@ -9,7 +9,7 @@ import { ENCODINGS, type Encoding } from "./record-encoding.js";
 export const apiSchemas = z.registry<{ id: string }>();
 
 /** A schema that becomes a named component of the OpenAPI document. */
-function named<S extends z.ZodType>(id: string, schema: S, description?: string): S {
+export function named<S extends z.ZodType>(id: string, schema: S, description?: string): S {
   // Descriptions go through describe() (zod's global registry), where the generator reads them.
   const described = description === undefined ? schema : (schema.describe(description) as S);
   apiSchemas.add(described, { id });
