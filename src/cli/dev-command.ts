@@ -35,6 +35,12 @@ export const devCommand: Command = {
       description:
         "embedded: files + SQLite under --data-dir (default; env FLOE_STORAGE); memory: gone on exit; aws: S3 + DynamoDB (FLOE_BUCKET, FLOE_TABLE)",
     },
+    "group-session-timeout-ms": {
+      kind: "value",
+      valueName: "ms",
+      description:
+        "remove a consumer-group member not heard from for this long (default 45000; Kafka's group.consumer.session.timeout.ms)",
+    },
     profile: {
       kind: "value",
       valueName: "name",
@@ -85,6 +91,7 @@ export const devCommand: Command = {
       profile: profile as BatchingProfileName | undefined,
       lingerMs,
       maxBatchBytes,
+      groupSessionTimeoutMs: options.integer("group-session-timeout-ms", 2),
       log: (line) => io.stdout.write(`${line}\n`),
     }).catch((error: unknown) => {
       throw startupError(error, options.string("host") ?? "127.0.0.1", port);

@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES } from "../api/schemas.js";
 import { Broker } from "../broker/broker.js";
 import { GroupCommitter } from "../broker/group-committer.js";
 import { FloeError } from "../errors.js";
+import { GroupCoordinator } from "../groups/coordinator.js";
 import {
   type BackendConfig,
   backendConfigFromEnv,
@@ -35,6 +36,12 @@ export interface DevServerOptions {
   maxBatchBytes?: number;
   /** Kafka's auto.create.topics.enable; default true in `floe dev`. */
   autoCreateTopics?: boolean;
+  /**
+   * Kafka's group.consumer.session.timeout.ms: a member not heard from for this long is removed and
+   * its partitions reassigned. Default 45000; members are asked to heartbeat every third of it, at
+   * most every 5000 ms (group.consumer.heartbeat.interval.ms).
+   */
+  groupSessionTimeoutMs?: number;
   /** Where the banner and the closing note go; default stdout. */
   log?: (line: string) => void;
 }
@@ -89,6 +96,14 @@ function backendConfig(options: DevServerOptions): BackendConfig {
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const log = options.log ?? ((line: string) => console.log(line));
+  const sessionTimeoutMs = options.groupSessionTimeoutMs ?? 45_000;
+  // Checked before storage opens, so a bad value cannot leave it open.
+  if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs < 2) {
+    throw new FloeError(
+      "INVALID_CONFIG",
+      `groupSessionTimeoutMs must be an integer >= 2, got ${sessionTimeoutMs}.`,
+    );
+  }
   const config = backendConfig(options);
   const backend = await createBackend(config);
   const broker = new Broker(backend, { autoCreateTopics: options.autoCreateTopics ?? true });
@@ -102,7 +117,19 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     // Quiet by default: a request log on every call drowns a developer's terminal.
     logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? "WARN") as "WARN",
   });
-  const handler = createApiHandler({ broker, produce: (r) => committer.produce(r), logger, routes: "all" });
+  const groups = new GroupCoordinator({
+    meta: backend.meta,
+    broker,
+    sessionTimeoutMs,
+    heartbeatIntervalMs: Math.min(5_000, Math.max(1, Math.floor(sessionTimeoutMs / 3))),
+  });
+  const handler = createApiHandler({
+    broker,
+    produce: (r) => committer.produce(r),
+    groups,
+    logger,
+    routes: "all",
+  });
 
   const inflight = new Set<Promise<void>>();
   let closing = false;
