@@ -4,7 +4,7 @@
  * import it; cdk/app.ts deploys it as the `Floe` stack.
  */
 import path from "node:path";
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -33,7 +33,7 @@ import {
   WIRED_FUNCTIONS,
 } from "./functions.js";
 import { METRICS_NAMESPACE, Observability } from "./observability.js";
-import { frontDoorRoutes } from "./routes.js";
+import { planRoutes } from "./routes.js";
 
 export interface FloeBusProps {
   /**
@@ -128,7 +128,17 @@ export class FloeBus extends Construct {
     const wired = props.functions ?? WIRED_FUNCTIONS;
     // Checked before anything is bundled: a misconfiguration fails in milliseconds.
     validateAuth(frontDoor, auth, props.jwt);
-    const routes = frontDoorRoutes(wired);
+    // admin answers health, the OpenAPI document and every unmatched path.
+    if (!wired.includes("admin")) throw new Error('FloeBus needs the "admin" function (functions: [...])');
+    const { routes, undeployed } = planRoutes(wired);
+    if (undeployed.length > 0) {
+      const fns = [...new Set(undeployed.map((r) => r.fn))];
+      Annotations.of(this).addWarningV2(
+        "floe:routes-not-deployed",
+        `Not exposed, their function (${fns.join(", ")}) is not deployed: ` +
+          `${undeployed.map((r) => `${r.method} ${r.path}`).join(", ")}. Add it to WIRED_FUNCTIONS in cdk/functions.ts.`,
+      );
+    }
 
     this.bucket = new s3.Bucket(this, "Segments", {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

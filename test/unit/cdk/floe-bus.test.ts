@@ -10,6 +10,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import { App, Stack } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ESM_REQUIRE_BANNER, FloeBus } from "../../../cdk/floe-bus.js";
+import { planRoutes } from "../../../cdk/routes.js";
 import { apiRoutes } from "../../../src/api/route-table.js";
 import { type FloeFunctionName, PROJECT_ROOT, WIRED_FUNCTIONS } from "../../../cdk/functions.js";
 import {
@@ -50,10 +51,12 @@ const DESIGN_ROUTES: { route: string; fn: FloeFunctionName }[] = [
 ];
 const EXPECTED_ROUTES = DESIGN_ROUTES.filter((r) => WIRED_FUNCTIONS.includes(r.fn));
 /** What the handlers serve (src/api/route-table.ts): `common` routes go to admin, the rest to their group. */
-const API_TABLE_ROUTES = apiRoutes.map((r) => ({
-  route: normalize(`${r.method} ${r.path}`),
-  fn: (r.group === "common" ? "admin" : r.group) as FloeFunctionName,
-}));
+const API_TABLE_ROUTES = apiRoutes
+  .map((r) => ({
+    route: normalize(`${r.method} ${r.path}`),
+    fn: (r.group === "common" ? "admin" : r.group) as FloeFunctionName,
+  }))
+  .filter((r) => WIRED_FUNCTIONS.includes(r.fn));
 const API_FUNCTIONS = WIRED_FUNCTIONS.filter((f) => f !== "maintenance");
 
 const LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"];
@@ -554,10 +557,33 @@ describe("FloeBus refuses misconfiguration before bundling anything", () => {
     expect(build({}, { auth: "basic" })).toThrow(/auth="basic"/);
   });
 
-  it("a route whose function is not deployed", () => {
-    expect(build({ functions: ["produce", "fetch"] })).toThrow(
-      /served by the "admin" function, which is not deployed/,
-    );
+  it("a bus without the admin function, which answers health and unmatched paths", () => {
+    expect(build({ functions: ["produce", "fetch"] })).toThrow(/needs the "admin" function/);
+  });
+});
+
+describe("route plan", () => {
+  it("sends common routes to admin and every other route to its group's function", () => {
+    const { routes, undeployed } = planRoutes(["produce", "fetch", "admin", "groups"]);
+    expect(undeployed).toEqual([]);
+    for (const r of routes) {
+      const route = apiRoutes.find((a) => a.method === r.method && a.path === r.path)!;
+      expect(r.fn).toBe(route.group === "common" ? "admin" : route.group);
+    }
+    expect(routes).toHaveLength(apiRoutes.length);
+  });
+
+  it("leaves out the routes of a function that is not deployed instead of failing the synth", () => {
+    const { routes, undeployed } = planRoutes(["fetch", "admin"]);
+    expect(undeployed.map((r) => `${r.method} ${r.path}`)).toContain("POST /v1/topics/{topic}/records");
+    expect(undeployed.every((r) => r.fn !== "fetch" && r.fn !== "admin")).toBe(true);
+    expect(routes.some((r) => r.fn === "produce")).toBe(false);
+  });
+
+  it("warns at synth about the routes it leaves out", () => {
+    const s = synthesize({ functions: ["fetch", "admin"] });
+    expect(s.warnings.join("\n")).toMatch(/Not exposed.*\(produce\b.*POST \/v1\/topics\/\{topic\}\/records/);
+    expect(resourcesOfType(s.json, "AWS::Lambda::Function")).toHaveLength(2);
   });
 });
 

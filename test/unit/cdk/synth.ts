@@ -25,6 +25,8 @@ export interface Synthesized {
   outdir: string;
   /** cdk-nag AwsSolutions findings left after acknowledgements: `rule @ path (severity)`. */
   nagFindings: string[];
+  /** Synth warnings (annotations) on the stack's constructs. */
+  warnings: string[];
 }
 
 export interface CfnResource {
@@ -59,12 +61,14 @@ export function synthesize(
   const stack = new Stack(app, "Floe");
   const bus = new FloeBus(stack, "Bus", typeof props === "function" ? props(stack) : props);
   const assembly = app.synth();
-  const json = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
+  const artifact = assembly.getStackArtifact(stack.artifactId);
+  const json = artifact.template as CfnTemplate;
+  const warnings = artifact.messages.filter((m) => m.level === "warning").map((m) => String(m.entry.data));
   const report = new AwsSolutionsChecks(app).validateScope(app);
   const nagFindings = report.violations.flatMap((v) =>
     v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath} (${v.severity ?? "error"})`),
   );
-  return { stack, bus, template: Template.fromJSON(json), json, outdir, nagFindings };
+  return { stack, bus, template: Template.fromJSON(json), json, outdir, nagFindings, warnings };
 }
 
 /** Resources of one CloudFormation type, by logical id. */
