@@ -55,7 +55,8 @@ export const FUNCTION_SPECS: Readonly<Record<FloeFunctionName, FunctionSpec>> = 
   groups: {
     description: "Floe consumer groups: heartbeat, offsets, describe, reset",
     timeout: Duration.seconds(10),
-    objects: [],
+    // Get: resetting offsets to a timestamp reads the segment chunk holding it (list offsets).
+    objects: ["get"],
     listBucket: false,
     meta: "readwrite",
     api: true,
@@ -73,10 +74,10 @@ export const FUNCTION_SPECS: Readonly<Record<FloeFunctionName, FunctionSpec>> = 
 
 /**
  * THE place that decides which functions are deployed: one entry per function, and each needs its
- * entry file functions/{name}.ts. Add "groups" once functions/groups.ts exists and "maintenance"
- * once functions/maintenance.ts does; their routes, grants, alarms and schedule follow from here.
+ * entry file functions/{name}.ts. Add "maintenance" once functions/maintenance.ts is committed;
+ * its grants, alarms and schedule follow from here (as routes do for an API function).
  */
-export const WIRED_FUNCTIONS: readonly FloeFunctionName[] = ["produce", "fetch", "admin"];
+export const WIRED_FUNCTIONS: readonly FloeFunctionName[] = ["produce", "fetch", "admin", "groups"];
 
 /** The repository root: the bundler's project root, where package-lock.json and functions/ live. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));

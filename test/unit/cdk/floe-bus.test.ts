@@ -74,7 +74,7 @@ const EXPECTED_ACTIONS: Record<FloeFunctionName, string[]> = {
   produce: [...DDB_RW, "s3:PutObject"],
   fetch: [...DDB_READ, "s3:GetObject"],
   admin: [...DDB_RW, "s3:GetObject", "s3:ListBucket"],
-  groups: DDB_RW,
+  groups: [...DDB_RW, "s3:GetObject"],
   maintenance: [...DDB_RW, "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
 };
 const EXPECTED_TIMEOUT: Record<FloeFunctionName, number> = {
@@ -314,6 +314,11 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
       const health = await invokeBundle(bundleOf(s, "fetch"), apiEvent("GET", "/v1/health"));
       expect(health.statusCode).toBe(503);
       expect(JSON.parse(health.body as string)).toMatchObject({ checks: { metaStore: { status: "error" } } });
+      if (WIRED_FUNCTIONS.includes("groups")) {
+        const groups = await invokeBundle(bundleOf(s, "groups"), apiEvent("GET", "/v1/groups"));
+        expect(groups.statusCode).toBe(503);
+        expect(JSON.parse(groups.body as string)).toMatchObject({ error: { retriable: true } });
+      }
     });
   }
 
