@@ -1,3 +1,10 @@
+import type {
+  GroupDescription,
+  GroupListing,
+  GroupOffset,
+  PlannedOffset,
+  ResetTarget,
+} from "../groups/types.js";
 import { FloeClientError } from "./client-error.js";
 import { type HttpTransport, segment } from "./http-transport.js";
 import type { TopicDescription } from "./types.js";
@@ -18,7 +25,12 @@ export interface TopicChange {
   config?: Record<string, string | number | null>;
 }
 
-/** Topic administration over `/v1/topics`, with KafkaJS's method names where KafkaJS has one. */
+/** Where resetOffsets() moves a group: a timestamp may be given as a Date or an ISO-8601 string too. */
+export type OffsetResetTarget =
+  | Exclude<ResetTarget, { timestamp: number }>
+  | { timestamp: number | string | Date };
+
+/** Topic and consumer-group administration, with KafkaJS's method names where KafkaJS has one. */
 export class Admin {
   constructor(private readonly transport: HttpTransport) {}
 
@@ -78,4 +90,77 @@ export class Admin {
   async deleteTopics(options: { topics: string[] }): Promise<void> {
     for (const topic of options.topics) await this.deleteTopic(topic);
   }
+
+  /** Every consumer group with its state and member count. */
+  async listGroups(): Promise<{ groups: GroupListing[] }> {
+    return this.transport.request<{ groups: GroupListing[] }>("GET", "/v1/groups");
+  }
+
+  /** State, epochs, members with their assignments, committed offsets and lag; GROUP_ID_NOT_FOUND if unknown. */
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    return this.transport.request<GroupDescription>("GET", `/v1/groups/${segment(groupId)}`);
+  }
+
+  async describeGroups(groupIds: string[]): Promise<{ groups: GroupDescription[] }> {
+    return { groups: await Promise.all(groupIds.map((id) => this.describeGroup(id))) };
+  }
+
+  /** Committed offsets (the next record to read) with log-end offset and lag; empty for an unknown group. */
+  async fetchOffsets(options: { groupId: string; topics?: string[] }): Promise<GroupOffset[]> {
+    const answer = await this.transport.request<{ offsets: GroupOffset[] }>(
+      "GET",
+      `/v1/groups/${segment(options.groupId)}/offsets`,
+      { query: { topic: options.topics?.join(",") } },
+    );
+    return answer.offsets;
+  }
+
+  /**
+   * kafka-consumer-groups --reset-offsets for one topic of a group with no active members: plans
+   * the new offsets (clamped to the log) and, unless dryRun, commits them.
+   */
+  async resetOffsets(options: {
+    groupId: string;
+    topic: string;
+    partitions?: number[];
+    to: OffsetResetTarget;
+    dryRun?: boolean;
+  }): Promise<PlannedOffset[]> {
+    const to =
+      typeof options.to === "object" && "timestamp" in options.to
+        ? { timestamp: toMillis(options.to.timestamp) }
+        : options.to;
+    const answer = await this.transport.request<{ offsets: PlannedOffset[] }>(
+      "POST",
+      `/v1/groups/${segment(options.groupId)}/offsets/reset`,
+      { body: { topic: options.topic, partitions: options.partitions, to, dryRun: options.dryRun } },
+    );
+    return answer.offsets;
+  }
+
+  /** KafkaJS's setOffsets: commits these offsets for a group with no active members. */
+  async setOffsets(options: {
+    groupId: string;
+    topic: string;
+    partitions: { partition: number; offset: number | string }[];
+  }): Promise<void> {
+    await this.transport.request("POST", `/v1/groups/${segment(options.groupId)}/offsets`, {
+      body: {
+        offsets: options.partitions.map((p) => ({
+          topic: options.topic,
+          partition: p.partition,
+          offset: Number(p.offset),
+        })),
+      },
+    });
+  }
+
+  /** Deletes groups with no active members, and their offsets. */
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    for (const groupId of groupIds) await this.transport.request("DELETE", `/v1/groups/${segment(groupId)}`);
+  }
+}
+
+function toMillis(timestamp: number | string | Date): number | string {
+  return timestamp instanceof Date ? timestamp.getTime() : timestamp;
 }

@@ -1,4 +1,6 @@
 import { Admin } from "./admin.js";
+import { Consumer } from "./consumer.js";
+import type { ConsumerConfig } from "./consumer-types.js";
 import { type FetchFn, HttpTransport, type WireProtocol } from "./http-transport.js";
 import { PartitionReader } from "./partition-reader.js";
 import { Producer, type ProducerOptions } from "./producer.js";
@@ -22,7 +24,7 @@ export interface FloeOptions {
   protocol?: WireProtocol;
 }
 
-/** The entry point, like KafkaJS's `new Kafka({ brokers })`: one server URL, then admin(), producer(), reader(). */
+/** The entry point, like KafkaJS's `new Kafka({ brokers })`: one server URL, then admin(), producer(), consumer(), reader(). */
 export class Floe {
   private readonly transport: HttpTransport;
   private readonly retry: RetryPolicy;
@@ -50,6 +52,11 @@ export class Floe {
 
   producer(options: ProducerOptions = {}): Producer {
     return new Producer(this.transport, { protocol: this.protocol, ...options }, this.retry);
+  }
+
+  /** A consumer-group member (subscribe + run), or a standalone consumer (assign + run). */
+  consumer(config: ConsumerConfig): Consumer {
+    return new Consumer(this.transport, this.reader(), config, this.retry);
   }
 
   reader(): PartitionReader {

@@ -1,6 +1,31 @@
-export { Admin, type TopicChange, type TopicConfigInput } from "./admin.js";
+export type {
+  CommittedOffset,
+  GroupDescription,
+  GroupListing,
+  GroupOffset,
+  GroupState,
+  MemberDescription,
+  PlannedOffset,
+} from "../groups/types.js";
+export { Admin, type OffsetResetTarget, type TopicChange, type TopicConfigInput } from "./admin.js";
 export type { BytesLike } from "./bytes.js";
 export { FloeClientError, NETWORK_EXCEPTION } from "./client-error.js";
+export { Consumer } from "./consumer.js";
+export type {
+  Batch,
+  ConsumerConfig,
+  ConsumerEvent,
+  ConsumerEventName,
+  ConsumerEvents,
+  EachBatchPayload,
+  EachMessagePayload,
+  OffsetReset,
+  RebalanceListener,
+  RunConfig,
+  SubscribeOptions,
+  TopicPartitionOffset,
+  TopicPartitions,
+} from "./consumer-types.js";
 export { Floe, type FloeOptions } from "./floe.js";
 export type { FetchFn } from "./http-transport.js";
 export {
