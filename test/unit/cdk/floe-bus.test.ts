@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -8,7 +8,7 @@ import { Match } from "aws-cdk-lib/assertions";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
 import { App, Stack } from "aws-cdk-lib";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ESM_REQUIRE_BANNER, FloeBus } from "../../../cdk/floe-bus.js";
 import { planRoutes } from "../../../cdk/routes.js";
 import { apiRoutes } from "../../../src/api/route-table.js";
@@ -18,6 +18,7 @@ import {
   allowStatements,
   type CfnTemplate,
   functionId,
+  removeAssemblies,
   resourcesOfType,
   roleOf,
   type Synthesized,
@@ -90,6 +91,8 @@ const onlyResource = (json: CfnTemplate, type: string) => {
   expect(found, type).toHaveLength(1);
   return found[0];
 };
+
+afterAll(removeAssemblies);
 
 describe("FloeBus wiring", () => {
   it("deploys exactly the functions whose entry files exist", () => {
@@ -642,24 +645,28 @@ async function invokeBundle(
     const result = await handler(JSON.parse(process.env.EVENT), {});
     process.stdout.write(JSON.stringify(result));
   `;
-  const { stdout } = await execFileAsync(process.execPath, ["--input-type=module", "-e", script], {
-    cwd: dir,
-    timeout: 30_000,
-    env: {
-      PATH: process.env.PATH,
-      EVENT: JSON.stringify(event),
-      FLOE_STORAGE: "aws",
-      FLOE_BUCKET: "floe-test",
-      FLOE_TABLE: "floe-test",
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_ENDPOINT_URL: "http://127.0.0.1:9",
-      AWS_MAX_ATTEMPTS: "1",
-      POWERTOOLS_LOG_LEVEL: "SILENT",
-    },
-  });
-  return JSON.parse(stdout) as { statusCode: number; body?: string };
+  try {
+    const { stdout } = await execFileAsync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: dir,
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH,
+        EVENT: JSON.stringify(event),
+        FLOE_STORAGE: "aws",
+        FLOE_BUCKET: "floe-test",
+        FLOE_TABLE: "floe-test",
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+        AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+        AWS_MAX_ATTEMPTS: "1",
+        POWERTOOLS_LOG_LEVEL: "SILENT",
+      },
+    });
+    return JSON.parse(stdout) as { statusCode: number; body?: string };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function outputKeys(json: CfnTemplate): string[] {

@@ -4,8 +4,7 @@
  * on the props, so only a synthesis asked to `bundle` runs esbuild (the others skip it, as
  * `cdk synth --exclusively` does for other stacks); the function definitions are the same.
  */
-import { readFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { App, Stack } from "aws-cdk-lib";
@@ -42,6 +41,13 @@ export interface CfnTemplate {
   Outputs?: Record<string, { Value: unknown; Description?: string }>;
 }
 
+const outdirs: string[] = [];
+
+/** Removes every cloud assembly this module synthesized (bundles included). */
+export function removeAssemblies(): void {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** cdk.json's context: the feature flags `cdk synth` runs with. */
 function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "cdk.json"), "utf8")) as {
@@ -56,6 +62,7 @@ export function synthesize(
   options: { bundle?: boolean } = {},
 ): Synthesized {
   const outdir = mkdtempSync(path.join(os.tmpdir(), "floe-cdk-"));
+  outdirs.push(outdir);
   const skipBundling = options.bundle ? {} : { "aws:cdk:bundling-stacks": [] };
   const app = new App({ outdir, context: { ...cdkJsonContext(), ...skipBundling, ...context } });
   const stack = new Stack(app, "Floe");
