@@ -1,7 +1,7 @@
-import { once } from "node:events";
-import type { Writable } from "node:stream";
 import { UsageError } from "./args.js";
 import type { Command } from "./command.js";
+import { ConsoleOutput } from "./console-output.js";
+import { consumeAsGroupMember } from "./consume-group.js";
 import { formatRecord, type RecordFormat } from "./record-format.js";
 import { FloeClientError } from "../client/client-error.js";
 import type { PartitionReader } from "../client/partition-reader.js";
@@ -16,13 +16,14 @@ export const consumeCommand: Command = {
   summary: "Print records to stdout, one value per line",
   kafka: "kafka-console-consumer.sh",
   usage:
-    "floe consume --topic <name> [--from-beginning | --partition <n> --offset <o>] [--max-messages <n>] [options]",
+    "floe consume --topic <name> [--group <id>] [--from-beginning | --partition <n> --offset <o>] [--max-messages <n>] [options]",
   connects: true,
   options: {
     topic: { kind: "value", valueName: "name", description: "the topic to read" },
     "from-beginning": {
       kind: "flag",
-      description: "start at the earliest record (default: only records produced from now on)",
+      description:
+        "start at the earliest record (default: only records produced from now on); with --group, only where the group has committed nothing",
     },
     partition: {
       kind: "value",
@@ -52,27 +53,35 @@ export const consumeCommand: Command = {
       valueName: "sep",
       description: "what follows each printed field (default: a tab, as Kafka's key.separator)",
     },
-    group: { kind: "value", valueName: "id", description: "consumer group (not yet supported)" },
+    group: {
+      kind: "value",
+      valueName: "id",
+      description: "consume as a member of this group: it is assigned partitions and commits as it goes",
+    },
   },
   notes: [
     "Each value's bytes are printed unchanged, followed by a newline; a null value prints as null.",
     "Without --max-messages it follows the topic until Ctrl-C, then exits 0.",
+    "With --group it continues from the group's committed offsets and commits what it printed when it exits,",
+    "so the next run with the same group starts after it; other members of the group share the partitions.",
   ],
   examples: [
     "floe consume --topic quickstart --from-beginning --max-messages 2",
     "floe consume --topic quickstart --partition 0 --offset 10 --print-offset --print-key",
+    "floe consume --topic quickstart --group quickstart-readers --from-beginning",
   ],
   async run(context) {
     const { options, io } = context;
     options.noPositionals();
-    if (options.has("group")) {
-      throw new UsageError(
-        "--group is not yet supported: consumer groups arrive in a later release; read by --partition/--offset instead",
-      );
-    }
     const topic = options.requiredString("topic");
     const onlyPartition = options.integer("partition", 0);
     const offsetText = options.string("offset");
+    const groupId = options.string("group");
+    if (groupId !== undefined && (onlyPartition !== undefined || offsetText !== undefined)) {
+      throw new UsageError(
+        "--group cannot be combined with --partition or --offset: the group assigns partitions",
+      );
+    }
     if (offsetText !== undefined && onlyPartition === undefined)
       throw new UsageError("--offset needs --partition");
     if (offsetText !== undefined && options.flag("from-beginning")) {
@@ -84,6 +93,17 @@ export const consumeCommand: Command = {
     const fromBeginning = options.flag("from-beginning");
 
     const description = await context.client().admin().describeTopic(topic);
+    const format: RecordFormat = {
+      printKey: options.flag("print-key"),
+      printOffset: options.flag("print-offset"),
+      printPartition: options.flag("print-partition"),
+      printTimestamp: options.flag("print-timestamp"),
+      timestampType: String(description.config?.["message.timestamp.type"] ?? "CreateTime"),
+      separator: Buffer.from(options.string("key-separator") ?? "\t", "utf8"),
+    };
+    if (groupId !== undefined) {
+      return consumeAsGroupMember(context, { topic, groupId, fromBeginning, maxMessages, timeoutMs, format });
+    }
     // Once reading, it rides out a `floe dev` restart as Kafka's console consumer would, retrying
     // until Ctrl-C; only a read bounded in time (--timeout-ms) gives up after the usual retries.
     const following = timeoutMs === undefined;
@@ -111,15 +131,7 @@ export const consumeCommand: Command = {
       positions.set(p.partition, start);
     }
 
-    const format: RecordFormat = {
-      printKey: options.flag("print-key"),
-      printOffset: options.flag("print-offset"),
-      printPartition: options.flag("print-partition"),
-      printTimestamp: options.flag("print-timestamp"),
-      timestampType: String(description.config?.["message.timestamp.type"] ?? "CreateTime"),
-      separator: Buffer.from(options.string("key-separator") ?? "\t", "utf8"),
-    };
-    const out = new Output(io.stdout);
+    const out = new ConsoleOutput(io.stdout);
     const signal = io.interrupted;
     let printed = 0;
     let lastRecordAt = Date.now();
@@ -211,23 +223,4 @@ async function fetchAll(
     maxRecords: MAX_RECORDS_PER_FETCH,
     signal,
   });
-}
-
-/** stdout with backpressure, and a reader that went away (`| head`) treated as "done", not as a crash. */
-class Output {
-  closed = false;
-
-  constructor(private readonly stream: Writable) {
-    // EPIPE and friends: whoever read our output is gone, so there is no one left to tell.
-    stream.on("error", () => {
-      this.closed = true;
-    });
-  }
-
-  async write(parts: Buffer[]): Promise<void> {
-    if (this.closed) return;
-    if (!this.stream.write(parts.length === 1 ? parts[0] : Buffer.concat(parts))) {
-      await Promise.race([once(this.stream, "drain"), once(this.stream, "close")]);
-    }
-  }
 }

@@ -1,21 +1,303 @@
 import { UsageError } from "./args.js";
-import type { Command } from "./command.js";
+import type { Command, CommandContext } from "./command.js";
+import type { OffsetResetTarget } from "../client/admin.js";
+import type { GroupDescription, GroupOffset, PlannedOffset } from "../groups/types.js";
 
-/** Listed so `floe groups` answers like the rest of the CLI instead of as an unknown command. */
-export const groupsCommand: Command = {
-  path: ["groups"],
-  summary: "Consumer groups: list, describe, reset-offsets, delete (not yet supported)",
-  kafka: "kafka-consumer-groups.sh",
-  usage: "floe groups list|describe|reset-offsets|delete [options]",
+/** Admin calls fail fast: a person at a prompt is better served by an error in a second than by retries. */
+const ADMIN_RETRY = { retries: 2 };
+
+const GROUP = { kind: "value", valueName: "id", description: "the consumer group" } as const;
+
+function write(context: CommandContext, text: string): void {
+  context.io.stdout.write(text);
+}
+
+/** Columns padded to their widest cell, as kafka-consumer-groups prints them. */
+export function formatTable(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return `${cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
+}
+
+const list: Command = {
+  path: ["groups", "list"],
+  summary: "List consumer groups, one per line",
+  kafka: "kafka-consumer-groups.sh --list",
+  usage: "floe groups list [--state] [options]",
   connects: true,
-  options: {},
-  lenient: true,
-  notes: [
-    "Consumer groups arrive in a later release; until then read by partition and offset with floe consume.",
-  ],
-  async run() {
-    throw new UsageError(
-      "consumer groups are not yet supported; read by partition and offset with floe consume",
-    );
+  options: { state: { kind: "flag", description: "show each group's state too" } },
+  async run(context) {
+    context.options.noPositionals();
+    const { groups } = await context.client({ retry: ADMIN_RETRY }).admin().listGroups();
+    const sorted = [...groups].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+    if (context.options.flag("state")) {
+      write(
+        context,
+        formatTable(
+          ["GROUP", "STATE"],
+          sorted.map((g) => [g.groupId, g.state]),
+        ),
+      );
+    } else if (sorted.length > 0) {
+      write(context, `${sorted.map((g) => g.groupId).join("\n")}\n`);
+    }
+    return 0;
   },
 };
+
+const describe: Command = {
+  path: ["groups", "describe"],
+  summary: "Show a group's partitions: committed offset, log-end offset, lag and owner",
+  kafka: "kafka-consumer-groups.sh --describe",
+  usage: "floe groups describe (--group <id> | --all-groups) [--members | --state] [options]",
+  connects: true,
+  options: {
+    group: { ...GROUP, repeatable: true, description: "the group to describe (repeatable)" },
+    "all-groups": { kind: "flag", description: "describe every group" },
+    members: { kind: "flag", description: "list the members and what each is assigned instead" },
+    state: { kind: "flag", description: "show the group's state, epoch and assignor instead" },
+  },
+  notes: [
+    "CURRENT-OFFSET is the committed offset (the next record the group reads), LOG-END-OFFSET the",
+    "partition's high-water mark and LAG their difference; '-' where nothing is committed or nobody owns it.",
+  ],
+  examples: ["floe groups describe --group orders-service", "floe groups describe --all-groups --state"],
+  async run(context) {
+    const { options } = context;
+    options.noPositionals();
+    const admin = context.client({ retry: ADMIN_RETRY }).admin();
+    let ids = options.list("group");
+    if (options.flag("all-groups")) ids = (await admin.listGroups()).groups.map((g) => g.groupId).sort();
+    else if (ids.length === 0) throw new UsageError("--group or --all-groups is required");
+    if (options.flag("members") && options.flag("state"))
+      throw new UsageError("give --members or --state, not both");
+    for (const id of ids) {
+      const group = await admin.describeGroup(id);
+      if (options.flag("state")) write(context, `\n${formatState(group)}`);
+      else if (options.flag("members")) write(context, `\n${formatMembers(group)}`);
+      else {
+        const logEnd = await logEndOffsets(group, (topic) => admin.describeTopic(topic));
+        write(context, `\n${formatOffsets(group, logEnd)}`);
+      }
+    }
+    return 0;
+  },
+};
+
+/** Log-end offsets of assigned partitions with nothing committed: the committed ones carry theirs. */
+async function logEndOffsets(
+  group: GroupDescription,
+  describeTopic: (topic: string) => Promise<{ partitions: { partition: number; highWatermark: number }[] }>,
+): Promise<Map<string, number>> {
+  const committed = new Set(group.offsets.map((o) => `${o.topic}\u0000${o.partition}`));
+  const topics = new Set<string>();
+  for (const m of group.members) {
+    for (const { topic, partitions } of m.assignment) {
+      if (partitions.some((p) => !committed.has(`${topic}\u0000${p}`))) topics.add(topic);
+    }
+  }
+  const ends = new Map<string, number>();
+  for (const topic of topics) {
+    const described = await describeTopic(topic).catch(() => undefined);
+    for (const p of described?.partitions ?? []) ends.set(`${topic}\u0000${p.partition}`, p.highWatermark);
+  }
+  return ends;
+}
+
+/** kafka-consumer-groups --describe: one row per partition that is assigned or has a committed offset. */
+export function formatOffsets(group: GroupDescription, logEnd: Map<string, number> = new Map()): string {
+  const rows = new Map<
+    string,
+    { topic: string; partition: number; offset?: GroupOffset; owner?: { id: string; client: string } }
+  >();
+  const row = (topic: string, partition: number) => {
+    const key = `${topic}\u0000${partition}`;
+    let r = rows.get(key);
+    if (!r) rows.set(key, (r = { topic, partition }));
+    return r;
+  };
+  for (const m of group.members) {
+    for (const { topic, partitions } of m.assignment) {
+      for (const p of partitions) row(topic, p).owner = { id: m.memberId, client: m.clientId ?? "-" };
+    }
+  }
+  for (const o of group.offsets) row(o.topic, o.partition).offset = o;
+  const sorted = [...rows.values()].sort((a, b) =>
+    a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
+  );
+  const lines = formatTable(
+    ["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "CLIENT-ID"],
+    sorted.map((r) => {
+      const end = r.offset?.highWatermark ?? logEnd.get(`${r.topic}\u0000${r.partition}`);
+      return [
+        group.groupId,
+        r.topic,
+        r.partition,
+        r.offset?.offset ?? "-",
+        end ?? "-",
+        r.offset?.lag ?? "-",
+        r.owner?.id ?? "-",
+        r.owner?.client ?? "-",
+      ];
+    }),
+  );
+  const note =
+    group.members.length === 0 ? `Consumer group '${group.groupId}' has no active members.\n\n` : "";
+  return `${note}${lines}`;
+}
+
+export function formatMembers(group: GroupDescription): string {
+  if (group.members.length === 0) return `Consumer group '${group.groupId}' has no active members.\n`;
+  return formatTable(
+    ["GROUP", "CONSUMER-ID", "CLIENT-ID", "EPOCH", "#PARTITIONS", "ASSIGNMENT"],
+    group.members.map((m) => [
+      group.groupId,
+      m.memberId,
+      m.clientId ?? "-",
+      m.memberEpoch,
+      m.assignment.reduce((n, a) => n + a.partitions.length, 0),
+      m.assignment.map((a) => `${a.topic}(${a.partitions.join(",")})`).join(",") || "-",
+    ]),
+  );
+}
+
+export function formatState(group: GroupDescription): string {
+  return formatTable(
+    ["GROUP", "STATE", "GROUP-EPOCH", "ASSIGNOR", "#MEMBERS"],
+    [[group.groupId, group.state, group.groupEpoch, group.assignor, group.members.length]],
+  );
+}
+
+const TARGETS = ["to-earliest", "to-latest", "to-offset", "to-datetime", "shift-by"] as const;
+
+const resetOffsets: Command = {
+  path: ["groups", "reset-offsets"],
+  summary: "Move a group's committed offsets (a dry run unless --execute)",
+  kafka: "kafka-consumer-groups.sh --reset-offsets",
+  usage:
+    "floe groups reset-offsets --group <id> --topic <name>[:<partitions>] (--to-earliest | --to-latest | --to-offset <n> | --to-datetime <time> | --shift-by <n>) [--execute] [options]",
+  connects: true,
+  options: {
+    group: GROUP,
+    topic: {
+      kind: "value",
+      valueName: "name[:p,p…]",
+      description: "the topic, optionally with the partitions to reset (default: all), e.g. orders:0,2",
+    },
+    "to-earliest": { kind: "flag", description: "to each partition's log start" },
+    "to-latest": { kind: "flag", description: "to each partition's log end (skip everything so far)" },
+    "to-offset": { kind: "value", valueName: "n", description: "to this offset" },
+    "to-datetime": {
+      kind: "value",
+      valueName: "time",
+      description: "to the first record at or after this time: ISO-8601 (local time without an offset) or ms",
+    },
+    "shift-by": {
+      kind: "value",
+      valueName: "n",
+      description: "move the committed offset by n (negative: back)",
+    },
+    execute: { kind: "flag", description: "apply the plan (without it, only print it)" },
+    "dry-run": { kind: "flag", description: "only print the plan (the default)" },
+  },
+  notes: [
+    "The group must have no active members. Offsets are clamped to [log start, log end], as Kafka does.",
+  ],
+  examples: [
+    "floe groups reset-offsets --group orders-service --topic orders --to-earliest --execute",
+    "floe groups reset-offsets --group orders-service --topic orders:0 --shift-by -10",
+  ],
+  async run(context) {
+    const { options } = context;
+    options.noPositionals();
+    const groupId = options.requiredString("group");
+    const { topic, partitions } = parseTopicPartitions(options.requiredString("topic"));
+    const given = TARGETS.filter((t) => options.has(t));
+    if (given.length !== 1) {
+      throw new UsageError(`give exactly one of ${TARGETS.map((t) => `--${t}`).join(", ")}`);
+    }
+    if (options.flag("execute") && options.flag("dry-run"))
+      throw new UsageError("give --execute or --dry-run, not both");
+    const to = resetTarget(context, given[0]);
+    const execute = options.flag("execute");
+    const planned = await context
+      .client({ retry: ADMIN_RETRY })
+      .admin()
+      .resetOffsets({ groupId, topic, partitions, to, dryRun: !execute });
+    write(context, `\n${formatPlan(groupId, planned)}`);
+    if (!execute)
+      context.io.stderr.write("Dry run: nothing was changed. Add --execute to apply these offsets.\n");
+    return 0;
+  },
+};
+
+function parseTopicPartitions(text: string): { topic: string; partitions?: number[] } {
+  const colon = text.indexOf(":");
+  if (colon === -1) return { topic: text };
+  const list = text.slice(colon + 1).split(",");
+  if (list.some((p) => !/^\d+$/.test(p))) {
+    throw new UsageError(`--topic expects name or name:p,p…, got "${text}"`);
+  }
+  return { topic: text.slice(0, colon), partitions: list.map(Number) };
+}
+
+function resetTarget(context: CommandContext, target: (typeof TARGETS)[number]): OffsetResetTarget {
+  const { options } = context;
+  switch (target) {
+    case "to-earliest":
+      return "earliest";
+    case "to-latest":
+      return "latest";
+    case "to-offset":
+      return { offset: options.integer("to-offset", 0)! };
+    case "shift-by":
+      return { shiftBy: options.integer("shift-by", Number.MIN_SAFE_INTEGER)! };
+    case "to-datetime": {
+      const text = options.requiredString("to-datetime");
+      const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+      if (!Number.isSafeInteger(ms) || ms < 0) {
+        throw new UsageError(
+          `--to-datetime must be an ISO-8601 time such as 2024-05-01T12:00:00, got "${text}"`,
+        );
+      }
+      return { timestamp: ms };
+    }
+  }
+}
+
+export function formatPlan(groupId: string, planned: PlannedOffset[]): string {
+  return formatTable(
+    ["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"],
+    planned.map((p) => [groupId, p.topic, p.partition, p.offset]),
+  );
+}
+
+const remove: Command = {
+  path: ["groups", "delete"],
+  summary: "Delete a consumer group and its committed offsets",
+  kafka: "kafka-consumer-groups.sh --delete",
+  usage: "floe groups delete --group <id> [--group <id>]... [options]",
+  connects: true,
+  options: { group: { ...GROUP, repeatable: true, description: "a group to delete (repeatable)" } },
+  notes: ["Only a group with no active members can be deleted."],
+  async run(context) {
+    context.options.noPositionals();
+    const ids = context.options.list("group");
+    if (ids.length === 0) throw new UsageError("--group is required");
+    await context.client({ retry: ADMIN_RETRY }).admin().deleteGroups(ids);
+    write(
+      context,
+      `Deletion of requested consumer groups (${ids.map((id) => `'${id}'`).join(", ")}) was successful.\n`,
+    );
+    return 0;
+  },
+};
+
+export const groupsCommands: Command[] = [list, describe, resetOffsets, remove];

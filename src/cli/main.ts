@@ -5,7 +5,7 @@ import type { CliIo, Command } from "./command.js";
 import { consumeCommand } from "./consume-command.js";
 import { devCommand } from "./dev-command.js";
 import { errorLine } from "./error-line.js";
-import { groupsCommand } from "./groups-command.js";
+import { groupsCommands } from "./groups-command.js";
 import { commandHelp, groupHelp, HELP_OPTION, mainHelp } from "./help.js";
 import { produceCommand } from "./produce-command.js";
 import { CONNECTION_OPTIONS, serverUrl } from "./server-url.js";
@@ -17,7 +17,7 @@ export const COMMANDS: Command[] = [
   ...topicsCommands,
   produceCommand,
   consumeCommand,
-  groupsCommand,
+  ...groupsCommands,
 ];
 
 const USAGE_EXIT = 2;

@@ -274,9 +274,10 @@ describe("floe errors", () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("did you mean --from-beginning?");
 
-    const group = await floe(["consume", "--topic", "t", "--group", "g"]);
+    const group = await floe(["consume", "--topic", "t", "--group", "g", "--offset", "0"]);
     expectOneLineError(group);
-    expect(group.stderr).toContain("not yet supported");
+    expect(group.code).toBe(2);
+    expect(group.stderr).toContain("--group cannot be combined");
   });
 });
 

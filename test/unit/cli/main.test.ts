@@ -73,10 +73,17 @@ describe("floe command routing", () => {
     expect(result.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it("says consumer groups are not yet supported, whatever the arguments", async () => {
-    const result = await run("groups", "describe", "--group", "g");
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("consumer groups are not yet supported");
+  it("refuses group commands missing their group or reset target before contacting any server", async () => {
+    const url = ["--url", "http://127.0.0.1:9"];
+    expect((await run("groups", "describe", ...url)).stderr).toBe(
+      "floe groups describe: --group or --all-groups is required (see: floe groups describe --help)\n",
+    );
+    const reset = await run("groups", "reset-offsets", "--group", "g", "--topic", "t", ...url);
+    expect(reset.code).toBe(2);
+    expect(reset.stderr).toContain("give exactly one of --to-earliest, --to-latest");
+    const both = await run("consume", "--topic", "t", "--group", "g", "--partition", "0", ...url);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--group cannot be combined with --partition or --offset");
   });
 
   it("refuses --offset without --partition before contacting any server", async () => {
