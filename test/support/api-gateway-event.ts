@@ -67,5 +67,5 @@ export async function invoke(
   event: APIGatewayProxyEventV2,
 ): Promise<{ status: number; body: JsonBody }> {
   const result = await handler(event, lambdaContext());
-  return { status: result.statusCode, body: result.body ? JSON.parse(result.body) : undefined };
+  return { status: result.statusCode ?? 200, body: result.body ? JSON.parse(result.body) : undefined };
 }

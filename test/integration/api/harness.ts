@@ -48,7 +48,7 @@ async function parse(res: Response): Promise<ApiResponse> {
 
 export async function startTestServer(
   storage: ApiStorage,
-  options: { autoCreateTopics?: boolean; lingerMs?: number } = {},
+  options: { autoCreateTopics?: boolean; lingerMs?: number; groupSessionTimeoutMs?: number } = {},
 ): Promise<TestServer> {
   const dataDir = storage === "embedded" ? await mkdtemp(path.join(tmpdir(), "floe-api-")) : undefined;
   const server = await startDevServer({ port: 0, storage, dataDir, log: () => {}, ...options });
