@@ -2,7 +2,10 @@
 export interface MaintenanceBudget {
   /** Wall time for the slice, e.g. a Lambda invocation's remaining time less a margin. */
   timeMs?: number;
-  /** Storage writes (object puts and deletes, metadata transactions). */
+  /**
+   * Storage writes that do the work (object puts and deletes, index transactions). Taking and
+   * releasing leases is not counted, so even a budget of one op lets a slice finish one step.
+   */
   ops?: number;
 }
 

@@ -65,7 +65,6 @@ export async function maintainPartition(
     return { segments, finished: true };
   }
   const lease = await ctx.leases.acquire(topicId, partition, ctx.options.owner);
-  ctx.budget.charge();
   if (!lease) {
     ctx.report.partitions.busy++;
     return { segments, finished: true };

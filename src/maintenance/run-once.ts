@@ -14,8 +14,9 @@ export interface RunMaintenanceOnceOptions extends MaintenanceOptions {
 /**
  * One whole pass, for `floe admin maintenance --once`: runs slices until a pass that began within
  * this call completes (a pass left half done by an earlier worker is finished first, then a full
- * one follows). Stops early when a slice ends on an error rather than its budget, so a broken
- * backend fails fast; the summed report says what happened.
+ * one follows). Stops early when a slice ends on an error rather than its budget (a broken
+ * backend fails fast) or does nothing at all (a budget too small for one step); the summed report
+ * says what happened.
  */
 export async function runMaintenanceOnce(options: RunMaintenanceOnceOptions): Promise<MaintenanceReport> {
   const { backend, slice = {}, ...rest } = options;
@@ -27,5 +28,11 @@ export async function runMaintenanceOnce(options: RunMaintenanceOnceOptions): Pr
     total = total === null ? report : mergeReports(total, report);
     if (report.cycleComplete && report.cycle !== null && report.cycle.startedAt >= startedAt) return total;
     if (!report.cycleComplete && !report.budgetExhausted) return total;
+    // A budget too small to do even one step would otherwise loop here for ever.
+    if (!report.cycleComplete && !madeProgress(report)) return total;
   }
+}
+
+function madeProgress(r: MaintenanceReport): boolean {
+  return r.ops > 0 || r.partitions.visited > 0 || r.gc.objectsListed > 0 || r.reclaim.partitions > 0;
 }

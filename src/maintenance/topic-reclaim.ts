@@ -46,7 +46,6 @@ export async function reclaimDeletedTopic(ctx: MaintenanceContext, topic: Delete
   for (let partition = 0; partition < topic.partitions; partition++) {
     if (ctx.budget.exhausted) return false;
     const lease = await ctx.leases.acquire(topic.topicId, partition, ctx.options.owner);
-    ctx.budget.charge();
     if (!lease) {
       ctx.report.partitions.busy++;
       return false;
