@@ -204,4 +204,30 @@ describe.each(testBackends)("compaction on $name", ({ create }) => {
       [3, "four"],
     ]);
   });
+
+  it("a slice stops at its budget and the next resumes from the cursor until the pass is complete", async () => {
+    const names = [topicName(), topicName(), topicName()];
+    for (const name of names) {
+      await broker.createTopic(name, 2);
+      await produceSmall(broker, name, 2, 8, 2, { concurrency: 1 });
+    }
+    const maintenance = new Maintenance(backend);
+    const slices = [];
+    for (let i = 0; i < 100; i++) {
+      const report = await maintenance.runOnce({ ops: 3 });
+      slices.push(report);
+      if (report.cycleComplete) break;
+      expect(report.budgetExhausted).toBe(true);
+    }
+    expect(slices.length).toBeGreaterThan(2);
+    expect(slices.at(-1)?.cycleComplete).toBe(true);
+    expect(slices.flatMap((r) => r.errors)).toEqual([]);
+    // Every partition merged exactly once: nothing skipped, nothing redone.
+    expect(slices.reduce((n, r) => n + r.compaction.merges, 0)).toBe(6);
+    expect(slices.at(-1)?.cycle).toMatchObject({ partitions: 6, segments: 6 });
+    for (const name of names) {
+      const { topicId } = await broker.topics.get(name);
+      for (const p of [0, 1]) expect(await segmentItems(backend.meta, topicId, p)).toHaveLength(1);
+    }
+  });
 });
