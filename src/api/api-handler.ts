@@ -12,6 +12,7 @@ import type { ApiEvent } from "./middleware/api-event.js";
 import { bodyLimit } from "./middleware/body-limit.js";
 import { errorHandler } from "./middleware/error-handler.js";
 import { jsonBody } from "./middleware/json-body.js";
+import { payloadV1 } from "./middleware/payload-v1.js";
 import { requestLog } from "./middleware/request-log.js";
 import { routeResolver } from "./middleware/route-resolver.js";
 import type { InputPart, Route, RouteContext, RouteGroup } from "./route.js";
@@ -102,6 +103,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   };
 
   const chain = middy<ApiEvent, ApiResult>()
+    .use(payloadV1())
     .use(httpHeaderNormalizer())
     .use(requestLog(logger))
     .use(errorHandler(logger))
