@@ -264,7 +264,10 @@ export class FloeBus extends Construct {
       role,
       logGroup,
       tracing: (props.tracing ?? true) ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-      environment,
+      environment: {
+        ...environment,
+        FLOE_REQUEST_TIMEOUT_MS: String(Math.max(1_000, spec.timeout.toMilliseconds() - 2_000)),
+      },
       bundling: {
         format: OutputFormat.ESM,
         target: "node22",

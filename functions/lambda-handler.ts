@@ -9,6 +9,11 @@ function flag(value: string | undefined): boolean {
   return /^(?:1|true|yes|on)$/i.test(value?.trim() ?? "");
 }
 
+function positive(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
 /**
  * One Lambda function's handler: the backend (storage "aws" unless FLOE_STORAGE says otherwise) and
  * the Broker are built on the first invocation and kept for the container's life. A deployed stack
@@ -22,7 +27,16 @@ export function lambdaHandler(routes: NonNullable<ApiDeps["routes"]>, env: NodeJ
   let ready: Promise<ApiHandler> | undefined;
   const build = async (): Promise<ApiHandler> => {
     const backend = await createBackend(backendConfigFromEnv({ FLOE_STORAGE: "aws", ...env }));
-    const broker = new Broker(backend, { autoCreateTopics: flag(env.FLOE_AUTO_CREATE_TOPICS) });
+    const broker = new Broker(backend, {
+      autoCreateTopics: flag(env.FLOE_AUTO_CREATE_TOPICS),
+      defaultPartitions: positive(env.FLOE_DEFAULT_PARTITIONS),
+      // Below the function's own timeout, so a contended commit answers REQUEST_TIMED_OUT rather
+      // than the front door's anonymous 5xx.
+      requestTimeoutMs: positive(env.FLOE_REQUEST_TIMEOUT_MS),
+      topicDefaults: env.FLOE_DEFAULT_RETENTION_MS
+        ? { "retention.ms": env.FLOE_DEFAULT_RETENTION_MS }
+        : undefined,
+    });
     return createApiHandler({ broker, logger, routes });
   };
   return async (event, context) => {

@@ -26,6 +26,8 @@ export interface BrokerOptions {
   requestTimeoutMs?: number;
   /** Kafka's metadata.max.age.ms, here a server-side cache of topic metadata. */
   topicCacheTtlMs?: number;
+  /** Configs every new topic gets unless it sets its own (a deployment's log.retention.ms, say). */
+  topicDefaults?: Record<string, unknown>;
   chunkCacheBytes?: number;
   longPollIntervalMs?: number;
   maxWaitCapMs?: number;
@@ -54,6 +56,7 @@ export class Broker {
     this.topics = new TopicAdmin(this.meta, {
       clock: this.clock,
       topicCacheTtlMs: options.topicCacheTtlMs ?? 5_000,
+      topicDefaults: options.topicDefaults,
     });
     this.appender = new Appender(
       this.meta,

@@ -16,6 +16,12 @@ export interface TopicAdminOptions {
   clock: () => number;
   /** Kafka's metadata.max.age.ms, scaled to a bus whose metadata is strongly consistent: appends re-check the topic version in their commit, so a stale cache costs one retry, never a wrong write. */
   topicCacheTtlMs: number;
+  /**
+   * Broker-wide defaults written into every new topic that does not set them itself, like a
+   * deployment's log.retention.ms. Applied at creation: changing them later leaves existing topics
+   * as they are.
+   */
+  topicDefaults?: Record<string, unknown>;
 }
 
 export function topicFromItem(item: Item): Topic {
@@ -83,7 +89,7 @@ export class TopicAdmin {
   async create(name: unknown, partitions: unknown, config?: Record<string, unknown>): Promise<Topic> {
     validateTopicName(name);
     validatePartitionCount(partitions);
-    const overrides = parseTopicConfig(config);
+    const overrides = parseTopicConfig({ ...this.options.topicDefaults, ...config });
     const topicId = randomUUID();
     const createdAt = this.options.clock();
     const doc = { name, topicId, partitions, config: overrides as Doc, createdAt };
