@@ -73,6 +73,7 @@ describe.each(apiStorages)("Consumer groups on %s", (storage) => {
     probe.expectNeverTwoOwners();
     expect(new Set(probe.deliveries.map((d) => d.member))).toEqual(new Set(["a", "b", "c"]));
     expect(Math.max(...probe.maxHeartbeatsInFlight.values())).toBe(1);
+    expect(probe.expectCommittedBeforeRelease()).toBeGreaterThan(0);
 
     // Stopping committed everything handed over and left: an empty group with no lag.
     const after = await floe.admin().describeGroup(groupId);
@@ -139,6 +140,7 @@ describe.each(apiStorages)("Consumer groups on %s", (storage) => {
     expect(probe.deliveryCounts().size).toBe(source.produced);
     probe.expectPerKeyOrder();
     probe.expectNeverTwoOwners();
+    expect(probe.expectCommittedBeforeRelease()).toBeGreaterThan(0);
     const bLeft = probe.timeline
       .filter((e) => e.member === "b" && e.kind === "revoked")
       .flatMap((e) => e.partitions);

@@ -8,12 +8,20 @@ import type { ConsumerConfig, EachMessagePayload } from "../../../src/client/con
 import { Floe } from "../../../src/client/floe.js";
 
 export interface Delivery {
+  /** Order among everything the probe saw (deliveries and requests). */
+  seq: number;
   member: string;
   partition: number;
   offset: number;
   key: string;
-  seq: number;
+  /** The record's number within its key, as produced. */
+  keySeq: number;
 }
+
+/** A coordinator request as the member sent it. */
+export type SentRequest =
+  | { seq: number; member: string; kind: "heartbeat"; owned: number[] }
+  | { seq: number; member: string; kind: "commit"; offsets: { partition: number; offset: number }[] };
 
 export interface OwnershipChange {
   member: string;
@@ -24,6 +32,8 @@ export interface OwnershipChange {
 export class GroupProbe {
   readonly deliveries: Delivery[] = [];
   readonly timeline: OwnershipChange[] = [];
+  readonly requests: SentRequest[] = [];
+  private seq = 0;
   /** The most heartbeats one member ever had in flight at once. */
   readonly maxHeartbeatsInFlight = new Map<string, number>();
   /** Members whose requests fail as if the network were cut. */
@@ -42,6 +52,7 @@ export class GroupProbe {
           throw new TypeError("fetch failed", { cause });
         }
         const heartbeat = input.endsWith("/heartbeat");
+        this.recordRequest(member, input, init);
         if (heartbeat) {
           inFlight++;
           this.maxHeartbeatsInFlight.set(
@@ -74,7 +85,14 @@ export class GroupProbe {
   handler(member: string): (payload: EachMessagePayload) => Promise<void> {
     return async ({ partition, message }) => {
       const [key, seq] = message.value!.toString().split(":");
-      this.deliveries.push({ member, partition, offset: message.offset, key, seq: Number(seq) });
+      this.deliveries.push({
+        seq: this.seq++,
+        member,
+        partition,
+        offset: message.offset,
+        key,
+        keySeq: Number(seq),
+      });
     };
   }
 
@@ -101,8 +119,54 @@ export class GroupProbe {
   expectPerKeyOrder(): void {
     const last = new Map<string, number>();
     for (const d of this.deliveries) {
-      expect(d.seq, `key ${d.key}`).toBeGreaterThan(last.get(d.key) ?? -1);
-      last.set(d.key, d.seq);
+      expect(d.keySeq, `key ${d.key}`).toBeGreaterThan(last.get(d.key) ?? -1);
+      last.set(d.key, d.keySeq);
+    }
+  }
+
+  /**
+   * Decision 0005's client contract, checked on what went over the wire: when a heartbeat stops
+   * listing a partition the member had handled records of, the member's last commit of it, sent
+   * before that heartbeat, is exactly its position (the last handled offset + 1).
+   */
+  expectCommittedBeforeRelease(): number {
+    let releases = 0;
+    for (const member of new Set(this.requests.map((r) => r.member))) {
+      const sent = this.requests.filter((r) => r.member === member);
+      let owned: number[] = [];
+      for (const request of sent) {
+        if (request.kind !== "heartbeat") continue;
+        for (const p of owned.filter((q) => !request.owned.includes(q))) {
+          const handled = this.deliveries.filter(
+            (d) => d.member === member && d.partition === p && d.seq < request.seq,
+          );
+          if (handled.length === 0) continue;
+          const position = Math.max(...handled.map((d) => d.offset)) + 1;
+          const commits = sent.filter(
+            (r): r is Extract<SentRequest, { kind: "commit" }> =>
+              r.kind === "commit" && r.seq < request.seq && r.offsets.some((o) => o.partition === p),
+          );
+          const last = commits.at(-1)?.offsets.find((o) => o.partition === p)?.offset;
+          expect(last, `${member} released partition ${p} before committing ${position}`).toBe(position);
+          releases++;
+        }
+        owned = request.owned;
+      }
+    }
+    return releases;
+  }
+
+  private recordRequest(member: string, url: string, init: RequestInit): void {
+    if (init.method !== "POST" || typeof init.body !== "string") return;
+    const body = JSON.parse(init.body);
+    if (url.endsWith("/heartbeat")) {
+      const owned =
+        body.memberEpoch === -1
+          ? []
+          : (body.ownedPartitions ?? []).flatMap((a: { partitions: number[] }) => a.partitions);
+      this.requests.push({ seq: this.seq++, member, kind: "heartbeat", owned });
+    } else if (/\/v1\/groups\/[^/]+\/offsets$/.test(url)) {
+      this.requests.push({ seq: this.seq++, member, kind: "commit", offsets: body.offsets });
     }
   }
 
