@@ -54,6 +54,7 @@ export class Membership {
   async start(): Promise<void> {
     this.stopping = false;
     this.sentVersion = -1;
+    this.lastAnswer = undefined;
     this.ctx.member.rejoin();
     await this.reconcile(await this.send());
     this.done = this.loop();
