@@ -7,6 +7,7 @@ import { backoffDelay, sleep } from "./backoff.js";
 import { keys } from "./keys.js";
 import { acceptClientBatches } from "./client-batches.js";
 import { assignPartitions, type StickyPartitioner } from "./partitioner.js";
+import type { SegmentRef } from "./segment-index.js";
 import { segmentObjectKey } from "./segment-key.js";
 import { headFromItem, headToDoc, type TopicAdmin, unknownPartition, unknownTopic } from "./topics.js";
 import type { ProduceRecord, ProduceRequest, RecordOffset, Topic } from "./types.js";
@@ -22,6 +23,19 @@ export interface AppenderOptions {
   requestTimeoutMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /**
+   * Told of each committed chunk, with its bytes, before fetches waiting on the partition are woken:
+   * a long-running process keeps them to serve tail reads without reading back what it just wrote.
+   */
+  onCommitted?: (chunk: CommittedChunk) => void;
+}
+
+/** A chunk as committed: where the index says it is, and its bytes as stored (baseOffset 0). */
+export interface CommittedChunk {
+  topicId: string;
+  partition: number;
+  segment: SegmentRef;
+  bytes: Uint8Array;
 }
 
 /**
@@ -238,6 +252,22 @@ export class Appender {
         if (!m) starts.set(request, (m = new Map()));
         m.set(w.partition, bases[i] + start);
       }
+      const entry = entries[i];
+      this.options.onCommitted?.({
+        topicId: w.topic.topicId,
+        partition: w.partition,
+        segment: {
+          base: bases[i],
+          end: bases[i] + w.count,
+          key: objectKey,
+          pos: entry.position,
+          len: entry.length,
+          count: w.count,
+          minTs: entry.minTimestamp,
+          maxTs: entry.maxTimestamp,
+        },
+        bytes: bytes.subarray(entry.position, entry.position + entry.length),
+      });
       this.notifier.notify(w.topic.topicId, w.partition);
     });
     return starts;

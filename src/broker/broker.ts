@@ -72,6 +72,7 @@ export class Broker {
         requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
         backoffBaseMs: 2,
         backoffMaxMs: 200,
+        onCommitted: (chunk) => this.rawReader.remember(chunk.segment, chunk.bytes),
       },
     );
     this.reader = new Reader(this.meta, this.objects, this.topics, notifier, {

@@ -175,28 +175,45 @@ export class RawReader {
     return done();
   }
 
+  /**
+   * Keeps a chunk this process just committed, so consumers at the tail are served from memory
+   * instead of reading back what was written a moment ago (the role of Kafka's page cache).
+   */
+  remember(segment: SegmentRef, stored: Uint8Array): void {
+    const bytes = Uint8Array.prototype.slice.call(stored);
+    void this.cache.get(cacheKey(segment), segment.len, async () => locate(bytes, segment.base));
+  }
+
   /** A chunk as stored, its batches given consecutive offsets from the segment's base. */
   private chunk(segment: SegmentRef): Promise<RawChunk> {
-    const key = `${segment.key}@${segment.pos}+${segment.len}#${segment.base}`;
-    return this.cache.get(key, segment.len, async () => {
+    return this.cache.get(cacheKey(segment), segment.len, async () => {
       // Every ObjectStore hands out a fresh buffer, so patching it in place touches nothing shared.
       const bytes = await this.objects.get(segment.key, {
         start: segment.pos,
         end: segment.pos + segment.len,
       });
-      const batches: RawChunk["batches"] = [];
-      let base = segment.base;
-      let position = 0;
-      for (const header of readBatchHeaders(bytes)) {
-        patchBaseOffset(bytes, position, base);
-        const end = base + header.lastOffsetDelta + 1;
-        batches.push({ position, size: header.size, base, end, records: header.recordCount });
-        base = end;
-        position += header.size;
-      }
-      return { bytes, batches };
+      return locate(bytes, segment.base);
     });
   }
+}
+
+function cacheKey(segment: SegmentRef): string {
+  return `${segment.key}@${segment.pos}+${segment.len}#${segment.base}`;
+}
+
+/** Patches the real base offsets into a stored chunk (in place) and notes where each batch is. */
+function locate(bytes: Uint8Array, firstOffset: number): RawChunk {
+  const batches: RawChunk["batches"] = [];
+  let base = firstOffset;
+  let position = 0;
+  for (const header of readBatchHeaders(bytes)) {
+    patchBaseOffset(bytes, position, base);
+    const end = base + header.lastOffsetDelta + 1;
+    batches.push({ position, size: header.size, base, end, records: header.recordCount });
+    base = end;
+    position += header.size;
+  }
+  return { bytes, batches };
 }
 
 function join(parts: Uint8Array[]): Uint8Array {
