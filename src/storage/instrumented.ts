@@ -27,6 +27,9 @@ export interface ObjectCounts {
   getBytes: number;
   lists: number;
   deletes: number;
+  /** Wall time spent in puts and in gets (summed over concurrent calls), in ms. */
+  putMs: number;
+  getMs: number;
 }
 
 export interface MetaCounts {
@@ -47,6 +50,9 @@ export interface MetaCounts {
   reportedWriteUnits: number;
   /** Calls for which the store reported consumed capacity. */
   reportedCalls: number;
+  /** Wall time spent in reads (gets and queries) and in transacts, in ms. */
+  readMs: number;
+  transactMs: number;
 }
 
 export interface StorageCounts {
@@ -74,7 +80,7 @@ const READ_UNIT_BYTES = 4096;
 const WRITE_UNIT_BYTES = 1024;
 
 function zeroObjects(): ObjectCounts {
-  return { puts: 0, putBytes: 0, gets: 0, getBytes: 0, lists: 0, deletes: 0 };
+  return { puts: 0, putBytes: 0, gets: 0, getBytes: 0, lists: 0, deletes: 0, putMs: 0, getMs: 0 };
 }
 
 function zeroMeta(): MetaCounts {
@@ -90,6 +96,8 @@ function zeroMeta(): MetaCounts {
     reportedReadUnits: 0,
     reportedWriteUnits: 0,
     reportedCalls: 0,
+    readMs: 0,
+    transactMs: 0,
   };
 }
 
@@ -107,35 +115,48 @@ export function itemBytes(pk: string, sk: string, data: Doc | undefined): number
   );
 }
 
+/** Where a call is counted: every counts object it returns is bumped (the total, and the caller's label's). */
+type Sink<T> = () => T[];
+
 export class InstrumentedObjectStore implements ObjectStore {
   constructor(
     private readonly inner: ObjectStore,
-    private readonly counts: ObjectCounts,
+    private readonly sink: Sink<ObjectCounts>,
     private readonly log?: WriteRecord[],
   ) {}
 
   async put(key: string, body: Uint8Array): Promise<void> {
+    const started = performance.now();
     await this.inner.put(key, body);
-    this.counts.puts++;
-    this.counts.putBytes += body.length;
+    const ms = performance.now() - started;
+    for (const c of this.sink()) {
+      c.puts++;
+      c.putBytes += body.length;
+      c.putMs += ms;
+    }
     this.log?.push({ kind: "put", bytes: body.length });
   }
 
   async get(key: string, range?: ByteRange): Promise<Uint8Array> {
+    const started = performance.now();
     const bytes = await this.inner.get(key, range);
-    this.counts.gets++;
-    this.counts.getBytes += bytes.length;
+    const ms = performance.now() - started;
+    for (const c of this.sink()) {
+      c.gets++;
+      c.getBytes += bytes.length;
+      c.getMs += ms;
+    }
     return bytes;
   }
 
   async delete(key: string): Promise<void> {
     await this.inner.delete(key);
-    this.counts.deletes++;
+    for (const c of this.sink()) c.deletes++;
   }
 
   async list(prefix: string, options?: { startAfter?: string; limit?: number }): Promise<ObjectInfo[]> {
     const page = await this.inner.list(prefix, options);
-    this.counts.lists++;
+    for (const c of this.sink()) c.lists++;
     return page;
   }
 
@@ -147,58 +168,77 @@ export class InstrumentedObjectStore implements ObjectStore {
 export class InstrumentedMetaStore implements MetaStore {
   constructor(
     private readonly inner: MetaStore,
-    private readonly counts: MetaCounts,
+    private readonly sink: Sink<MetaCounts>,
     private readonly log?: WriteRecord[],
   ) {
     if ("onConsumedCapacity" in inner) {
       (inner as MetaStore & ReportsConsumedCapacity).onConsumedCapacity = (capacity) => {
-        counts.reportedCalls++;
-        counts.reportedReadUnits += capacity.readUnits;
-        counts.reportedWriteUnits += capacity.writeUnits;
+        for (const c of sink()) {
+          c.reportedCalls++;
+          c.reportedReadUnits += capacity.readUnits;
+          c.reportedWriteUnits += capacity.writeUnits;
+        }
       };
     }
   }
 
   async get(pk: string, sk: string): Promise<Item | undefined> {
+    const started = performance.now();
     const item = await this.inner.get(pk, sk);
-    this.counts.gets++;
-    if (item) this.counts.itemsRead++;
-    this.counts.modelledReadUnits += Math.max(
-      1,
-      Math.ceil((item ? itemBytes(pk, sk, item.data) : 0) / READ_UNIT_BYTES),
-    );
+    const ms = performance.now() - started;
+    const units = Math.max(1, Math.ceil((item ? itemBytes(pk, sk, item.data) : 0) / READ_UNIT_BYTES));
+    for (const c of this.sink()) {
+      c.gets++;
+      if (item) c.itemsRead++;
+      c.modelledReadUnits += units;
+      c.readMs += ms;
+    }
     return item;
   }
 
   async query(pk: string, options?: QueryOptions): Promise<Item[]> {
+    const started = performance.now();
     const items = await this.inner.query(pk, options);
-    this.counts.queries++;
-    this.counts.itemsRead += items.length;
+    const ms = performance.now() - started;
     const bytes = items.reduce((n, i) => n + itemBytes(i.pk, i.sk, i.data), 0);
-    this.counts.modelledReadUnits += Math.max(1, Math.ceil(bytes / READ_UNIT_BYTES));
+    for (const c of this.sink()) {
+      c.queries++;
+      c.itemsRead += items.length;
+      c.modelledReadUnits += Math.max(1, Math.ceil(bytes / READ_UNIT_BYTES));
+      c.readMs += ms;
+    }
     return items;
   }
 
   async transact(ops: WriteOp[]): Promise<void> {
+    const started = performance.now();
     await this.inner.transact(ops);
+    const ms = performance.now() - started;
     if (ops.length === 0) return;
-    this.counts.transacts++;
     // DynamoDB bills a lone op as a plain write, several as a transaction (twice the units).
     const factor = ops.length === 1 ? 1 : 2;
     let puts = 0;
     let deletes = 0;
     let checks = 0;
+    let readUnits = 0;
+    let writeUnits = 0;
     for (const op of ops) {
       const bytes = itemBytes(op.pk, op.sk, op.type === "put" ? op.data : undefined);
       if (op.type === "check") checks++;
       else if (op.type === "put") puts++;
       else deletes++;
       // A lone check is a consistent read in the DynamoDB adapter.
-      if (op.type === "check" && ops.length === 1) this.counts.modelledReadUnits += 1;
-      else this.counts.modelledWriteUnits += factor * Math.max(1, Math.ceil(bytes / WRITE_UNIT_BYTES));
+      if (op.type === "check" && ops.length === 1) readUnits += 1;
+      else writeUnits += factor * Math.max(1, Math.ceil(bytes / WRITE_UNIT_BYTES));
     }
-    this.counts.itemsWritten += puts + deletes;
-    this.counts.checks += checks;
+    for (const c of this.sink()) {
+      c.transacts++;
+      c.itemsWritten += puts + deletes;
+      c.checks += checks;
+      c.modelledReadUnits += readUnits;
+      c.modelledWriteUnits += writeUnits;
+      c.transactMs += ms;
+    }
     this.log?.push({ kind: "transact", puts, deletes, checks });
   }
 
@@ -207,38 +247,59 @@ export class InstrumentedMetaStore implements MetaStore {
   }
 }
 
+export interface InstrumentOptions {
+  /** Keep every write in order, for `writes()`. */
+  recordWrites?: boolean;
+  /**
+   * Names the caller of each call (e.g. "produce" or "fetch", from an AsyncLocalStorage), so counts
+   * can also be read per caller; a call without a label counts only in the total.
+   */
+  label?: () => string | undefined;
+}
+
 /** A backend whose ports count what passes through them. */
 export interface InstrumentedBackend {
   backend: Backend;
-  /** A copy of the counts so far. */
-  counts(): StorageCounts;
+  /** A copy of the counts so far: of every call, or only of those made under `label`. */
+  counts(label?: string): StorageCounts;
   /** The writes so far, in order (empty unless `recordWrites`). */
   writes(): WriteRecord[];
   /** Zeroes the counts and forgets the writes. */
   reset(): void;
 }
 
-export function instrumentBackend(
-  backend: Backend,
-  options: { recordWrites?: boolean } = {},
-): InstrumentedBackend {
-  const objects = zeroObjects();
-  const meta = zeroMeta();
+export function instrumentBackend(backend: Backend, options: InstrumentOptions = {}): InstrumentedBackend {
+  let total: StorageCounts = zeroCounts();
+  const labelled = new Map<string, StorageCounts>();
+  const countsFor = (): StorageCounts[] => {
+    const label = options.label?.();
+    if (label === undefined) return [total];
+    let counts = labelled.get(label);
+    if (!counts) labelled.set(label, (counts = zeroCounts()));
+    return [total, counts];
+  };
   const log: WriteRecord[] | undefined = options.recordWrites ? [] : undefined;
   const wrapped: Backend = {
     kind: backend.kind,
-    objects: new InstrumentedObjectStore(backend.objects, objects, log),
-    meta: new InstrumentedMetaStore(backend.meta, meta, log),
+    objects: new InstrumentedObjectStore(backend.objects, () => countsFor().map((c) => c.objects), log),
+    meta: new InstrumentedMetaStore(backend.meta, () => countsFor().map((c) => c.meta), log),
     close: () => backend.close(),
   };
   return {
     backend: wrapped,
-    counts: () => ({ objects: { ...objects }, meta: { ...meta } }),
+    counts(label) {
+      const c = label === undefined ? total : (labelled.get(label) ?? zeroCounts());
+      return { objects: { ...c.objects }, meta: { ...c.meta } };
+    },
     writes: () => [...(log ?? [])],
     reset() {
-      Object.assign(objects, zeroObjects());
-      Object.assign(meta, zeroMeta());
+      total = zeroCounts();
+      labelled.clear();
       log?.splice(0);
     },
   };
+}
+
+function zeroCounts(): StorageCounts {
+  return { objects: zeroObjects(), meta: zeroMeta() };
 }
