@@ -4,7 +4,7 @@ import type { Doc } from "../storage/ports.js";
 import { mergeRun } from "./compaction.js";
 import type { MaintenanceContext } from "./maintenance-context.js";
 import { planMerges, settledEnd } from "./merge-plan.js";
-import { applyRetention, expiredPrefix, readHead } from "./retention.js";
+import { applyRetention, expiredPrefix, readHead, retentionApplies } from "./retention.js";
 import { type IndexedSegment, segmentsEndingAfter } from "./segment-items.js";
 
 /**
@@ -51,7 +51,7 @@ export async function maintainPartition(
   let checkpoint = normalize(checkpointFromDoc(state.checkpoint), head.logStart);
   const window = await segmentsEndingAfter(ctx.meta, topicId, partition, checkpoint.scanFrom);
   const now = ctx.options.clock();
-  const retains = topic.config["retention.ms"] >= 0 || topic.config["retention.bytes"] >= 0;
+  const retains = retentionApplies(topic.config);
   const front =
     !retains || (window.length > 0 && window[0].base === head.logStart)
       ? window

@@ -44,6 +44,19 @@ export function expiredPrefix(
   return n;
 }
 
+/**
+ * Whether retention deletes anything on this topic: Kafka deletes by time or size only under
+ * `cleanup.policy=delete`; a `compact` topic keeps every segment (until key-based compaction exists,
+ * DESIGN §7, it simply keeps everything).
+ */
+export function retentionApplies(
+  config: Pick<TopicConfig, "cleanup.policy" | "retention.ms" | "retention.bytes">,
+): boolean {
+  return (
+    config["cleanup.policy"] === "delete" && (config["retention.ms"] >= 0 || config["retention.bytes"] >= 0)
+  );
+}
+
 export async function readHead(
   ctx: MaintenanceContext,
   topicId: string,
@@ -64,10 +77,10 @@ export async function readHead(
 export async function applyRetention(
   ctx: MaintenanceContext,
   lease: Lease,
-  config: Pick<TopicConfig, "retention.ms" | "retention.bytes">,
+  config: Pick<TopicConfig, "cleanup.policy" | "retention.ms" | "retention.bytes">,
 ): Promise<IndexedSegment[]> {
   const deleted: IndexedSegment[] = [];
-  if (config["retention.ms"] < 0 && config["retention.bytes"] < 0) return deleted;
+  if (!retentionApplies(config)) return deleted;
   const { topicId, partition } = lease;
   while (!ctx.budget.exhausted) {
     const head = await readHead(ctx, topicId, partition);

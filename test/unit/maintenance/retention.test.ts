@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expiredPrefix } from "../../../src/maintenance/retention.js";
+import { expiredPrefix, retentionApplies } from "../../../src/maintenance/retention.js";
 
 const HOUR = 3_600_000;
 const now = 100 * HOUR;
@@ -37,5 +37,15 @@ describe("expiredPrefix (Kafka's segment deletion rules)", () => {
     const config = { "retention.ms": 2 * HOUR, "retention.bytes": 100 };
     // The first goes by time, the second by size (200 - 100 >= 100), the third stays.
     expect(expiredPrefix([seg(100, 5), seg(100, 0), seg(100, 0)], 300, config, now)).toBe(2);
+  });
+});
+
+describe("retentionApplies", () => {
+  it("only under cleanup.policy=delete and with a limit set, as in Kafka", () => {
+    const base = { "cleanup.policy": "delete" as const, "retention.ms": 604_800_000, "retention.bytes": -1 };
+    expect(retentionApplies(base)).toBe(true);
+    expect(retentionApplies({ ...base, "retention.ms": -1 })).toBe(false);
+    expect(retentionApplies({ ...base, "retention.ms": -1, "retention.bytes": 0 })).toBe(true);
+    expect(retentionApplies({ ...base, "cleanup.policy": "compact" })).toBe(false);
   });
 });
