@@ -63,7 +63,9 @@ export const FUNCTION_SPECS: Readonly<Record<FloeFunctionName, FunctionSpec>> = 
   },
   maintenance: {
     description: "Floe maintenance: compaction, retention, garbage collection",
-    timeout: Duration.minutes(5),
+    // Equal to the schedule's period: each run spends its remaining time on one slice, so a longer
+    // timeout would only stack runs (safe under leases, but wasted).
+    timeout: Duration.minutes(1),
     // The only function that may delete objects or list the bucket for unreferenced ones.
     objects: ["get", "put", "delete"],
     listBucket: true,
@@ -77,7 +79,13 @@ export const FUNCTION_SPECS: Readonly<Record<FloeFunctionName, FunctionSpec>> = 
  * entry file functions/{name}.ts. Add "maintenance" once functions/maintenance.ts is committed;
  * its grants, alarms and schedule follow from here (as routes do for an API function).
  */
-export const WIRED_FUNCTIONS: readonly FloeFunctionName[] = ["produce", "fetch", "admin", "groups"];
+export const WIRED_FUNCTIONS: readonly FloeFunctionName[] = [
+  "produce",
+  "fetch",
+  "admin",
+  "groups",
+  "maintenance",
+];
 
 /** The repository root: the bundler's project root, where package-lock.json and functions/ live. */
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));

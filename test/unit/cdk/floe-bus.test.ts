@@ -83,7 +83,7 @@ const EXPECTED_TIMEOUT: Record<FloeFunctionName, number> = {
   fetch: 25,
   admin: 10,
   groups: 10,
-  maintenance: 300,
+  maintenance: 60,
 };
 
 const onlyResource = (json: CfnTemplate, type: string) => {
@@ -221,9 +221,7 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
 
   it("lets no function but maintenance delete objects, and fetch write nothing", () => {
     const byRole = allowedActionsByRole(s.json);
-    const maintenanceRole = WIRED_FUNCTIONS.includes("maintenance")
-      ? roleOf(s.json, functionId(s.json, "maintenance"))
-      : undefined;
+    const maintenanceRole = roleOf(s.json, functionId(s.json, "maintenance"));
     for (const [role, actions] of byRole) {
       if (role === maintenanceRole) continue;
       expect(
@@ -317,11 +315,9 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
       const health = await invokeBundle(bundleOf(s, "fetch"), apiEvent("GET", "/v1/health"));
       expect(health.statusCode).toBe(503);
       expect(JSON.parse(health.body as string)).toMatchObject({ checks: { metaStore: { status: "error" } } });
-      if (WIRED_FUNCTIONS.includes("groups")) {
-        const groups = await invokeBundle(bundleOf(s, "groups"), apiEvent("GET", "/v1/groups"));
-        expect(groups.statusCode).toBe(503);
-        expect(JSON.parse(groups.body as string)).toMatchObject({ error: { retriable: true } });
-      }
+      const groups = await invokeBundle(bundleOf(s, "groups"), apiEvent("GET", "/v1/groups"));
+      expect(groups.statusCode).toBe(503);
+      expect(JSON.parse(groups.body as string)).toMatchObject({ error: { retriable: true } });
     });
   }
 
@@ -383,18 +379,14 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
     });
   }
 
-  it("runs maintenance on a one-minute schedule exactly when the maintenance function is deployed", () => {
+  it("runs maintenance on a one-minute schedule", () => {
     const rules = resourcesOfType(s.json, "AWS::Events::Rule").map(([, r]) => r.Properties!);
-    if (WIRED_FUNCTIONS.includes("maintenance")) {
-      expect(rules).toHaveLength(1);
-      expect(rules[0]).toMatchObject({
-        ScheduleExpression: "rate(1 minute)",
-        State: "ENABLED",
-        Targets: [{ Arn: { "Fn::GetAtt": [functionId(s.json, "maintenance"), "Arn"] } }],
-      });
-    } else {
-      expect(rules).toEqual([]);
-    }
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({
+      ScheduleExpression: "rate(1 minute)",
+      State: "ENABLED",
+      Targets: [{ Arn: { "Fn::GetAtt": [functionId(s.json, "maintenance"), "Arn"] } }],
+    });
   });
 
   it("alarms on function errors and throttles, produce p99 latency and table throttling, and has a dashboard", () => {
