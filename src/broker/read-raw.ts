@@ -144,11 +144,18 @@ export class RawReader {
         await sleep(gaps * INDEX_REREAD_DELAY_MS);
         continue;
       }
-      const loads = segments.map((s) => (s.base < highWatermark ? this.chunk(s) : undefined));
+      // Read ahead only as far as this answer can reach: a page of large (compacted) chunks read
+      // whole would crowd each other out of the cache and be read again by the next fetch.
+      let ahead = bytes;
+      const loads = segments.map((s, i) => {
+        if (s.base >= highWatermark || (i > 0 && ahead >= maxBytes)) return undefined;
+        ahead += s.len;
+        return this.chunk(s);
+      });
       for (let i = 0; i < segments.length; i++) {
         const segment = segments[i];
         if (segment.base > cursor) break;
-        const load = loads[i];
+        const load = loads[i] ?? (segment.base < highWatermark ? this.chunk(segment) : undefined);
         if (load === undefined) return done();
         const chunk = await load;
         let runStart = -1;
