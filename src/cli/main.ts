@@ -9,6 +9,7 @@ import { groupsCommands } from "./groups-command.js";
 import { commandHelp, groupHelp, HELP_OPTION, mainHelp } from "./help.js";
 import { produceCommand } from "./produce-command.js";
 import { CONNECTION_OPTIONS, serverUrl } from "./server-url.js";
+import { sigv4Fetch, sigv4TargetOf } from "../client/sigv4-fetch.js";
 import { topicsCommands } from "./topics-commands.js";
 import { Floe } from "../client/floe.js";
 
@@ -79,13 +80,29 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return await command.run({
       options,
       io,
-      client: (clientOptions) => new Floe({ url: serverUrl(options, io.env), retry: clientOptions?.retry }),
+      client: (clientOptions) => {
+        const url = serverUrl(options, io.env);
+        return new Floe({
+          url,
+          retry: clientOptions?.retry,
+          fetch: signingFetch(url, options.flag("aws-sigv4"), io.env),
+        });
+      },
     });
   } catch (error) {
     io.stderr.write(`${errorLine(label, error)}\n`);
     if (io.env.FLOE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return error instanceof UsageError ? USAGE_EXIT : 1;
   }
+}
+
+/** A deployed stack refuses unsigned requests: sign for its URLs, or anywhere when asked to. */
+function signingFetch(url: string, asked: boolean, env: NodeJS.ProcessEnv) {
+  const target = sigv4TargetOf(
+    url,
+    asked ? (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1") : undefined,
+  );
+  return target ? sigv4Fetch(target) : undefined;
 }
 
 function isHelp(arg: string | undefined): boolean {

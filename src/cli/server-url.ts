@@ -14,6 +14,11 @@ export const CONNECTION_OPTIONS: OptionSpecs = {
     valueName: "host:port",
     description: "alias of --url, for Kafka habits; http:// is assumed when no scheme is given",
   },
+  "aws-sigv4": {
+    kind: "flag",
+    description:
+      "sign requests with SigV4 from the default AWS credential chain (automatic for execute-api and lambda-url URLs)",
+  },
 };
 
 /** --url, then --bootstrap-server, then FLOE_URL, then the `floe dev` default. */
