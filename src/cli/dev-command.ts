@@ -41,6 +41,12 @@ export const devCommand: Command = {
       description:
         "remove a consumer-group member not heard from for this long (default 45000; Kafka's group.consumer.session.timeout.ms)",
     },
+    "maintenance-interval-ms": {
+      kind: "value",
+      valueName: "ms",
+      description:
+        "how often compaction, retention and garbage collection run (default 60000; 0 turns them off)",
+    },
     profile: {
       kind: "value",
       valueName: "name",
@@ -92,6 +98,7 @@ export const devCommand: Command = {
       lingerMs,
       maxBatchBytes,
       groupSessionTimeoutMs: options.integer("group-session-timeout-ms", 2),
+      maintenanceIntervalMs: options.integer("maintenance-interval-ms", 0),
       log: (line) => io.stdout.write(`${line}\n`),
     }).catch((error: unknown) => {
       throw startupError(error, options.string("host") ?? "127.0.0.1", port);

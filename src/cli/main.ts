@@ -9,6 +9,7 @@ import { groupsCommands } from "./groups-command.js";
 import { commandHelp, groupHelp, HELP_OPTION, mainHelp } from "./help.js";
 import { produceCommand } from "./produce-command.js";
 import { CONNECTION_OPTIONS, serverUrl } from "./server-url.js";
+import { adminMaintenanceCommand } from "./admin-command.js";
 import { sigv4Fetch, sigv4TargetOf } from "../client/sigv4-fetch.js";
 import { topicsCommands } from "./topics-commands.js";
 import { Floe } from "../client/floe.js";
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   produceCommand,
   consumeCommand,
   ...groupsCommands,
+  adminMaintenanceCommand,
 ];
 
 const USAGE_EXIT = 2;

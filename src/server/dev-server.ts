@@ -10,6 +10,7 @@ import { Broker } from "../broker/broker.js";
 import { GroupCommitter } from "../broker/group-committer.js";
 import { FloeError } from "../errors.js";
 import { GroupCoordinator } from "../groups/coordinator.js";
+import { startMaintenanceTimer } from "../maintenance/index.js";
 import {
   type BackendConfig,
   backendConfigFromEnv,
@@ -42,6 +43,11 @@ export interface DevServerOptions {
    * most every 5000 ms (group.consumer.heartbeat.interval.ms).
    */
   groupSessionTimeoutMs?: number;
+  /**
+   * How often compaction, retention and garbage collection run (DESIGN §7), as the scheduled
+   * maintenance function does in AWS. Default 60000; 0 turns maintenance off.
+   */
+  maintenanceIntervalMs?: number;
   /** Where the banner and the closing note go; default stdout. */
   log?: (line: string) => void;
 }
@@ -131,6 +137,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     routes: "all",
   });
 
+  const maintenanceIntervalMs = options.maintenanceIntervalMs ?? 60_000;
+  const maintenance =
+    maintenanceIntervalMs > 0
+      ? startMaintenanceTimer({
+          backend,
+          intervalMs: maintenanceIntervalMs,
+          onError: (error) => logger.error("maintenance slice failed", { error: loggableError(error) }),
+        })
+      : undefined;
+
   const inflight = new Set<Promise<void>>();
   let closing = false;
 
@@ -199,6 +215,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     });
   } catch (e) {
     // The listen error goes out as Node raised it (code EADDRINUSE, EACCES…): the CLI words it.
+    await maintenance?.stop();
     await backend.close();
     throw e;
   }
@@ -218,6 +235,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ? `, objects up to ${formatByteSize(batching.maxBatchBytes)} (profile ${batching.profile})`
         : ""),
   );
+  log(
+    `  maintenance (compaction, retention, GC): ${maintenance ? `every ${maintenanceIntervalMs / 1000} s` : "off"}`,
+  );
   log(`  API: ${url}/v1/openapi.json`);
 
   let closed: Promise<void> | undefined;
@@ -234,6 +254,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       );
       server.closeAllConnections();
       await stopped;
+      await maintenance?.stop();
       await backend.close();
     })();
     return closed;
