@@ -155,7 +155,14 @@ export const PartitionDescription = named(
     logStartOffset: z.number().int(),
     highWatermark: z.number().int().describe("The offset the next record will get."),
     bytes: z.number().int(),
-    leaderEpoch: z.number().int(),
+    leaderEpoch: z
+      .number()
+      .int()
+      .describe("Bumped each time a maintenance worker takes the partition's lease."),
+    leaseOwner: z
+      .string()
+      .nullable()
+      .describe("The maintenance worker holding the partition's lease right now, if any."),
   }),
 );
 

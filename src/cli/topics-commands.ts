@@ -115,7 +115,7 @@ export function formatDescription(topic: TopicDescription): string {
   ];
   for (const p of topic.partitions) {
     lines.push(
-      `\tTopic: ${topic.name}\tPartition: ${p.partition}\tLogStartOffset: ${p.logStartOffset}\tHighWatermark: ${p.highWatermark}\tSize: ${p.bytes}\tLeaderEpoch: ${p.leaderEpoch}`,
+      `\tTopic: ${topic.name}\tPartition: ${p.partition}\tLogStartOffset: ${p.logStartOffset}\tHighWatermark: ${p.highWatermark}\tSize: ${p.bytes}\tLeaderEpoch: ${p.leaderEpoch}${p.leaseOwner ? `\tLeaseHolder: ${p.leaseOwner}` : ""}`,
     );
   }
   return `${lines.join("\n")}\n`;

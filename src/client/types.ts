@@ -50,6 +50,8 @@ export interface PartitionDescription {
   highWatermark: number;
   bytes: number;
   leaderEpoch: number;
+  /** The maintenance worker holding the partition's lease, if any. */
+  leaseOwner: string | null;
 }
 
 export interface TopicDescription {

@@ -31,6 +31,7 @@ function describeBody(d: BrokerTopicDescription): z.input<typeof TopicDescriptio
       highWatermark: p.highWatermark,
       bytes: p.bytes,
       leaderEpoch: p.leaderEpoch,
+      leaseOwner: p.leaseOwner,
     })),
     config: { ...d.config },
     configOverrides: { ...d.configOverrides } as Record<string, string | number>,

@@ -31,6 +31,7 @@ describe.each(apiStorages)("topic admin API on %s", (storage) => {
         highWatermark: 0,
         bytes: 0,
         leaderEpoch: 0,
+        leaseOwner: null,
       })),
     );
     expect(body.config["retention.ms"]).toBe(3_600_000);

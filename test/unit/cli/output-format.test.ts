@@ -101,13 +101,24 @@ describe("formatDescription", () => {
     const text = formatDescription({
       name: "t",
       topicId: "id-1",
-      partitions: [{ partition: 0, logStartOffset: 0, highWatermark: 3, bytes: 120, leaderEpoch: 0 }],
+      partitions: [
+        { partition: 0, logStartOffset: 0, highWatermark: 3, bytes: 120, leaderEpoch: 0, leaseOwner: null },
+        {
+          partition: 1,
+          logStartOffset: 5,
+          highWatermark: 9,
+          bytes: 80,
+          leaderEpoch: 2,
+          leaseOwner: "maint-7",
+        },
+      ],
       config: { "retention.ms": 1000, "cleanup.policy": "delete" },
       configOverrides: { "retention.ms": 1000 },
     });
     expect(text).toBe(
-      "Topic: t\tTopicId: id-1\tPartitionCount: 1\tConfigs: retention.ms=1000\n" +
-        "\tTopic: t\tPartition: 0\tLogStartOffset: 0\tHighWatermark: 3\tSize: 120\tLeaderEpoch: 0\n",
+      "Topic: t\tTopicId: id-1\tPartitionCount: 2\tConfigs: retention.ms=1000\n" +
+        "\tTopic: t\tPartition: 0\tLogStartOffset: 0\tHighWatermark: 3\tSize: 120\tLeaderEpoch: 0\n" +
+        "\tTopic: t\tPartition: 1\tLogStartOffset: 5\tHighWatermark: 9\tSize: 80\tLeaderEpoch: 2\tLeaseHolder: maint-7\n",
     );
   });
 });
