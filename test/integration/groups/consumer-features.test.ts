@@ -165,7 +165,8 @@ describe.each(apiStorages)("Consumer on %s", (storage) => {
         for (const m of batch.messages) if (m.offset <= upTo) resolveOffset(m.offset);
       },
     });
-    await until(() => batches.at(-1)?.last === 7, "the partition is read to its end");
+    // The first batch ends at 7 too: wait for the one that re-delivers what it left unresolved.
+    await until(() => batches.length >= 2 && batches.at(-1)?.last === 7, "the unresolved rest is read again");
     await c.stop();
     expect(batches[0].first).toBe(0);
     expect(batches[1].first).toBe(3);
