@@ -15,6 +15,7 @@ import type { BatchingProfileName, ResolvedBatching } from "../src/server/batchi
 import type { BackendConfig } from "../src/storage/backend.js";
 import type { StorageCounts } from "../src/storage/instrumented.js";
 import { catchUp, highWatermarks, runProducers, TailConsumers } from "./support/load.js";
+import { type CpuPressure, cpuPressure } from "./support/machine.js";
 import type { BaselineResult } from "./support/raw-baseline.js";
 import { BenchServer, type ServerCounts } from "./support/server-control.js";
 import { type LatencySummary, MiB, mibPerSecond, perGiB, perMillion } from "./support/stats.js";
@@ -77,6 +78,8 @@ export interface PhaseStorage {
 
 export interface ScenarioResult {
   name: string;
+  /** Which run of a repeated scenario (1-based). */
+  run?: number;
   description: string;
   backend: BackendName;
   batching: ResolvedBatching;
@@ -111,6 +114,8 @@ export interface ScenarioResult {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /** CPU used while producing, in cores: the server's process, and the benchmark's (producers and consumers). */
   cpuCores: { server: number; clients: number };
+  /** The machine's CPU pressure right after producing: how much everything, ours and others', waited for a core. */
+  cpuPressure: CpuPressure | null;
   /** Per GiB of payload ingested and per million records: the produce side's storage work. */
   ingest: { total: PhaseStorage; perGiB: PhaseStorage; perMillionRecords: PhaseStorage };
   /** The tail consumers' storage work during the run, per GiB they received. */
@@ -238,6 +243,7 @@ export async function runScenario(spec: ScenarioSpec, ctx: RunContext): Promise<
     const until = await highWatermarks(server.url, topic);
     const tailed = await tail.finish(until, 30_000);
     const counts: ServerCounts = await server.counts();
+    const pressure = cpuPressure();
     const clientUsed = process.cpuUsage(clientCpu);
     const clientCores = (clientUsed.user + clientUsed.system) / 1000 / (performance.now() - clientWall);
     const baseline = spec.baseline ? await server.baseline() : null;
@@ -318,6 +324,7 @@ export async function runScenario(spec: ScenarioSpec, ctx: RunContext): Promise<
       },
       eventLoopDelayMs: counts.eventLoopDelayMs,
       cpuCores: { server: counts.cpuCores, clients: clientCores },
+      cpuPressure: pressure,
       ingest: {
         total: ingest,
         perGiB: scale(ingest, (n) => perGiB(n, produced.bytes)),

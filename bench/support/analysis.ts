@@ -44,8 +44,13 @@ export interface CostAnalysis {
   alternatives: ReturnType<typeof alternativesPerGiB>;
 }
 
+/**
+ * Units to price. Reads as DynamoDB reported them when it did; writes always as modelled, because
+ * DynamoDB Local reports 2 write units per TransactWriteItems whatever it holds, where DynamoDB
+ * bills 2 per item and KB (its documented transactional rate).
+ */
 function units(p: PhaseStorage): { read: number; write: number } {
-  return { read: p.reportedReadUnits ?? p.readUnits, write: p.reportedWriteUnits ?? p.writeUnits };
+  return { read: p.reportedReadUnits ?? p.readUnits, write: p.writeUnits };
 }
 
 /**
@@ -54,7 +59,7 @@ function units(p: PhaseStorage): { read: number; write: number } {
  * figures (the aws scenario) over the modelled ones.
  */
 export function measuredUnits(results: ScenarioResult[]): MeasuredUnits & { source: string } {
-  const withReported = results.find((r) => r.ingest.total.reportedWriteUnits !== null && r.catchUp);
+  const withReported = results.find((r) => r.catchUp?.total.reportedReadUnits != null);
   const source =
     withReported ?? results.find((r) => r.name === "peak" && r.catchUp) ?? results.find((r) => r.catchUp);
   if (!source?.catchUp) {
@@ -73,7 +78,7 @@ export function measuredUnits(results: ScenarioResult[]): MeasuredUnits & { sour
     writeUnitsPerCommit: 4 * perItem,
     readUnitsPerCommit: 1,
     readUnitsPerFetch: source.catchUp.fetches > 0 ? fetch.read / source.catchUp.fetches : 2,
-    source: `${source.name} (${source.ingest.total.reportedWriteUnits !== null ? "units DynamoDB reported" : "units modelled from item sizes"})`,
+    source: `${source.name} (${source.catchUp.total.reportedReadUnits !== null ? "read units as DynamoDB Local reported them, write units modelled" : "units modelled from item sizes"})`,
   };
 }
 
@@ -98,7 +103,7 @@ export function analyseCosts(results: ScenarioResult[]): CostAnalysis {
     const lambda = lambdaPathPerGiB(measured, { requestBytes, fetchBytes: 4 * MiB, fetchWaitMs: 0 });
     const inOut = lambda.ingest.total + lambda.deliver.total;
     return {
-      scenario: r.name,
+      scenario: r.run && r.run > 1 ? `${r.name} #${r.run}` : r.name,
       serverPerGiBIn: serverCost(r.ingest.perGiB),
       serverPerGiBOut: out ? serverCost(out) : null,
       lambdaPerRequest: { requestBytes, perGiBIn: lambda.ingest, perGiBOut: lambda.deliver },
@@ -161,71 +166,118 @@ const f1 = (n: number | undefined | null) =>
   n === undefined || n === null || !Number.isFinite(n) ? "n/a" : n.toFixed(1);
 const f3 = (n: number) => n.toFixed(4);
 
+/** One run judged against a target: whether it meets it, its figures, and the value runs are ranked by. */
+interface Judged {
+  met: boolean;
+  figures: string;
+  key: number;
+}
+
+/**
+ * A target over every run of a scenario: judged on the median run (ranked by `key`), with the
+ * other runs' figures alongside, since the machine's noise moves single runs a lot.
+ */
+function overRuns(
+  id: string,
+  target: string,
+  runs: ScenarioResult[],
+  judge: (r: ScenarioResult) => Judged | null,
+): Target {
+  const judged = runs.map(judge).filter((j): j is Judged => j !== null);
+  if (judged.length === 0) return { id, target, verdict: "not measured", figures: "" };
+  const ranked = [...judged].sort((a, b) => a.key - b.key);
+  const median = ranked[Math.floor((ranked.length - 1) / 2)];
+  const others =
+    judged.length > 1
+      ? ` (median of ${judged.length} runs; ${judged.filter((j) => j.met).length} met; all: ${judged.map((j) => f1(j.key)).join(", ")})`
+      : "";
+  return { id, target, verdict: median.met ? "met" : "missed", figures: median.figures + others };
+}
+
 export function evaluateTargets(results: ScenarioResult[], costs: CostAnalysis): Target[] {
-  const by = (name: string) => results.find((r) => r.name === name);
+  const runs = (name: string) => results.filter((r) => r.name === name);
   const targets: Target[] = [];
 
-  const peak = by("peak");
   targets.push(
-    peak?.baseline
-      ? {
-          id: "throughput",
-          target:
-            "floe dev, 8 binary producers, 1 KiB: ≥ 50 % of the raw storage baseline for the same writes",
-          verdict: peak.baseline.ratio >= 0.5 ? "met" : "missed",
-          figures: `${f1(peak.produce.mibPerSec)} MiB/s vs baseline ${f1(peak.baseline.mibPerSec)} MiB/s = ${(peak.baseline.ratio * 100).toFixed(0)} %`,
-        }
-      : { id: "throughput", target: "≥ 50 % of raw baseline", verdict: "not measured", figures: "" },
+    overRuns(
+      "throughput",
+      "floe dev, 8 binary producers, 1 KiB: ≥ 50 % of the raw storage baseline for the same writes",
+      runs("peak"),
+      (r) =>
+        r.baseline
+          ? {
+              met: r.baseline.ratio >= 0.5,
+              key: r.baseline.ratio * 100,
+              figures: `${f1(r.produce.mibPerSec)} MiB/s vs baseline ${f1(r.baseline.mibPerSec)} MiB/s = ${(r.baseline.ratio * 100).toFixed(0)} %`,
+            }
+          : null,
+    ),
   );
 
-  const low = by("low-latency");
   targets.push(
-    low?.endToEnd
-      ? {
-          id: "low-latency",
-          target: "low-latency profile at half of peak: ack p99 ≤ 25 ms and end-to-end p99 ≤ 50 ms",
-          verdict: low.produce.ack.p99 <= 25 && low.endToEnd.p99 <= 50 ? "met" : "missed",
-          figures: `at ${f1(low.produce.mibPerSec)} MiB/s (peak ${f1(low.peakProbe?.mibPerSec)}): ack p99 ${f1(low.produce.ack.p99)} ms, e2e p99 ${f1(low.endToEnd.p99)} ms`,
-        }
-      : { id: "low-latency", target: "low-latency ack/e2e p99", verdict: "not measured", figures: "" },
+    overRuns(
+      "low-latency",
+      "low-latency profile at half of peak: ack p99 ≤ 25 ms and end-to-end p99 ≤ 50 ms",
+      runs("low-latency"),
+      (r) =>
+        r.endToEnd
+          ? {
+              met: r.produce.ack.p99 <= 25 && r.endToEnd.p99 <= 50,
+              key: r.produce.ack.p99,
+              figures: `at ${f1(r.produce.mibPerSec)} MiB/s (peak ${f1(r.peakProbe?.mibPerSec)}): ack p99 ${f1(r.produce.ack.p99)} ms, e2e p99 ${f1(r.endToEnd.p99)} ms`,
+            }
+          : null,
+    ),
   );
 
-  const cost = by("low-cost");
   targets.push(
-    cost
-      ? {
-          id: "low-cost",
-          target: "low-cost profile at 10 MiB/s: ≤ 256 object PUTs per GiB ingested with ack p99 ≤ 400 ms",
-          verdict: cost.ingest.perGiB.objectPuts <= 256 && cost.produce.ack.p99 <= 400 ? "met" : "missed",
-          figures: `at ${f1(cost.produce.mibPerSec)} MiB/s: ${f1(cost.ingest.perGiB.objectPuts)} PUTs/GiB (objects of ${f1(cost.groupCommit.avgObjectMiB)} MiB), ack p99 ${f1(cost.produce.ack.p99)} ms`,
-        }
-      : { id: "low-cost", target: "low-cost PUTs/GiB and ack p99", verdict: "not measured", figures: "" },
+    overRuns(
+      "low-cost",
+      "low-cost profile at 10 MiB/s: ≤ 256 object PUTs per GiB ingested with ack p99 ≤ 400 ms",
+      runs("low-cost"),
+      (r) => ({
+        met: r.ingest.perGiB.objectPuts <= 256 && r.produce.ack.p99 <= 400,
+        key: r.produce.ack.p99,
+        figures: `at ${f1(r.produce.mibPerSec)} MiB/s: ${f1(r.ingest.perGiB.objectPuts)} PUTs/GiB (objects of ${f1(r.groupCommit.avgObjectMiB)} MiB), ack p99 ${f1(r.produce.ack.p99)} ms`,
+      }),
+    ),
   );
 
-  const compacted = by("compacted-fetch");
-  if (compacted?.compaction?.available && compacted.catchUp) {
-    targets.push({
-      id: "fetch-gets",
-      target: "a consumer reading a compacted partition: ≤ 256 GETs per GiB delivered",
-      verdict: compacted.catchUp.perGiBDelivered.objectGets <= 256 ? "met" : "missed",
-      figures: `${f1(compacted.catchUp.perGiBDelivered.objectGets)} GETs/GiB after compaction`,
-    });
-  } else if (cost?.catchUp) {
-    targets.push({
-      id: "fetch-gets",
-      target:
-        "≤ 256 GETs per GiB delivered; measured on a partition written in large objects (low-cost), since compaction was not available" +
-        (compacted?.compaction?.reason ? ` (${compacted.compaction.reason})` : ""),
-      verdict: cost.catchUp.perGiBDelivered.objectGets <= 256 ? "met" : "missed",
-      figures: `${f1(cost.catchUp.perGiBDelivered.objectGets)} GETs/GiB`,
-    });
+  const compacted = runs("compacted-fetch").filter((r) => r.compaction?.available && r.catchUp);
+  if (compacted.length > 0) {
+    targets.push(
+      overRuns(
+        "fetch-gets",
+        "a consumer reading a compacted partition: ≤ 256 GETs per GiB delivered",
+        compacted,
+        (r) =>
+          r.catchUp
+            ? {
+                met: r.catchUp.perGiBDelivered.objectGets <= 256,
+                key: r.catchUp.perGiBDelivered.objectGets,
+                figures: `${f1(r.catchUp.perGiBDelivered.objectGets)} GETs/GiB after compaction`,
+              }
+            : null,
+      ),
+    );
   } else {
-    targets.push({
-      id: "fetch-gets",
-      target: "GETs per GiB delivered",
-      verdict: "not measured",
-      figures: "",
-    });
+    const reason = runs("compacted-fetch").find((r) => r.compaction?.reason)?.compaction?.reason;
+    targets.push(
+      overRuns(
+        "fetch-gets",
+        "≤ 256 GETs per GiB delivered; measured on a partition written in large objects (low-cost), since compaction was not available" +
+          (reason ? ` (${reason})` : ""),
+        runs("low-cost"),
+        (r) =>
+          r.catchUp
+            ? {
+                met: r.catchUp.perGiBDelivered.objectGets <= 256,
+                key: r.catchUp.perGiBDelivered.objectGets,
+                figures: `${f1(r.catchUp.perGiBDelivered.objectGets)} GETs/GiB`,
+              }
+            : null,
+      ),
+    );
   }
 
   const best = costs.oneMiBPerSecond.find((r) => r.totalPerGiB <= 0.02);

@@ -26,6 +26,7 @@ const n = (v: number | null | undefined, digits = 1) =>
     : v >= 1000
       ? Math.round(v).toLocaleString("en-US")
       : v.toFixed(digits);
+const label = (s: ScenarioResult) => (s.run && s.run > 1 ? `${s.name} #${s.run}` : s.name);
 const usd = (v: number) => (v >= 0.01 ? `$${v.toFixed(4)}` : `$${v.toFixed(5)}`);
 const bytes = (b: number) =>
   b >= 1024 * 1024 ? `${round(b / 1024 / 1024)} MiB` : b >= 1024 ? `${round(b / 1024)} KiB` : `${b} B`;
@@ -58,7 +59,11 @@ export function renderMarkdown(r: RunReport): string {
   );
   out.push(
     `Machine: ${r.machine.nproc} × ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB memory, Node ${r.machine.node}, ${r.machine.platform}. ` +
-      `Load average at start ${r.machine.loadAverage.join(" / ")}, at end ${r.loadAverageAfter.join(" / ")} (1/5/15 min): ` +
+      `Load average at start ${r.machine.loadAverage.join(" / ")}, at end ${r.loadAverageAfter.join(" / ")} (1/5/15 min)` +
+      (r.machine.cpuPressure
+        ? `, CPU pressure at start ${r.machine.cpuPressure.avg10} % (share of time work waited for a core)`
+        : "") +
+      ": " +
       "the machine is shared, so figures carry that noise; re-run key scenarios with `npm run bench -- --scenarios …`.",
   );
   out.push("");
@@ -94,7 +99,7 @@ export function renderMarkdown(r: RunReport): string {
         "raw baseline MiB/s (ratio)",
       ],
       r.scenarios.map((s) => [
-        s.name,
+        label(s),
         s.backend,
         `${s.batching.profile}: ${s.batching.lingerMs} ms, ≤ ${bytes(s.batching.maxBatchBytes)}`,
         s.protocol,
@@ -105,6 +110,37 @@ export function renderMarkdown(r: RunReport): string {
         s.endToEnd ? `${n(s.endToEnd.p50)} / ${n(s.endToEnd.p99)}` : "–",
         s.baseline ? `${n(s.baseline.mibPerSec)} (${(s.baseline.ratio * 100).toFixed(0)} %)` : "–",
       ]),
+    ),
+  );
+  out.push("");
+  out.push("### Where the time goes (produce phase)");
+  out.push("");
+  out.push(
+    table(
+      [
+        "scenario",
+        "CPU: server / clients (cores)",
+        "machine CPU pressure (avg10)",
+        "server event-loop delay p99",
+        "PUT ms: live / raw baseline",
+        "commit ms: live / raw baseline",
+        "storage busy: PUT + commit + reads",
+      ],
+      r.scenarios.map((s) => {
+        const t = s.ingest.total;
+        const perPut = t.objectPuts > 0 ? t.objectPutMs / t.objectPuts : Number.NaN;
+        const perCommit = t.metaCommits > 0 ? t.metaTransactMs / t.metaCommits : Number.NaN;
+        const busy = (t.objectPutMs + t.metaTransactMs + t.metaReadMs) / 10 / s.produce.seconds;
+        return [
+          label(s),
+          `${n(s.cpuCores.server, 2)} / ${n(s.cpuCores.clients, 2)}`,
+          s.cpuPressure ? `${n(s.cpuPressure.avg10)} %` : "–",
+          `${n(s.eventLoopDelayMs.p99)} ms`,
+          `${n(perPut)} / ${s.baseline ? n(s.baseline.putMs / s.baseline.puts) : "–"}`,
+          `${n(perCommit)} / ${s.baseline ? n(s.baseline.commitMs / s.baseline.commits) : "–"}`,
+          `${n(busy)} %`,
+        ];
+      }),
     ),
   );
   const failures = r.scenarios.filter((s) => s.produce.failures > 0 || s.produce.late > 0);
@@ -141,26 +177,26 @@ export function renderMarkdown(r: RunReport): string {
       r.scenarios.map((s) => {
         const g = s.ingest.perGiB;
         const m = s.ingest.perMillionRecords;
-        const wu = g.reportedWriteUnits ?? g.writeUnits;
+        const wu = g.writeUnits;
         const ru = g.reportedReadUnits ?? g.readUnits;
-        const mark = g.reportedWriteUnits !== null ? " (reported)" : "";
+        const reported = g.reportedWriteUnits !== null;
         return [
-          s.name,
+          label(s),
           n(s.groupCommit.commits > 0 ? s.groupCommit.requests / s.groupCommit.commits : Number.NaN),
           `${n(s.groupCommit.avgObjectMiB, 2)} MiB`,
           `${n(g.objectPuts)} (${n(m.objectPuts)})`,
           `${n(g.metaReads)} (${n(m.metaReads)})`,
           `${n(g.metaItemsWritten)} (${n(m.metaItemsWritten)})`,
           `${n(g.metaCommits)} (${n(m.metaCommits)})`,
-          `${n(wu)}${mark}`,
-          `${n(ru)}${mark}`,
+          `${n(wu)}${reported ? ` (DynamoDB Local said ${n(g.reportedWriteUnits)})` : ""}`,
+          `${n(ru)}${reported ? " (reported)" : ""}`,
         ];
       }),
     ),
   );
   out.push("");
   out.push(
-    "Write and read units are DynamoDB on-demand request units: as DynamoDB reported them on the aws backend (DynamoDB Local), else modelled from item sizes (4 KB per strongly consistent read unit, 1 KB per write unit, doubled in a transaction).",
+    "Write and read units are DynamoDB on-demand request units, modelled from item sizes (4 KB per strongly consistent read unit, 1 KB per write unit, doubled in a transaction). On the aws backend DynamoDB Local also reports them: its read units are used as reported; its write units are not, since it reports 2 per TransactWriteItems whatever the transaction holds, where DynamoDB bills 2 per item and KB.",
   );
   out.push("");
 
@@ -179,7 +215,7 @@ export function renderMarkdown(r: RunReport): string {
         "read units per GiB",
       ],
       r.scenarios.map((s) => [
-        s.name,
+        label(s),
         n(s.tailConsume?.mibPerSec),
         n(s.catchUp?.recordsPerSec),
         n(s.catchUp?.mibPerSec),
