@@ -13,7 +13,7 @@ function write(context: CommandContext, text: string): void {
 }
 
 /** Columns padded to their widest cell, as kafka-consumer-groups prints them. */
-export function formatTable(header: string[], rows: (string | number)[][]): string {
+function formatTable(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   return `${cells
@@ -112,7 +112,7 @@ async function logEndOffsets(
 }
 
 /** kafka-consumer-groups --describe: one row per partition that is assigned or has a committed offset. */
-export function formatOffsets(group: GroupDescription, logEnd: Map<string, number> = new Map()): string {
+function formatOffsets(group: GroupDescription, logEnd: Map<string, number> = new Map()): string {
   const rows = new Map<
     string,
     { topic: string; partition: number; offset?: GroupOffset; owner?: { id: string; client: string } }
@@ -153,7 +153,7 @@ export function formatOffsets(group: GroupDescription, logEnd: Map<string, numbe
   return `${note}${lines}`;
 }
 
-export function formatMembers(group: GroupDescription): string {
+function formatMembers(group: GroupDescription): string {
   if (group.members.length === 0) return `Consumer group '${group.groupId}' has no active members.\n`;
   return formatTable(
     ["GROUP", "CONSUMER-ID", "CLIENT-ID", "EPOCH", "#PARTITIONS", "ASSIGNMENT"],
@@ -168,7 +168,7 @@ export function formatMembers(group: GroupDescription): string {
   );
 }
 
-export function formatState(group: GroupDescription): string {
+function formatState(group: GroupDescription): string {
   return formatTable(
     ["GROUP", "STATE", "GROUP-EPOCH", "ASSIGNOR", "#MEMBERS"],
     [[group.groupId, group.state, group.groupEpoch, group.assignor, group.members.length]],
@@ -272,7 +272,7 @@ function resetTarget(context: CommandContext, target: (typeof TARGETS)[number]):
   }
 }
 
-export function formatPlan(groupId: string, planned: PlannedOffset[]): string {
+function formatPlan(groupId: string, planned: PlannedOffset[]): string {
   return formatTable(
     ["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"],
     planned.map((p) => [groupId, p.topic, p.partition, p.offset]),

@@ -49,11 +49,6 @@ export class OwnedPartitions {
     return this.all().filter((p) => !p.paused && !p.released);
   }
 
-  /** Processed positions not yet committed. */
-  uncommitted(): OwnedPartition[] {
-    return this.all().filter((p) => p.position !== p.committed);
-  }
-
   /** What the coordinator is told we consume: everything we hold, including partitions being released. */
   toTopicPartitions(): TopicPartitions[] {
     return toTopicPartitions(this.all());
