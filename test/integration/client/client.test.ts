@@ -41,8 +41,8 @@ describe("Admin", () => {
     expect(described.name).toBe("admin-t");
     expect(described.topicId).toMatch(/^[0-9a-f-]{36}$/);
     expect(described.partitions).toEqual([
-      { partition: 0, logStartOffset: 0, highWatermark: 0, bytes: 0, leaderEpoch: 0 },
-      { partition: 1, logStartOffset: 0, highWatermark: 0, bytes: 0, leaderEpoch: 0 },
+      { partition: 0, logStartOffset: 0, highWatermark: 0, bytes: 0, leaderEpoch: 0, leaseOwner: null },
+      { partition: 1, logStartOffset: 0, highWatermark: 0, bytes: 0, leaderEpoch: 0, leaseOwner: null },
     ]);
     expect(described.config["retention.ms"]).toBe(60000);
     expect(described.configOverrides).toEqual({ "retention.ms": 60000 });
