@@ -22,7 +22,10 @@ export async function listOffsets(
   if (spec === "latest") return { partition, offset: head.next, timestamp: null };
   const t = spec.timestamp;
   if (!Number.isSafeInteger(t) || t < 0) {
-    throw new FloeError("INVALID_REQUEST", `Timestamp must be non-negative milliseconds since the epoch, got ${t}.`);
+    throw new FloeError(
+      "INVALID_REQUEST",
+      `Timestamp must be non-negative milliseconds since the epoch, got ${t}.`,
+    );
   }
   let cursor = head.logStart;
   while (cursor < head.next) {

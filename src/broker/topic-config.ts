@@ -34,7 +34,10 @@ export const MAX_PARTITIONS = 10_000;
 
 export function validatePartitionCount(partitions: unknown): asserts partitions is number {
   if (typeof partitions !== "number" || !Number.isInteger(partitions) || partitions < 1) {
-    throw new FloeError("INVALID_PARTITIONS", `Number of partitions must be an integer >= 1, got ${partitions}`);
+    throw new FloeError(
+      "INVALID_PARTITIONS",
+      `Number of partitions must be an integer >= 1, got ${partitions}`,
+    );
   }
   if (partitions > MAX_PARTITIONS) {
     throw new FloeError("INVALID_PARTITIONS", `Number of partitions ${partitions} exceeds ${MAX_PARTITIONS}`);
@@ -64,7 +67,10 @@ function integer(min: number): Parser {
   return (raw, key) => {
     const n = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
     if (typeof n !== "number" || !Number.isSafeInteger(n) || n < min) {
-      throw new FloeError("INVALID_CONFIG", `Invalid value ${JSON.stringify(raw)} for ${key}: expected an integer >= ${min}`);
+      throw new FloeError(
+        "INVALID_CONFIG",
+        `Invalid value ${JSON.stringify(raw)} for ${key}: expected an integer >= ${min}`,
+      );
     }
     return n;
   };

@@ -36,7 +36,8 @@ class FaultyMeta implements MetaStore {
   async transact(ops: WriteOp[]) {
     this.transacts++;
     const fault = this.failures.shift();
-    if (fault === "storage") throw new StorageError("injected: metadata store unreachable", { retriable: true });
+    if (fault === "storage")
+      throw new StorageError("injected: metadata store unreachable", { retriable: true });
     if (fault === "conflict") throw new ConditionFailedError("injected: lost a race");
     await this.inner.transact(ops);
   }
@@ -80,7 +81,10 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       expect(described.config["retention.ms"]).toBe(3_600_000);
       expect(described.config["max.message.bytes"]).toBe(1_048_588);
 
-      await broker.updateTopic(name, { partitions: 5, config: { "retention.ms": null, "retention.bytes": 1000 } });
+      await broker.updateTopic(name, {
+        partitions: 5,
+        config: { "retention.ms": null, "retention.bytes": 1000 },
+      });
       const grown = await broker.describeTopic(name);
       expect(grown.partitions).toHaveLength(5);
       expect(grown.config["retention.ms"]).toBe(604_800_000);
@@ -99,7 +103,8 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
         await expectCode(broker.createTopic(bad, 1), "INVALID_TOPIC_EXCEPTION");
       }
       await broker.createTopic("x".repeat(249), 1);
-      for (const bad of [0, -1, 1.5]) await expectCode(broker.createTopic(topicName(), bad), "INVALID_PARTITIONS");
+      for (const bad of [0, -1, 1.5])
+        await expectCode(broker.createTopic(topicName(), bad), "INVALID_PARTITIONS");
       await expectCode(broker.createTopic(topicName(), 1, { "no.such.config": "1" }), "INVALID_CONFIG");
       await expectCode(broker.createTopic(topicName(), 1, { "retention.ms": "soon" }), "INVALID_CONFIG");
       await expectCode(broker.updateTopic(name, { partitions: 1 }), "INVALID_PARTITIONS");
@@ -184,7 +189,9 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       for (let call = 0; call < 5; call++) {
         await broker.produce({
           topic: name,
-          records: Array.from({ length: 10 }, (_, i) => ({ value: bytes(`v${call * 10 + i}`.padEnd(100, ".")) })),
+          records: Array.from({ length: 10 }, (_, i) => ({
+            value: bytes(`v${call * 10 + i}`.padEnd(100, ".")),
+          })),
         });
       }
       const mid = await broker.fetch({ topic: name, partition: 0, offset: 13, maxRecords: 20 });
@@ -213,7 +220,10 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       await expectCode(broker.fetch({ topic: name, partition: 1, offset: 2 }), "OFFSET_OUT_OF_RANGE");
       await expectCode(broker.fetch({ topic: name, partition: 1, offset: -1 }), "OFFSET_OUT_OF_RANGE");
       await expectCode(broker.fetch({ topic: name, partition: 2, offset: 0 }), "UNKNOWN_TOPIC_OR_PARTITION");
-      await expectCode(broker.fetch({ topic: topicName(), partition: 0, offset: 0 }), "UNKNOWN_TOPIC_OR_PARTITION");
+      await expectCode(
+        broker.fetch({ topic: topicName(), partition: 0, offset: 0 }),
+        "UNKNOWN_TOPIC_OR_PARTITION",
+      );
     });
 
     it("wakes a long-polling fetch when a record arrives", async () => {
@@ -268,7 +278,10 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
 
     it("auto-creates topics on produce only when enabled", async () => {
       const name = topicName();
-      await expectCode(broker.produce({ topic: name, records: [{ value: bytes("x") }] }), "UNKNOWN_TOPIC_OR_PARTITION");
+      await expectCode(
+        broker.produce({ topic: name, records: [{ value: bytes("x") }] }),
+        "UNKNOWN_TOPIC_OR_PARTITION",
+      );
       const auto = new Broker(backend, { autoCreateTopics: true, defaultPartitions: 3 });
       expect(await auto.produce({ topic: name, records: [{ value: bytes("x"), partition: 2 }] })).toEqual([
         { partition: 2, offset: 0 },
@@ -284,15 +297,34 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       for (let call = 0; call < 3; call++) {
         await broker.produce({
           topic: name,
-          records: Array.from({ length: 4 }, (_, i) => ({ value: bytes("x"), timestamp: 1000 * (call * 4 + i) })),
+          records: Array.from({ length: 4 }, (_, i) => ({
+            value: bytes("x"),
+            timestamp: 1000 * (call * 4 + i),
+          })),
         });
       }
       expect((await broker.listOffsets(name, 0, "earliest")).offset).toBe(0);
       expect((await broker.listOffsets(name, 0, "latest")).offset).toBe(12);
-      expect(await broker.listOffsets(name, 0, { timestamp: 5000 })).toEqual({ partition: 0, offset: 5, timestamp: 5000 });
-      expect(await broker.listOffsets(name, 0, { timestamp: 5500 })).toEqual({ partition: 0, offset: 6, timestamp: 6000 });
-      expect(await broker.listOffsets(name, 0, { timestamp: 0 })).toEqual({ partition: 0, offset: 0, timestamp: 0 });
-      expect(await broker.listOffsets(name, 0, { timestamp: 99_000 })).toEqual({ partition: 0, offset: 12, timestamp: null });
+      expect(await broker.listOffsets(name, 0, { timestamp: 5000 })).toEqual({
+        partition: 0,
+        offset: 5,
+        timestamp: 5000,
+      });
+      expect(await broker.listOffsets(name, 0, { timestamp: 5500 })).toEqual({
+        partition: 0,
+        offset: 6,
+        timestamp: 6000,
+      });
+      expect(await broker.listOffsets(name, 0, { timestamp: 0 })).toEqual({
+        partition: 0,
+        offset: 0,
+        timestamp: 0,
+      });
+      expect(await broker.listOffsets(name, 0, { timestamp: 99_000 })).toEqual({
+        partition: 0,
+        offset: 12,
+        timestamp: null,
+      });
       await expectCode(broker.listOffsets(name, 1, "latest"), "UNKNOWN_TOPIC_OR_PARTITION");
     });
   });
@@ -340,7 +372,10 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       const before = (await segmentObjects(backend)).length;
 
       faulty.failures.push("storage");
-      await expectCode(b.produce({ topic: name, records: [{ value: bytes("lost") }] }), "KAFKA_STORAGE_ERROR");
+      await expectCode(
+        b.produce({ topic: name, records: [{ value: bytes("lost") }] }),
+        "KAFKA_STORAGE_ERROR",
+      );
       // The object was written (an orphan for GC), but nothing is visible and no offset was used.
       expect((await segmentObjects(backend)).length).toBe(before + 1);
       const after = await broker.fetch({ topic: name, partition: 0, offset: 0 });
@@ -379,7 +414,10 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       await broker.deleteTopic(name);
       await broker.createTopic(name, 1);
       // `stale` still caches the old topicId; its commit check must catch the re-creation.
-      await expectCode(stale.produce({ topic: name, records: [{ value: bytes("x") }] }), "UNKNOWN_TOPIC_OR_PARTITION");
+      await expectCode(
+        stale.produce({ topic: name, records: [{ value: bytes("x") }] }),
+        "UNKNOWN_TOPIC_OR_PARTITION",
+      );
       expect((await broker.fetch({ topic: name, partition: 0, offset: 0 })).records).toEqual([]);
     });
   });
@@ -396,7 +434,10 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       expect((await broker.fetch({ topic: name, partition: 0, offset: 0 })).highWatermark).toBe(0);
       // A lower per-topic limit applies too.
       await broker.updateTopic(name, { config: { "max.message.bytes": 1000 } });
-      await expectCode(broker.produce({ topic: name, records: [{ value: new Uint8Array(2000) }] }), "RECORD_TOO_LARGE");
+      await expectCode(
+        broker.produce({ topic: name, records: [{ value: new Uint8Array(2000) }] }),
+        "RECORD_TOO_LARGE",
+      );
       // Many records that together exceed the limit are split into batches, not refused.
       const offsets = await broker.produce({
         topic: name,
@@ -410,7 +451,10 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       const name = topicName();
       await broker.createTopic(name, 2);
       await expectCode(
-        broker.produce({ topic: name, records: [{ value: bytes("ok") }, { value: bytes("x"), partition: 2 }] }),
+        broker.produce({
+          topic: name,
+          records: [{ value: bytes("ok") }, { value: bytes("x"), partition: 2 }],
+        }),
         "UNKNOWN_TOPIC_OR_PARTITION",
       );
       await expectCode(
@@ -429,7 +473,13 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       const outcomes = await broker.produceMany([
         { topic: name, records: [{ value: bytes("a"), partition: 0 }] },
         { topic: name, records: [{ value: bytes("bad"), partition: 9 }] },
-        { topic: name, records: [{ value: bytes("b"), partition: 0 }, { value: bytes("c"), partition: 1 }] },
+        {
+          topic: name,
+          records: [
+            { value: bytes("b"), partition: 0 },
+            { value: bytes("c"), partition: 1 },
+          ],
+        },
       ]);
       expect(outcomes[0]).toEqual({ offsets: [{ partition: 0, offset: 0 }] });
       expect("error" in outcomes[1] && outcomes[1].error.code).toBe("UNKNOWN_TOPIC_OR_PARTITION");
