@@ -59,7 +59,10 @@ const backends: { name: string; create(): Promise<Backend> }[] = [
       const b = await createBackend({ storage: "embedded", dataDir });
       return {
         ...b,
-        close: async () => (await b.close(), await rm(dataDir, { recursive: true, force: true })),
+        close: async () => {
+          await b.close();
+          await rm(dataDir, { recursive: true, force: true });
+        },
       };
     },
   },
