@@ -147,14 +147,14 @@ export function renderMarkdown(r: RunReport): string {
   for (const s of failures) {
     out.push("");
     out.push(
-      `- ${s.name}: ${s.produce.failures} failed sends${s.produce.firstError ? ` (first: ${s.produce.firstError})` : ""}, ${s.produce.late} sends late on the open-loop schedule.`,
+      `- ${label(s)}: ${s.produce.failures} failed sends${s.produce.firstError ? ` (first: ${s.produce.firstError})` : ""}, ${s.produce.late} sends late on the open-loop schedule.`,
     );
   }
   const probes = r.scenarios.filter((s) => s.peakProbe);
   for (const s of probes) {
     out.push("");
     out.push(
-      `- ${s.name}: its own peak, probed first, was ${n(s.peakProbe?.mibPerSec)} MiB/s (${n(s.peakProbe?.recordsPerSec)} records/s).`,
+      `- ${label(s)}: its own peak, probed first, was ${n(s.peakProbe?.mibPerSec)} MiB/s (${n(s.peakProbe?.recordsPerSec)} records/s).`,
     );
   }
   out.push("");
