@@ -3,7 +3,7 @@ import { patchBaseOffset, readBatchHeaders } from "../log/record-batch.js";
 import type { MetaStore, ObjectStore } from "../storage/ports.js";
 import { sleep } from "./backoff.js";
 import { ChunkCache } from "./chunk-cache.js";
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS, type Reader } from "./read.js";
+import { DEFAULT_MAX_BYTES, type Reader } from "./read.js";
 import { type SegmentRef, segmentsAfter } from "./segment-index.js";
 import { type TopicAdmin, unknownTopic } from "./topics.js";
 import type { FetchRequest, Topic } from "./types.js";
@@ -67,10 +67,12 @@ export class RawReader {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new FloeError("OFFSET_OUT_OF_RANGE", `Offset must be a non-negative integer, got ${offset}.`);
     }
-    const maxRecords = request.maxRecords ?? DEFAULT_MAX_RECORDS;
+    // Kafka's Fetch is bounded by bytes only; max.poll.records is the consumer's business. So a
+    // record limit applies only when asked for, and then at batch granularity.
+    const maxRecords = request.maxRecords ?? Number.POSITIVE_INFINITY;
     const maxBytes = request.maxBytes ?? DEFAULT_MAX_BYTES;
     const maxWaitMs = Math.min(Math.max(0, request.maxWaitMs ?? 0), this.options.maxWaitCapMs);
-    if (!Number.isInteger(maxRecords) || maxRecords < 1) {
+    if (maxRecords !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxRecords) || maxRecords < 1)) {
       throw new FloeError("INVALID_REQUEST", `maxRecords must be an integer >= 1, got ${maxRecords}.`);
     }
     if (!Number.isInteger(maxBytes) || maxBytes < 1) {

@@ -85,7 +85,8 @@ export const fetchRoutes = [
           mediaType: RECORD_BATCH_MEDIA_TYPE,
           description:
             "Whole RecordBatch v2 batches with their real base offsets (the first may start before the requested offset, as in Kafka); " +
-            "headers Floe-High-Watermark, Floe-Log-Start-Offset and Floe-Next-Offset. encoding is ignored.",
+            "headers Floe-High-Watermark, Floe-Log-Start-Offset and Floe-Next-Offset. Bounded by maxBytes (and by maxRecords only when given), " +
+            "at batch boundaries; encoding is ignored.",
         },
       },
     },

@@ -127,6 +127,16 @@ describe.each(apiStorages)("binary fast path on %s", (storage) => {
     expect(JSON.parse(past.bytes.toString()).error.code).toBe("OFFSET_OUT_OF_RANGE");
   });
 
+  it("bounds a binary fetch by bytes, and by records only when asked, as Kafka's Fetch does", async () => {
+    const t = await topic();
+    for (let i = 0; i < 3; i++) expect((await produceBinary(t, 0, batch(records(300)))).status).toBe(200);
+    const all = await fetchBinary(t, 0, "offset=0");
+    expect(readBatchHeaders(all.bytes).map((h) => h.baseOffset)).toEqual([0, 300, 600]);
+    const capped = await fetchBinary(t, 0, "offset=0&maxRecords=1");
+    expect(readBatchHeaders(capped.bytes).map((h) => h.baseOffset)).toEqual([0]);
+    expect(capped.headers.get("floe-next-offset")).toBe("300");
+  });
+
   it("long-polls a binary fetch at the high-water mark until a batch arrives", async () => {
     const t = await topic();
     const polling = fetchBinary(t, 0, "offset=0&maxWaitMs=20000");
