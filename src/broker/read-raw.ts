@@ -1,11 +1,10 @@
-import { FloeError, StorageError } from "../errors.js";
+import { FloeError } from "../errors.js";
 import { patchBaseOffset, readBatchHeaders } from "../log/record-batch.js";
 import type { MetaStore, ObjectStore } from "../storage/ports.js";
-import { sleep } from "./backoff.js";
 import { ChunkCache } from "./chunk-cache.js";
-import { DEFAULT_MAX_BYTES, type Reader } from "./read.js";
-import { type SegmentRef, segmentsAfter } from "./segment-index.js";
-import { type TopicAdmin, unknownTopic } from "./topics.js";
+import { DEFAULT_MAX_BYTES, deletedByRetention, type Reader } from "./read.js";
+import type { SegmentRef } from "./segment-index.js";
+import type { TopicAdmin } from "./topics.js";
 import type { FetchRequest, Topic } from "./types.js";
 
 export interface RawReaderOptions {
@@ -38,10 +37,6 @@ interface RawChunk {
   batches: { position: number; size: number; base: number; end: number; records: number }[];
 }
 
-const SEGMENT_PAGE = 8;
-const MAX_INDEX_REREADS = 3;
-const INDEX_REREAD_DELAY_MS = 5;
-
 /**
  * Fetch for the binary fast path (DESIGN §4, §8): the same index walk as `Reader`, but the chunks
  * are served as the stored bytes with base offsets patched in, never decoded into records.
@@ -51,9 +46,9 @@ export class RawReader {
   private readonly cache: ChunkCache<RawChunk>;
 
   constructor(
-    private readonly meta: MetaStore,
+    readonly _meta: MetaStore,
     private readonly objects: ObjectStore,
-    private readonly topics: TopicAdmin,
+    readonly _topics: TopicAdmin,
     /** Topic lookup, heads and long-polling are the record reader's; only the chunk handling differs. */
     private readonly reader: Reader,
     private readonly options: RawReaderOptions,
@@ -121,31 +116,14 @@ export class RawReader {
     let batches = 0;
     let records = 0;
     let cursor = from;
-    let gaps = 0;
     const done = () => ({ parts, batches, records, next: cursor });
     while (cursor < highWatermark) {
-      const segments = await segmentsAfter(this.meta, topic.topicId, partition, cursor, SEGMENT_PAGE);
-      if (segments.length === 0 || segments[0].base > cursor) {
-        // The index changed under this read (see Reader.collect): retention, a half-seen compaction
-        // swap, or a deleted topic. Never skip offsets silently.
-        const head = await this.reader.head(topic, partition);
-        if (head.logStart > cursor) {
-          if (batches > 0) return done();
-          throw new FloeError(
-            "OFFSET_OUT_OF_RANGE",
-            `Offset ${cursor} of ${topic.name}-${partition} was deleted by retention during the fetch: the log now starts at ${head.logStart}.`,
-          );
-        }
-        const current = await this.topics.get(topic.name);
-        if (current.topicId !== topic.topicId) throw unknownTopic(topic.name);
-        if (++gaps > MAX_INDEX_REREADS) {
-          throw new StorageError(
-            `The index of ${topic.name}-${partition} has no segment holding offset ${cursor} below the high-water mark ${highWatermark}.`,
-          );
-        }
-        await sleep(gaps * INDEX_REREAD_DELAY_MS);
-        continue;
+      const page = await this.reader.segmentsFrom(topic, partition, cursor, highWatermark);
+      if ("logStart" in page) {
+        if (batches > 0) return done();
+        throw deletedByRetention(topic, partition, cursor, page.logStart);
       }
+      const segments = page.segments;
       // Read ahead only as far as this answer can reach: a page of large (compacted) chunks read
       // whole would crowd each other out of the cache and be read again by the next fetch.
       let ahead = bytes;

@@ -145,33 +145,13 @@ export class Reader {
     const out: FetchedRecord[] = [];
     let bytes = 0;
     let cursor = from;
-    let gaps = 0;
     while (cursor < highWatermark) {
-      const segments = await segmentsAfter(this.meta, topic.topicId, partition, cursor, SEGMENT_PAGE);
-      if (segments.length === 0 || segments[0].base > cursor) {
-        // Maintenance changed the index under this read. Retention may have moved the log start
-        // past the cursor (Kafka answers OFFSET_OUT_OF_RANGE then), or a compaction swap was seen
-        // half-applied (a DynamoDB Query is read-committed, not a snapshot of a transaction): read
-        // again. Never skip the offsets in between: that would lose records silently.
-        const head = await this.head(topic, partition);
-        if (head.logStart > cursor) {
-          if (out.length > 0) return out;
-          throw new FloeError(
-            "OFFSET_OUT_OF_RANGE",
-            `Offset ${cursor} of ${topic.name}-${partition} was deleted by retention during the fetch: the log now starts at ${head.logStart}.`,
-          );
-        }
-        // A deleted topic's index is dismantled by maintenance while a cached topic still names it.
-        const current = await this.topics.get(topic.name);
-        if (current.topicId !== topic.topicId) throw unknownTopic(topic.name);
-        if (++gaps > MAX_INDEX_REREADS) {
-          throw new StorageError(
-            `The index of ${topic.name}-${partition} has no segment holding offset ${cursor} below the high-water mark ${highWatermark}.`,
-          );
-        }
-        await sleep(gaps * INDEX_REREAD_DELAY_MS);
-        continue;
+      const page = await this.segmentsFrom(topic, partition, cursor, highWatermark);
+      if ("logStart" in page) {
+        if (out.length > 0) return out;
+        throw deletedByRetention(topic, partition, cursor, page.logStart);
       }
+      const segments = page.segments;
       // Start every GET of the page at once; consume them in order.
       const loads = segments.map((s) => this.chunk(s));
       for (let i = 0; i < segments.length; i++) {
@@ -192,6 +172,36 @@ export class Reader {
       }
     }
     return out;
+  }
+
+  /**
+   * The next page of segments holding `cursor`. Maintenance may change the index under a read:
+   * retention may have moved the log start past the cursor (answered as `{ logStart }`; Kafka
+   * answers OFFSET_OUT_OF_RANGE), or a compaction swap may be seen half-applied (a DynamoDB Query is
+   * read-committed, not a snapshot of a transaction), so read again. Offsets are never skipped:
+   * that would lose records silently.
+   */
+  async segmentsFrom(
+    topic: Topic,
+    partition: number,
+    cursor: number,
+    highWatermark: number,
+  ): Promise<{ segments: SegmentRef[] } | { logStart: number }> {
+    for (let gaps = 1; ; gaps++) {
+      const segments = await segmentsAfter(this.meta, topic.topicId, partition, cursor, SEGMENT_PAGE);
+      if (segments.length > 0 && segments[0].base <= cursor) return { segments };
+      const head = await this.head(topic, partition);
+      if (head.logStart > cursor) return { logStart: head.logStart };
+      // A deleted topic's index is dismantled by maintenance while a cached topic still names it.
+      const current = await this.topics.get(topic.name);
+      if (current.topicId !== topic.topicId) throw unknownTopic(topic.name);
+      if (gaps > MAX_INDEX_REREADS) {
+        throw new StorageError(
+          `The index of ${topic.name}-${partition} has no segment holding offset ${cursor} below the high-water mark ${highWatermark}.`,
+        );
+      }
+      await sleep(gaps * INDEX_REREAD_DELAY_MS);
+    }
   }
 
   /** One chunk's records at their absolute offsets: batch i starts where batch i-1's offsets end. */
@@ -230,4 +240,16 @@ function firstAtOrAfter(records: FetchedRecord[], offset: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+export function deletedByRetention(
+  topic: Topic,
+  partition: number,
+  cursor: number,
+  logStart: number,
+): FloeError {
+  return new FloeError(
+    "OFFSET_OUT_OF_RANGE",
+    `Offset ${cursor} of ${topic.name}-${partition} was deleted by retention during the fetch: the log now starts at ${logStart}.`,
+  );
 }
