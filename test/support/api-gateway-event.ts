@@ -10,9 +10,23 @@ import type { ApiHandler } from "../../src/api/api-handler.js";
 export function apiGatewayEvent(
   method: string,
   path: string,
-  options: { body?: unknown; query?: string } = {},
+  options: {
+    /** A JSON body. */
+    body?: unknown;
+    /** Raw bytes (a binary media type): API Gateway hands them to Lambda base64-encoded. */
+    rawBody?: Buffer;
+    query?: string;
+    headers?: Record<string, string>;
+    /** Send the JSON body base64-encoded too, as API Gateway may. */
+    base64?: boolean;
+  } = {},
 ): APIGatewayProxyEventV2 {
   const text = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const body = options.rawBody
+    ? options.rawBody.toString("base64")
+    : text !== undefined && options.base64
+      ? Buffer.from(text).toString("base64")
+      : text;
   const now = Date.now();
   return {
     version: "2.0",
@@ -24,9 +38,10 @@ export function apiGatewayEvent(
     headers: {
       Host: "abc123.execute-api.us-east-1.amazonaws.com",
       ...(text ? { "Content-Type": "application/json" } : {}),
+      ...options.headers,
     },
-    body: text,
-    isBase64Encoded: false,
+    body,
+    isBase64Encoded: options.rawBody !== undefined || (text !== undefined && options.base64 === true),
     requestContext: {
       accountId: "123456789012",
       apiId: "abc123",
@@ -65,7 +80,11 @@ type JsonBody = any;
 export async function invoke(
   handler: ApiHandler,
   event: APIGatewayProxyEventV2,
-): Promise<{ status: number; body: JsonBody }> {
+): Promise<{ status: number; headers: Record<string, string | number | boolean>; body: JsonBody }> {
   const result = await handler(event, lambdaContext());
-  return { status: result.statusCode ?? 200, body: result.body ? JSON.parse(result.body) : undefined };
+  return {
+    status: result.statusCode ?? 200,
+    headers: result.headers ?? {},
+    body: result.body ? JSON.parse(result.body) : undefined,
+  };
 }

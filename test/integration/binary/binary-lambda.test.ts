@@ -12,40 +12,23 @@ import * as produceModule from "../../../functions/produce.js";
 import type { ApiHandler } from "../../../src/api/api-handler.js";
 import { decodeBatches, readBatchHeaders } from "../../../src/log/record-batch.js";
 import { createBackend } from "../../../src/storage/backend.js";
+import { apiGatewayEvent } from "../../support/api-gateway-event.js";
 import { emulatorEndpoints } from "../../support/emulators.js";
 import { batch, corrupted, RECORD_BATCH, records } from "./batches.js";
 
 const emulators = emulatorEndpoints();
 
+/** A binary body arrives base64-encoded, as an HTTP API hands a non-text media type to Lambda. */
 function event(
   method: string,
   path: string,
   options: { body?: Buffer; query?: string; headers?: Record<string, string> } = {},
 ): APIGatewayProxyEventV2 {
-  const now = Date.now();
-  return {
-    version: "2.0",
-    routeKey: "$default",
-    rawPath: path,
-    rawQueryString: options.query ?? "",
-    queryStringParameters: options.query ? Object.fromEntries(new URLSearchParams(options.query)) : undefined,
-    headers: { Host: "abc123.execute-api.us-east-1.amazonaws.com", ...options.headers },
-    // HTTP APIs hand a non-text media type to Lambda base64-encoded.
-    body: options.body?.toString("base64"),
-    isBase64Encoded: options.body !== undefined,
-    requestContext: {
-      accountId: "123456789012",
-      apiId: "abc123",
-      domainName: "abc123.execute-api.us-east-1.amazonaws.com",
-      domainPrefix: "abc123",
-      http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "vitest" },
-      requestId: randomUUID(),
-      routeKey: "$default",
-      stage: "$default",
-      time: new Date(now).toISOString(),
-      timeEpoch: now,
-    },
-  };
+  return apiGatewayEvent(method, path, {
+    rawBody: options.body,
+    query: options.query,
+    headers: options.headers,
+  });
 }
 
 const context = { getRemainingTimeInMillis: () => 29_000, awsRequestId: randomUUID() } as unknown as Context;

@@ -3,76 +3,16 @@
  * the aws backend on the emulators (DynamoDB Local + s3rver from the global setup).
  */
 import { randomUUID } from "node:crypto";
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as adminModule from "../../../functions/admin.js";
 import * as fetchModule from "../../../functions/fetch.js";
 import * as produceModule from "../../../functions/produce.js";
 import type { ApiHandler } from "../../../src/api/api-handler.js";
 import { createBackend } from "../../../src/storage/backend.js";
+import { apiGatewayEvent as apiEvent, invoke } from "../../support/api-gateway-event.js";
 import { emulatorEndpoints } from "../../support/emulators.js";
 
 const emulators = emulatorEndpoints();
-
-function apiEvent(
-  method: string,
-  path: string,
-  options: { body?: unknown; query?: string; headers?: Record<string, string>; base64?: boolean } = {},
-): APIGatewayProxyEventV2 {
-  const text = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const now = Date.now();
-  return {
-    version: "2.0",
-    routeKey: "$default",
-    rawPath: path,
-    rawQueryString: options.query ?? "",
-    queryStringParameters: options.query ? Object.fromEntries(new URLSearchParams(options.query)) : undefined,
-    // API Gateway sends header names as the client wrote them; the chain normalises them.
-    headers: {
-      Host: "abc123.execute-api.us-east-1.amazonaws.com",
-      ...(text ? { "Content-Type": "application/json" } : {}),
-      ...options.headers,
-    },
-    body: text === undefined ? undefined : options.base64 ? Buffer.from(text).toString("base64") : text,
-    isBase64Encoded: options.base64 ?? false,
-    requestContext: {
-      accountId: "123456789012",
-      apiId: "abc123",
-      domainName: "abc123.execute-api.us-east-1.amazonaws.com",
-      domainPrefix: "abc123",
-      http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "vitest" },
-      requestId: randomUUID(),
-      routeKey: "$default",
-      stage: "$default",
-      time: new Date(now).toISOString(),
-      timeEpoch: now,
-    },
-  };
-}
-
-/** A Lambda context with time to spare, so middy's early timeout is armed as in production. */
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: "floe-test",
-    functionVersion: "$LATEST",
-    invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:floe-test",
-    memoryLimitInMB: "1024",
-    awsRequestId: randomUUID(),
-    logGroupName: "/aws/lambda/floe-test",
-    logStreamName: "stream",
-    getRemainingTimeInMillis: () => 29_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
-async function invoke(handler: ApiHandler, event: APIGatewayProxyEventV2) {
-  const result: APIGatewayProxyStructuredResultV2 = await handler(event, lambdaContext());
-  const body = result.body ? JSON.parse(result.body) : undefined;
-  return { status: result.statusCode, headers: result.headers ?? {}, body };
-}
 
 describe.skipIf(!emulators)("Lambda functions on the aws backend (emulators)", () => {
   let env: NodeJS.ProcessEnv;
