@@ -406,6 +406,16 @@ export function plan(o: PlanOptions): ScenarioSpec[] {
       rate: "half-peak",
       peakProbeMs: o.quick ? 3000 : 10_000,
     });
+    if (!o.quick) {
+      specs.push({
+        ...base,
+        name: "low-latency-10MiB",
+        description: "low-latency profile at a steady 10 MiB/s: the latency floor under moderate load",
+        backend,
+        batching: { profile: "low-latency" },
+        rate: 10 * MiB,
+      });
+    }
     specs.push({
       ...base,
       name: "low-cost",
