@@ -7,7 +7,9 @@
  *   new S3Client({ endpoint: emu.s3Endpoint, forcePathStyle: true, region: emu.region, credentials: emu.credentials })
  *   spawn("floe", [...], { env: { ...process.env, ...emulatorEnv(), FLOE_STORAGE: "aws", ... } })
  */
+import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
+import { createBackend } from "../../src/storage/backend.js";
 
 export interface EmulatorEndpoints {
   /** s3rver, e.g. http://127.0.0.1:41234 (needs path-style addressing). */
@@ -44,5 +46,39 @@ export function emulatorEnv(): Record<string, string> {
     AWS_REGION: emu.region,
     AWS_ACCESS_KEY_ID: emu.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: emu.credentials.secretAccessKey,
+  };
+}
+
+/**
+ * What a deployed stack gives its Lambda functions, on the emulators: a fresh bucket and table
+ * (created here, as the stack creates them at deploy time), credentials in the process environment
+ * (the runtime's default chain reads them there), and the function environment naming both.
+ */
+export async function lambdaEnvOnEmulators(prefix: string): Promise<Record<string, string>> {
+  const e = emulatorEndpoints();
+  if (!e) throw new Error("the Lambda tests need the emulators (run without FLOE_TEST_EMULATORS=off)");
+  const bucket = `floe-${prefix}-${randomUUID().slice(0, 12)}`;
+  const table = `floe-${prefix}-${randomUUID().slice(0, 12)}`;
+  const setup = await createBackend({
+    storage: "aws",
+    bucket,
+    table,
+    region: e.region,
+    s3Endpoint: e.s3Endpoint,
+    dynamodbEndpoint: e.dynamodbEndpoint,
+    credentials: e.credentials,
+    createIfMissing: true,
+  });
+  await setup.close();
+  process.env.AWS_ACCESS_KEY_ID = e.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = e.credentials.secretAccessKey;
+  return {
+    // The access log would bury the test output; errors still show.
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+    FLOE_BUCKET: bucket,
+    FLOE_TABLE: table,
+    AWS_REGION: e.region,
+    AWS_ENDPOINT_URL_S3: e.s3Endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: e.dynamodbEndpoint,
   };
 }

@@ -11,9 +11,8 @@ import * as fetchModule from "../../../functions/fetch.js";
 import * as produceModule from "../../../functions/produce.js";
 import type { ApiHandler } from "../../../src/api/api-handler.js";
 import { decodeBatches, readBatchHeaders } from "../../../src/log/record-batch.js";
-import { createBackend } from "../../../src/storage/backend.js";
 import { apiGatewayEvent } from "../../support/api-gateway-event.js";
-import { emulatorEndpoints } from "../../support/emulators.js";
+import { emulatorEndpoints, lambdaEnvOnEmulators } from "../../support/emulators.js";
 import { batch, corrupted, RECORD_BATCH, records } from "./batches.js";
 
 const emulators = emulatorEndpoints();
@@ -40,30 +39,7 @@ describe.skipIf(!emulators)("binary fast path through the Lambda functions (emul
   const topic = `bin-fn-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    const e = emulators!;
-    const bucket = `floe-bin-${randomUUID().slice(0, 12)}`;
-    const table = `floe-bin-${randomUUID().slice(0, 12)}`;
-    const setup = await createBackend({
-      storage: "aws",
-      bucket,
-      table,
-      region: e.region,
-      s3Endpoint: e.s3Endpoint,
-      dynamodbEndpoint: e.dynamodbEndpoint,
-      credentials: e.credentials,
-      createIfMissing: true,
-    });
-    await setup.close();
-    process.env.AWS_ACCESS_KEY_ID = e.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = e.credentials.secretAccessKey;
-    const env = {
-      POWERTOOLS_LOG_LEVEL: "ERROR",
-      FLOE_BUCKET: bucket,
-      FLOE_TABLE: table,
-      AWS_REGION: e.region,
-      AWS_ENDPOINT_URL_S3: e.s3Endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: e.dynamodbEndpoint,
-    };
+    const env = await lambdaEnvOnEmulators("bin");
     admin = adminModule.createHandler(env);
     produce = produceModule.createHandler(env);
     fetch = fetchModule.createHandler(env);

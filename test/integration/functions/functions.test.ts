@@ -8,9 +8,8 @@ import * as adminModule from "../../../functions/admin.js";
 import * as fetchModule from "../../../functions/fetch.js";
 import * as produceModule from "../../../functions/produce.js";
 import type { ApiHandler } from "../../../src/api/api-handler.js";
-import { createBackend } from "../../../src/storage/backend.js";
 import { apiGatewayEvent as apiEvent, invoke } from "../../support/api-gateway-event.js";
-import { emulatorEndpoints } from "../../support/emulators.js";
+import { emulatorEndpoints, lambdaEnvOnEmulators } from "../../support/emulators.js";
 
 const emulators = emulatorEndpoints();
 
@@ -22,33 +21,7 @@ describe.skipIf(!emulators)("Lambda functions on the aws backend (emulators)", (
   const topic = `fn-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    const e = emulators!;
-    const bucket = `floe-fn-${randomUUID().slice(0, 12)}`;
-    const table = `floe-fn-${randomUUID().slice(0, 12)}`;
-    // The stack creates bucket and table at deploy time; here, once, before the functions run.
-    const setup = await createBackend({
-      storage: "aws",
-      bucket,
-      table,
-      region: e.region,
-      s3Endpoint: e.s3Endpoint,
-      dynamodbEndpoint: e.dynamodbEndpoint,
-      credentials: e.credentials,
-      createIfMissing: true,
-    });
-    await setup.close();
-    // The Lambda runtime provides credentials in the environment; the SDK's default chain reads them.
-    process.env.AWS_ACCESS_KEY_ID = e.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = e.credentials.secretAccessKey;
-    env = {
-      // The access log would bury the test output; errors still show.
-      POWERTOOLS_LOG_LEVEL: "ERROR",
-      FLOE_BUCKET: bucket,
-      FLOE_TABLE: table,
-      AWS_REGION: e.region,
-      AWS_ENDPOINT_URL_S3: e.s3Endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: e.dynamodbEndpoint,
-    };
+    env = await lambdaEnvOnEmulators("fn");
     admin = adminModule.createHandler(env);
     produce = produceModule.createHandler(env);
     fetch = fetchModule.createHandler(env);

@@ -9,9 +9,8 @@ import * as adminModule from "../../../functions/admin.js";
 import * as groupsModule from "../../../functions/groups.js";
 import * as produceModule from "../../../functions/produce.js";
 import type { ApiHandler } from "../../../src/api/api-handler.js";
-import { createBackend } from "../../../src/storage/backend.js";
 import { apiGatewayEvent as event, invoke } from "../../support/api-gateway-event.js";
-import { emulatorEndpoints } from "../../support/emulators.js";
+import { emulatorEndpoints, lambdaEnvOnEmulators } from "../../support/emulators.js";
 
 const emulators = emulatorEndpoints();
 
@@ -24,33 +23,8 @@ describe.skipIf(!emulators)("the groups Lambda function on the aws backend (emul
   const saved: Record<string, string | undefined> = {};
 
   beforeAll(async () => {
-    const e = emulators!;
-    const bucket = `floe-grp-${randomUUID().slice(0, 12)}`;
-    const table = `floe-grp-${randomUUID().slice(0, 12)}`;
-    // The stack creates bucket and table at deploy time; here, once, before the functions run.
-    const setup = await createBackend({
-      storage: "aws",
-      bucket,
-      table,
-      region: e.region,
-      s3Endpoint: e.s3Endpoint,
-      dynamodbEndpoint: e.dynamodbEndpoint,
-      credentials: e.credentials,
-      createIfMissing: true,
-    });
-    await setup.close();
-    // The Lambda runtime provides credentials in the environment; the SDK's default chain reads them.
     for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) saved[key] = process.env[key];
-    process.env.AWS_ACCESS_KEY_ID = e.credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = e.credentials.secretAccessKey;
-    const env = {
-      POWERTOOLS_LOG_LEVEL: "ERROR",
-      FLOE_BUCKET: bucket,
-      FLOE_TABLE: table,
-      AWS_REGION: e.region,
-      AWS_ENDPOINT_URL_S3: e.s3Endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: e.dynamodbEndpoint,
-    };
+    const env = await lambdaEnvOnEmulators("grp");
     groups = groupsModule.createHandler(env);
     admin = adminModule.createHandler(env);
     produce = produceModule.createHandler(env);
