@@ -1,16 +1,43 @@
 import { ConditionFailedError, FloeError } from "../errors.js";
-import { encodeRecordBatch, type LogRecord } from "../log/record-batch.js";
 import { type ChunkEntry, encodeSegment } from "../log/segment.js";
-import { MAX_TRANSACT_OPS, type MetaStore, type ObjectStore, type WriteOp } from "../storage/ports.js";
+import {
+  type Doc,
+  MAX_TRANSACT_OPS,
+  type MetaStore,
+  type ObjectStore,
+  type WriteOp,
+} from "../storage/ports.js";
 import type { AppendNotifier } from "./append-notifier.js";
-import { backoffDelay, sleep } from "./backoff.js";
+import {
+  type AppendRequest,
+  abandoned,
+  fencedEpoch,
+  type Piece,
+  type PrepareDeps,
+  type PreparedRequest,
+  prepareRequest,
+} from "./append-prepare.js";
+import { backoffDelay, sleep as realSleep } from "./backoff.js";
 import { keys } from "./keys.js";
-import { acceptClientBatches } from "./client-batches.js";
-import { assignPartitions, type StickyPartitioner } from "./partitioner.js";
+import type { StickyPartitioner } from "./partitioner.js";
+import type { ProducerMeta, ProducerRegistry } from "./producer-registry.js";
+import {
+  advanceSequence,
+  decideSequence,
+  type SequenceState,
+  sequenceStateFromDoc,
+  sequenceStateToDoc,
+} from "./producer-sequence.js";
 import type { SegmentRef } from "./segment-index.js";
 import { segmentObjectKey } from "./segment-key.js";
-import { headFromItem, headToDoc, type TopicAdmin, unknownPartition, unknownTopic } from "./topics.js";
-import type { ProduceRecord, ProduceRequest, RecordOffset, Topic } from "./types.js";
+import { headFromItem, headToDoc, type TopicAdmin, unknownTopic } from "./topics.js";
+import type { PartitionHead, RecordOffset, RecordOutcome, Topic } from "./types.js";
+
+export {
+  type AppendRequest,
+  type BatchProduceRequest,
+  isBatchRequest,
+} from "./append-prepare.js";
 
 export interface AppenderOptions {
   clock: () => number;
@@ -19,10 +46,15 @@ export interface AppenderOptions {
   autoCreateTopics: boolean;
   /** Kafka's num.partitions: the partition count of auto-created topics. */
   defaultPartitions: number;
-  /** Kafka's request.timeout.ms: how long an append keeps retrying a contended commit. */
+  /**
+   * Kafka's request.timeout.ms: how long an append may take before it gives up, always before its
+   * commit (a request's own deadline or abort may end it sooner).
+   */
   requestTimeoutMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** Injected by the deterministic simulation; real timers otherwise. */
+  sleep?: (ms: number) => Promise<void>;
   /**
    * Told of each committed chunk, with its bytes, before fetches waiting on the partition are woken:
    * a long-running process keeps them to serve tail reads without reading back what it just wrote.
@@ -39,72 +71,112 @@ export interface CommittedChunk {
 }
 
 /**
- * The binary fast path: RecordBatch v2 bytes the client encoded, one entry per run of batches for
- * a partition. They are validated (client-batches.ts) and stored without re-encoding, and take part
- * in group commit exactly like records.
+ * Per request: one entry per record of a ProduceRequest, in request order (per `batches` entry
+ * for a BatchProduceRequest: the base offset its first batch got), or the error that refused all
+ * of it. A wide request whose partitions committed apart may hold failures beside offsets.
  */
-export interface BatchProduceRequest {
-  topic: string;
-  batches: { partition: number; bytes: Uint8Array }[];
-}
-
-export type AppendRequest = ProduceRequest | BatchProduceRequest;
-
-export function isBatchRequest(request: AppendRequest): request is BatchProduceRequest {
-  return "batches" in request;
-}
+export type ProduceOutcome = { offsets: RecordOutcome[] } | { error: FloeError };
 
 /**
- * `offsets` holds one entry per record of a ProduceRequest, in request order; for a
- * BatchProduceRequest, one per `batches` entry: the base offset its first batch got.
+ * Some partitions of a request committed and others did not (a request too wide for one commit,
+ * DESIGN §3): Kafka's per-partition produce response. `outcomes` says which is which.
  */
-export type ProduceOutcome = { offsets: RecordOffset[] } | { error: FloeError };
-
-/** Kafka's RecordBatch v2 header is 61 bytes. */
-const BATCH_OVERHEAD = 61;
-/** The most a record's framing can add to its key, value and header bytes (varints at their widest). */
-const RECORD_FRAMING_MAX = 5 + 1 + 10 + 5 + 5 + 5 + 5;
-const HEADER_FRAMING_MAX = 10;
-
-/** One request, validated and encoded, waiting for its offsets. */
-interface PreparedRequest {
-  index: number;
-  topic: Topic;
-  /**
-   * Per record (per `batches` entry for a batch request), in request order: its partition and its
-   * position within this request's records for that partition.
-   */
-  placement: { partition: number; position: number }[];
-  /** Per partition: this request's batches for it and how many records they hold. */
-  partitions: Map<number, { batches: Uint8Array[]; count: number }>;
+export class PartialAppendError extends FloeError {
+  readonly outcomes: RecordOutcome[];
+  constructor(outcomes: RecordOutcome[]) {
+    const failures = outcomes.filter((o): o is Exclude<RecordOutcome, RecordOffset> => "error" in o);
+    const first = failures[0].error;
+    super(
+      first.code,
+      `${outcomes.length - failures.length} of ${outcomes.length} records were appended; the rest failed: ${first.message}`,
+      { retriable: failures.every((f) => f.error.retriable), fault: first.fault, cause: first },
+    );
+    this.outcomes = outcomes;
+  }
 }
 
-/** One partition's chunk in an object: the batches of every request that wrote to it. */
+/** A request's offsets, or the error that refused it (PartialAppendError when only some partitions committed). */
+export function settleOutcome(outcome: ProduceOutcome): RecordOffset[] {
+  if ("error" in outcome) throw outcome.error;
+  if (outcome.offsets.some((o) => "error" in o)) throw new PartialAppendError(outcome.offsets);
+  return outcome.offsets as RecordOffset[];
+}
+
+type PieceResult = { base: number } | { error: FloeError };
+
+/** One partition's chunk in an object: the pieces of every request that wrote to it. */
 interface PartitionWrite {
   topic: Topic;
   partition: number;
-  batches: Uint8Array[];
+  pieces: Piece[];
+  /** Where each piece's records start within the chunk. */
+  starts: Map<Piece, number>;
   count: number;
-  /** Where each contributing request's records start within the chunk. */
-  starts: Map<PreparedRequest, number>;
+  entry: ChunkEntry;
 }
 
+/** An idempotent producer's state on one partition as read, and the pieces that append to it now. */
+interface SequenceSlot {
+  /** `${topicId}#${partition}`: the chunk it writes. */
+  part: string;
+  producerId: number;
+  epoch: number;
+  /** The state as read: each commit is conditional on `version`, and writes it advanced by `appends`. */
+  read: SequenceState | undefined;
+  version: number;
+  appends: Piece[];
+}
+
+/** Producers one partition's share of a commit may carry (two items each: their check and sequence). */
+const MAX_PRODUCERS_PER_PARTITION_COMMIT = 40;
+
+type Checked = { slots: Map<string, SequenceSlot>; epochs: Map<number, number> };
+
+/** What each op of a commit guards, to tell a lost race on a head from a fenced producer. */
+type OpKind = "topic" | "producer" | "head" | "segment" | "sequence" | "ref";
+
+/** The object's `obj#` item as this append last wrote it; undefined before any slice committed. */
+interface RefState {
+  version: number;
+  refs: string[];
+}
+
+const sequenceKey = (producerId: number, topicId: string, partition: number) =>
+  `${producerId}#${topicId}#${partition}`;
+
 /**
- * Produce (DESIGN §3): validate and partition, encode one RecordBatch run per partition, PUT one
- * object holding every partition's chunk, then commit offsets for all of them in one conditional
- * metadata transaction. Nothing is acknowledged before that commit; a refused request appends
- * nothing. Several requests may be appended together (group commit): each is validated alone,
- * so one bad request never fails its neighbours.
+ * Produce (DESIGN §3, decision 0008): validate and partition, encode one RecordBatch run per
+ * partition, PUT one object holding every partition's chunk, then commit offsets in conditional
+ * metadata transactions of at most MAX_TRANSACT_OPS items. Nothing is acknowledged before its
+ * commit, and nothing commits once its request's deadline has passed or its caller went away.
+ * Several requests may be appended together (group commit): each is validated and committed on its
+ * own account, so one bad, stale or fenced request never fails its neighbours. Idempotent
+ * producers' sequences are checked and advanced in the same transaction as the high-water mark.
  */
 export class Appender {
+  private readonly deps: PrepareDeps;
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     private readonly meta: MetaStore,
     private readonly objects: ObjectStore,
     private readonly topics: TopicAdmin,
-    private readonly sticky: StickyPartitioner,
+    sticky: StickyPartitioner,
     private readonly notifier: AppendNotifier,
+    private readonly producers: ProducerRegistry,
     private readonly options: AppenderOptions,
-  ) {}
+  ) {
+    this.deps = {
+      topics,
+      sticky,
+      producers,
+      clock: options.clock,
+      autoCreateTopics: options.autoCreateTopics,
+      defaultPartitions: options.defaultPartitions,
+      requestTimeoutMs: options.requestTimeoutMs,
+    };
+    this.sleep = options.sleep ?? realSleep;
+  }
 
   async produce(requests: AppendRequest[]): Promise<ProduceOutcome[]> {
     const outcomes: ProduceOutcome[] = new Array(requests.length);
@@ -112,346 +184,609 @@ export class Appender {
     await Promise.all(
       requests.map(async (request, index) => {
         try {
-          prepared.push(await this.prepare(request, index));
+          prepared.push(await prepareRequest(this.deps, request, index));
         } catch (e) {
           outcomes[index] = { error: asFloeError(e) };
         }
       }),
     );
     prepared.sort((a, b) => a.index - b.index);
-    for (const group of commitGroups(prepared)) {
-      try {
-        const starts = await this.write(group);
-        for (const request of group) {
-          outcomes[request.index] = {
-            offsets: request.placement.map(({ partition, position }) => ({
-              partition,
-              offset: starts.get(request)!.get(partition)! + position,
-            })),
-          };
-        }
-      } catch (e) {
-        for (const request of group) outcomes[request.index] = { error: asFloeError(e) };
-      }
-    }
+    const results = new Map<Piece, PieceResult>();
+    await this.append(
+      prepared.flatMap((r) => r.pieces),
+      results,
+    );
+    for (const request of prepared) outcomes[request.index] = outcomeOf(request, results);
     return outcomes;
   }
 
-  private async resolveTopic(name: string): Promise<Topic> {
-    try {
-      return await this.topics.cached(name);
-    } catch (e) {
-      if (
-        !(e instanceof FloeError && e.code === "UNKNOWN_TOPIC_OR_PARTITION") ||
-        !this.options.autoCreateTopics
-      ) {
-        throw e;
-      }
+  /** Rounds of sequence check, object and commits, until every piece is answered. */
+  private async append(pieces: Piece[], results: Map<Piece, PieceResult>): Promise<void> {
+    let pending = await this.settleTopics(pieces, results);
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 0) await this.sleep(this.backoff(round - 1));
+      pending = this.dropAbandoned(pending, results);
+      if (pending.length === 0) return;
+      let checked: Awaited<ReturnType<Appender["checkSequences"]>>;
       try {
-        return await this.topics.create(name, this.options.defaultPartitions);
-      } catch (created) {
-        // Another producer created it first: use theirs.
-        if (created instanceof FloeError && created.code === "TOPIC_ALREADY_EXISTS")
-          return this.topics.get(name);
-        throw created;
+        checked = await this.checkSequences(pending, results);
+      } catch (e) {
+        for (const piece of pending) results.set(piece, { error: asFloeError(e) });
+        return;
       }
+      const deferred = new Set(checked.deferred);
+      const ready = pending.filter((p) => !results.has(p) && !deferred.has(p));
+      pending = ready.length === 0 ? [] : await this.writeAndCommit(ready, checked, results);
+      pending.push(...checked.deferred);
     }
   }
 
-  private async prepare(request: AppendRequest, index: number): Promise<PreparedRequest> {
-    if (isBatchRequest(request)) return this.prepareBatches(request, index);
-    if (!Array.isArray(request.records) || request.records.length === 0) {
-      throw new FloeError("INVALID_REQUEST", "A produce request needs at least one record.");
+  /**
+   * Group commit may hold requests that read one topic at different times: one from a stale cache
+   * (an older topicId, or an older version) beside one that re-read it. Topics are matched by
+   * topicId: requests for a topicId that is no longer the name's fail alone; the rest carry on.
+   */
+  private async settleTopics(pieces: Piece[], results: Map<Piece, PieceResult>): Promise<Piece[]> {
+    const byName = new Map<string, Piece[]>();
+    for (const piece of pieces) {
+      const list = byName.get(piece.request.topic.name);
+      if (list) list.push(piece);
+      else byName.set(piece.request.topic.name, [piece]);
     }
-    const topic = await this.resolveTopic(request.topic);
-    const now = this.options.clock();
-    const logAppendTime = topic.config["message.timestamp.type"] === "LogAppendTime";
-    const records = request.records.map((r, i) => toLogRecord(r, i, now, logAppendTime));
-    const targets = assignPartitions(
-      request.records.map((r) => ({ key: r.key ?? null, partition: r.partition })),
-      topic.partitions,
-      topic.name,
-      this.sticky,
-    );
+    const out: Piece[] = [];
+    for (const [name, list] of byName) {
+      const first = list[0].request.topic;
+      const mixed = list.some(
+        (p) => p.request.topic.topicId !== first.topicId || p.request.topic.version !== first.version,
+      );
+      if (!mixed) {
+        out.push(...list);
+        continue;
+      }
+      const live = await this.liveTopic(name).catch((e: unknown) => asFloeError(e));
+      for (const piece of list) {
+        if (live instanceof FloeError) results.set(piece, { error: live });
+        else if (live === undefined || piece.request.topic.topicId !== live.topicId) {
+          results.set(piece, { error: staleTopic(name) });
+        } else {
+          piece.request.topic = live;
+          out.push(piece);
+        }
+      }
+    }
+    return out;
+  }
 
-    const byPartition = new Map<number, LogRecord[]>();
-    const placement = targets.map((partition, i) => {
-      let list = byPartition.get(partition);
-      if (!list) byPartition.set(partition, (list = []));
-      list.push(records[i]);
-      return { partition, position: list.length - 1 };
+  private async liveTopic(name: string): Promise<Topic | undefined> {
+    try {
+      return await this.topics.get(name);
+    } catch (e) {
+      if (e instanceof FloeError && e.code === "UNKNOWN_TOPIC_OR_PARTITION") return undefined;
+      throw e;
+    }
+  }
+
+  private isAbandoned(piece: Piece): boolean {
+    return piece.request.signal?.aborted === true || this.options.clock() >= piece.request.deadline;
+  }
+
+  private dropAbandoned(pieces: Piece[], results: Map<Piece, PieceResult>): Piece[] {
+    return pieces.filter((piece) => {
+      if (!this.isAbandoned(piece)) return true;
+      results.set(piece, { error: abandoned() });
+      return false;
     });
-
-    const limit = topic.config["max.message.bytes"];
-    const partitions = new Map<number, { batches: Uint8Array[]; count: number }>();
-    for (const [partition, list] of byPartition) {
-      partitions.set(partition, {
-        batches: encodeWithinLimit(list, limit, request.records.length),
-        count: list.length,
-      });
-    }
-    return { index, topic, placement, partitions };
   }
 
-  private async prepareBatches(request: BatchProduceRequest, index: number): Promise<PreparedRequest> {
-    if (!Array.isArray(request.batches) || request.batches.length === 0) {
-      throw new FloeError("INVALID_REQUEST", "A produce request needs at least one record batch.");
-    }
-    let topic = await this.resolveTopic(request.topic);
-    // The cached topic may predate added partitions.
-    if (request.batches.some((b) => b.partition >= topic.partitions))
-      topic = await this.topics.get(request.topic);
-    const logAppendTime =
-      topic.config["message.timestamp.type"] === "LogAppendTime" ? this.options.clock() : undefined;
-    const maxBatchBytes = topic.config["max.message.bytes"];
-    const partitions = new Map<number, { batches: Uint8Array[]; count: number }>();
-    const placement = request.batches.map(({ partition, bytes }) => {
-      if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
-        throw unknownPartition(topic.name, partition, topic.partitions);
-      }
-      if (!(bytes instanceof Uint8Array))
-        throw new FloeError("INVALID_REQUEST", "Record batches must be bytes.");
-      const accepted = acceptClientBatches(bytes, { maxBatchBytes, logAppendTime });
-      let part = partitions.get(partition);
-      if (!part) partitions.set(partition, (part = { batches: [], count: 0 }));
-      const position = part.count;
-      part.batches.push(...accepted.batches);
-      part.count += accepted.records;
-      return { partition, position };
-    });
-    return { index, topic, placement, partitions };
-  }
-
-  /** Writes one object for the group and commits it; answers each request's base offset per partition. */
-  private async write(group: PreparedRequest[]): Promise<Map<PreparedRequest, Map<number, number>>> {
-    const writes = new Map<string, PartitionWrite>();
-    for (const request of group) {
-      for (const [partition, part] of request.partitions) {
-        const id = `${request.topic.topicId}#${partition}`;
-        let w = writes.get(id);
-        if (!w)
-          writes.set(id, (w = { topic: request.topic, partition, batches: [], count: 0, starts: new Map() }));
-        w.starts.set(request, w.count);
-        w.batches.push(...part.batches);
-        w.count += part.count;
-      }
-    }
-    const parts = [...writes.values()];
-    const { bytes, entries } = encodeSegment(
-      parts.map((w) => ({ topicId: w.topic.topicId, partition: w.partition, data: concat(w.batches) })),
-    );
-    const objectKey = segmentObjectKey(this.options.clock());
-    // Data first: once this resolves the bytes are durable, but invisible until the commit.
-    await this.objects.put(objectKey, bytes);
-    const bases = await this.commit(objectKey, parts, entries);
-
-    const starts = new Map<PreparedRequest, Map<number, number>>();
-    parts.forEach((w, i) => {
-      for (const [request, start] of w.starts) {
-        let m = starts.get(request);
-        if (!m) starts.set(request, (m = new Map()));
-        m.set(w.partition, bases[i] + start);
-      }
-      const entry = entries[i];
-      this.options.onCommitted?.({
-        topicId: w.topic.topicId,
-        partition: w.partition,
-        segment: {
-          base: bases[i],
-          end: bases[i] + w.count,
-          key: objectKey,
-          pos: entry.position,
-          len: entry.length,
-          count: w.count,
-          minTs: entry.minTimestamp,
-          maxTs: entry.maxTimestamp,
-        },
-        bytes: bytes.subarray(entry.position, entry.position + entry.length),
-      });
-      this.notifier.notify(w.topic.topicId, w.partition);
-    });
-    return starts;
-  }
-
-  /** The optimistic commit: heads as read, advanced by each chunk's count, in one transaction. */
-  private async commit(objectKey: string, parts: PartitionWrite[], entries: ChunkEntry[]): Promise<number[]> {
-    const deadline = this.options.clock() + this.options.requestTimeoutMs;
-    const topics = new Map(parts.map((w) => [w.topic.name, w.topic]));
-    for (let attempt = 0; ; attempt++) {
-      const heads = await Promise.all(
-        parts.map((w) => {
-          const k = keys.head(w.topic.topicId, w.partition);
-          return this.meta.get(k.pk, k.sk).then(headFromItem);
+  /**
+   * Reads each idempotent producer's live epoch and its state on the partitions it writes, and
+   * decides every piece in request order: appended, a duplicate answered with its original
+   * offsets, or refused. Pieces decided here get their result; the others are to append, recorded
+   * in the returned slots (and the producers' epoch versions, which the commit checks).
+   */
+  private async checkSequences(
+    pieces: Piece[],
+    results: Map<Piece, PieceResult>,
+  ): Promise<{ slots: Map<string, SequenceSlot>; epochs: Map<number, number>; deferred: Piece[] }> {
+    const slots = new Map<string, SequenceSlot>();
+    const epochs = new Map<number, number>();
+    const live = new Map<number, Promise<ProducerMeta | undefined>>();
+    const reads: Promise<void>[] = [];
+    for (const piece of pieces) {
+      const producer = piece.request.producer;
+      if (!producer) continue;
+      if (!live.has(producer.producerId))
+        live.set(producer.producerId, this.producers.lookup(producer.producerId));
+      const id = sequenceKey(producer.producerId, piece.request.topic.topicId, piece.partition);
+      if (slots.has(id)) continue;
+      const slot: SequenceSlot = {
+        part: `${piece.request.topic.topicId}#${piece.partition}`,
+        producerId: producer.producerId,
+        epoch: producer.producerEpoch,
+        read: undefined,
+        version: 0,
+        appends: [],
+      };
+      slots.set(id, slot);
+      const k = keys.producerSequence(producer.producerId, piece.request.topic.topicId, piece.partition);
+      reads.push(
+        this.meta.get(k.pk, k.sk).then((item) => {
+          if (!item) return;
+          slot.read = sequenceStateFromDoc(item.data);
+          slot.version = item.version;
         }),
       );
-      // Fencing against topic deletion, re-creation and config changes made since we read it.
-      const ops: WriteOp[] = [...topics.values()].map((t) => ({
-        type: "check",
-        ...keys.topic(t.name),
-        condition: { version: t.version },
-      }));
-      const checks = ops.length;
-      parts.forEach((w, i) => {
-        const head = heads[i];
-        const entry = entries[i];
-        const end = head.next + w.count;
-        ops.push({
-          type: "put",
-          ...keys.head(w.topic.topicId, w.partition),
-          data: headToDoc({ ...head, next: end, bytes: head.bytes + entry.length }),
-          condition: head.version === 0 ? { absent: true } : { version: head.version },
+    }
+    const metas = new Map<number, ProducerMeta | undefined>();
+    await Promise.all([
+      ...reads,
+      ...[...live].map(async ([id, meta]) => {
+        metas.set(id, await meta);
+      }),
+    ]);
+    const now = this.options.clock();
+    const working = new Map<string, SequenceState | undefined>();
+    const producersPerPartition = new Map<string, Set<number>>();
+    const deferred: Piece[] = [];
+    for (const piece of pieces) {
+      const producer = piece.request.producer;
+      if (!producer || piece.firstSequence === undefined) continue;
+      const meta = metas.get(producer.producerId);
+      if (!meta || meta.epoch !== producer.producerEpoch) {
+        results.set(piece, {
+          error: meta
+            ? fencedEpoch(producer.producerId, producer.producerEpoch, meta.epoch)
+            : new FloeError(
+                "UNKNOWN_PRODUCER_ID",
+                `Producer ${producer.producerId} does not exist or expired.`,
+              ),
         });
-        ops.push({
-          type: "put",
-          ...keys.segment(w.topic.topicId, w.partition, end),
-          data: {
-            base: head.next,
-            end,
-            key: objectKey,
-            pos: entry.position,
-            len: entry.length,
+        continue;
+      }
+      const part = `${piece.request.topic.topicId}#${piece.partition}`;
+      const id = sequenceKey(producer.producerId, piece.request.topic.topicId, piece.partition);
+      const slot = slots.get(id)!;
+      // Each producer writing a partition adds two items to its commit: past a bound, wait a round.
+      const writers = producersPerPartition.get(part) ?? new Set<number>();
+      producersPerPartition.set(part, writers);
+      if (!writers.has(producer.producerId) && writers.size >= MAX_PRODUCERS_PER_PARTITION_COMMIT) {
+        deferred.push(piece);
+        continue;
+      }
+      const state = working.has(id) ? working.get(id) : slot.read;
+      const decision = decideSequence(state, producer.producerEpoch, piece.firstSequence, piece.count);
+      if (decision.kind === "refused") {
+        results.set(piece, { error: decision.error });
+      } else if (decision.kind === "duplicate") {
+        // NaN: its original is in this very commit (a retry overtook the answer); ask again after.
+        results.set(
+          piece,
+          Number.isNaN(decision.base)
+            ? {
+                error: new FloeError(
+                  "OUT_OF_ORDER_SEQUENCE_NUMBER",
+                  "The batch's original is being committed right now; retry.",
+                  { retriable: true },
+                ),
+              }
+            : { base: decision.base },
+        );
+      } else {
+        working.set(
+          id,
+          advanceSequence(
+            state,
+            producer.producerEpoch,
+            { first: piece.firstSequence, count: piece.count, base: Number.NaN },
+            now,
+          ),
+        );
+        writers.add(producer.producerId);
+        slot.epoch = producer.producerEpoch;
+        slot.appends.push(piece);
+        epochs.set(producer.producerId, meta.version);
+      }
+    }
+    return { slots, epochs, deferred };
+  }
+
+  /** One object for the pieces, committed in slices that each fit one transaction; answers the pieces to try again. */
+  private async writeAndCommit(
+    pieces: Piece[],
+    checked: Checked,
+    results: Map<Piece, PieceResult>,
+  ): Promise<Piece[]> {
+    const parts = new Map<string, Omit<PartitionWrite, "entry"> & { batches: Uint8Array[] }>();
+    for (const piece of pieces) {
+      const id = `${piece.request.topic.topicId}#${piece.partition}`;
+      let w = parts.get(id);
+      if (!w) {
+        w = {
+          topic: piece.request.topic,
+          partition: piece.partition,
+          pieces: [],
+          starts: new Map(),
+          count: 0,
+          batches: [],
+        };
+        parts.set(id, w);
+      }
+      w.pieces.push(piece);
+      w.starts.set(piece, w.count);
+      w.batches.push(...piece.batches);
+      w.count += piece.count;
+    }
+    const list = [...parts.values()];
+    const { bytes, entries } = encodeSegment(
+      list.map((w) => ({ topicId: w.topic.topicId, partition: w.partition, data: concat(w.batches) })),
+    );
+    const writes: PartitionWrite[] = list.map((w, i) => ({ ...w, entry: entries[i] }));
+    const objectKey = segmentObjectKey(this.options.clock());
+    const size = entries.reduce((n, e) => Math.max(n, e.position + e.length), 0);
+    // Data first: once this resolves the bytes are durable, but invisible until a commit.
+    try {
+      await this.objects.put(objectKey, bytes);
+    } catch (e) {
+      for (const piece of pieces) results.set(piece, { error: asFloeError(e) });
+      return [];
+    }
+    const retry: Piece[] = [];
+    let ref: RefState | undefined;
+    let fenced = false;
+    for (const slice of sliceWrites(writes, checked.slots)) {
+      if (fenced) {
+        retry.push(...slice.flatMap((w) => w.pieces));
+        continue;
+      }
+      const out = await this.commitSlice({ objectKey, bytes, size }, slice, checked, ref, results);
+      ref = out.ref;
+      fenced = out.fenced;
+      retry.push(...out.retry);
+    }
+    return retry;
+  }
+
+  /**
+   * The optimistic commit of one slice: heads as read, advanced by each chunk's count, with the
+   * topic and producer checks, the sequence items and the object's refs, in one transaction.
+   */
+  private async commitSlice(
+    object: { objectKey: string; bytes: Uint8Array; size: number },
+    slice: PartitionWrite[],
+    checked: Checked,
+    ref: RefState | undefined,
+    results: Map<Piece, PieceResult>,
+  ): Promise<{ ref: RefState | undefined; fenced: boolean; retry: Piece[] }> {
+    let writes = slice;
+    const piecesOf = (ws: PartitionWrite[]) => ws.flatMap((w) => w.pieces);
+    for (let attempt = 0; ; attempt++) {
+      // Give up before the commit, never after it: a request answered with a timeout appends nothing.
+      const gone = piecesOf(writes).filter((p) => this.isAbandoned(p));
+      if (gone.length > 0) {
+        for (const piece of gone) results.set(piece, { error: abandoned() });
+        // The rest shares chunks with what was dropped, so it needs an object of its own.
+        return { ref, fenced: false, retry: piecesOf(writes).filter((p) => !results.has(p)) };
+      }
+      let heads: PartitionHead[];
+      let ops: WriteOp[];
+      let kinds: OpKind[];
+      let refs: string[];
+      try {
+        heads = await Promise.all(
+          writes.map((w) => {
+            const k = keys.head(w.topic.topicId, w.partition);
+            return this.meta.get(k.pk, k.sk).then(headFromItem);
+          }),
+        );
+        refs = [...(ref?.refs ?? []), ...writes.map((w) => `${w.topic.topicId}#${w.partition}`)];
+        ({ ops, kinds } = this.commitOps(object, writes, heads, checked, ref, refs));
+      } catch (e) {
+        for (const piece of piecesOf(writes)) results.set(piece, { error: asFloeError(e) });
+        return { ref, fenced: false, retry: [] };
+      }
+
+      let landed: boolean | undefined;
+      try {
+        await this.meta.transact(ops);
+        landed = true;
+      } catch (e) {
+        if (e instanceof ConditionFailedError) {
+          const failed = new Set(e.failedIndexes.length > 0 ? e.failedIndexes.map((i) => kinds[i]) : kinds);
+          if (failed.has("producer") || failed.has("sequence")) {
+            // Another commit of the same producer (a retry racing its original, a newer epoch)
+            // moved its state: decide again from the new state, with an object of its own.
+            for (const w of writes)
+              for (const p of w.pieces)
+                if (p.request.producer) this.producers.forget(p.request.producer.producerId);
+            return { ref, fenced: false, retry: piecesOf(writes) };
+          }
+          if (failed.has("topic")) writes = await this.dropDeadTopics(writes, results);
+          if (writes.length === 0) return { ref, fenced: false, retry: [] };
+          if (failed.has("ref")) ref = await this.readRef(object.objectKey);
+          await this.sleep(this.backoff(attempt));
+          continue;
+        }
+        // The transaction's outcome is unknown (a timeout, a lost connection): settle it.
+        landed = await this.settle(object, ref, refs);
+        if (landed === false) return { ref, fenced: true, retry: piecesOf(writes) };
+        if (landed === undefined) {
+          const unknown = asFloeError(e);
+          for (const piece of piecesOf(writes)) {
+            // An idempotent piece may simply go again: its sequence check makes the two attempts exclusive.
+            if (!piece.request.producer)
+              results.set(piece, {
+                error: new FloeError(
+                  unknown.code === "UNKNOWN_SERVER_ERROR" ? "KAFKA_STORAGE_ERROR" : unknown.code,
+                  `The commit's outcome is unknown (${unknown.message}): the records may or may not have been appended. Retry; an idempotent producer's retry is never duplicated.`,
+                  { retriable: true, fault: "server", cause: e },
+                ),
+              });
+          }
+          return { ref: undefined, fenced: true, retry: piecesOf(writes).filter((p) => !results.has(p)) };
+        }
+      }
+
+      writes.forEach((w, i) => {
+        const base = heads[i].next;
+        for (const [piece, start] of w.starts) results.set(piece, { base: base + start });
+        this.options.onCommitted?.({
+          topicId: w.topic.topicId,
+          partition: w.partition,
+          segment: {
+            base,
+            end: base + w.count,
+            key: object.objectKey,
+            pos: w.entry.position,
+            len: w.entry.length,
             count: w.count,
-            minTs: entry.minTimestamp,
-            maxTs: entry.maxTimestamp,
+            minTs: w.entry.minTimestamp,
+            maxTs: w.entry.maxTimestamp,
           },
-          condition: { absent: true },
+          bytes: object.bytes.subarray(w.entry.position, w.entry.position + w.entry.length),
         });
+        this.notifier.notify(w.topic.topicId, w.partition);
       });
-      ops.push({
+      return { ref: { version: (ref?.version ?? 0) + 1, refs }, fenced: false, retry: [] };
+    }
+  }
+
+  private commitOps(
+    object: { objectKey: string; size: number },
+    writes: PartitionWrite[],
+    heads: PartitionHead[],
+    { slots, epochs }: Checked,
+    ref: RefState | undefined,
+    refs: string[],
+  ): { ops: WriteOp[]; kinds: OpKind[] } {
+    const ops: WriteOp[] = [];
+    const kinds: OpKind[] = [];
+    const add = (kind: OpKind, op: WriteOp) => {
+      ops.push(op);
+      kinds.push(kind);
+    };
+    // Fencing against topic deletion, re-creation and config changes made since it was read.
+    const topics = new Map(writes.map((w) => [w.topic.name, w.topic]));
+    for (const t of topics.values())
+      add("topic", { type: "check", ...keys.topic(t.name), condition: { version: t.version } });
+    // Fencing against a newer epoch of each producer (InitProducerId rewrites its meta item).
+    const producers = new Set<number>();
+    for (const w of writes)
+      for (const p of w.pieces) if (p.request.producer) producers.add(p.request.producer.producerId);
+    for (const producerId of producers) {
+      add("producer", {
+        type: "check",
+        ...keys.producer(producerId),
+        condition: { version: epochs.get(producerId)! },
+      });
+    }
+    const now = this.options.clock();
+    writes.forEach((w, i) => {
+      const head = heads[i];
+      const end = head.next + w.count;
+      add("head", {
         type: "put",
-        ...keys.objectRef(objectKey),
+        ...keys.head(w.topic.topicId, w.partition),
+        data: headToDoc({ ...head, next: end, bytes: head.bytes + w.entry.length }),
+        condition: head.version === 0 ? { absent: true } : { version: head.version },
+      });
+      add("segment", {
+        type: "put",
+        ...keys.segment(w.topic.topicId, w.partition, end),
         data: {
-          refs: parts.map((w) => `${w.topic.topicId}#${w.partition}`),
-          size: entries.reduce((n, e) => Math.max(n, e.position + e.length), 0),
-          createdAt: this.options.clock(),
+          base: head.next,
+          end,
+          key: object.objectKey,
+          pos: w.entry.position,
+          len: w.entry.length,
+          count: w.count,
+          minTs: w.entry.minTimestamp,
+          maxTs: w.entry.maxTimestamp,
         },
         condition: { absent: true },
       });
-
-      try {
-        await this.meta.transact(ops);
-        return heads.map((h) => h.next);
-      } catch (e) {
-        if (!(e instanceof ConditionFailedError)) throw e;
-        const topicChanged = e.failedIndexes.length === 0 || e.failedIndexes.some((i) => i < checks);
-        if (topicChanged) await this.refreshTopics(topics);
-        if (this.options.clock() >= deadline) {
-          throw new FloeError(
-            "REQUEST_TIMED_OUT",
-            `Append could not commit within ${this.options.requestTimeoutMs} ms under contention; nothing was appended.`,
-            { retriable: true, fault: "server", cause: e },
+      for (const [id, slot] of slots) {
+        if (slot.part !== `${w.topic.topicId}#${w.partition}` || slot.appends.length === 0) continue;
+        let state = slot.read;
+        for (const piece of slot.appends) {
+          state = advanceSequence(
+            state,
+            slot.epoch,
+            { first: piece.firstSequence!, count: piece.count, base: head.next + w.starts.get(piece)! },
+            now,
           );
         }
-        await sleep(
-          backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs, this.options.random),
-        );
+        const [producerId, topicId, partition] = splitSequenceKey(id);
+        add("sequence", {
+          type: "put",
+          ...keys.producerSequence(producerId, topicId, partition),
+          data: sequenceStateToDoc(state!),
+          condition: slot.version === 0 ? { absent: true } : { version: slot.version },
+        });
       }
+    });
+    add("ref", {
+      type: "put",
+      ...keys.objectRef(object.objectKey),
+      data: { refs, size: object.size, createdAt: now },
+      condition: ref ? { version: ref.version } : { absent: true },
+    });
+    return { ops, kinds };
+  }
+
+  /**
+   * After a commit whose outcome is unknown: claim the object's ref item at the version that
+   * commit expects, so it can never land later, or learn that it already did. true: it landed;
+   * false: it never will; undefined: still unknown.
+   */
+  private async settle(
+    object: { objectKey: string; size: number },
+    ref: RefState | undefined,
+    refs: string[],
+  ): Promise<boolean | undefined> {
+    const k = keys.objectRef(object.objectKey);
+    const now = this.options.clock();
+    const data: Doc = ref
+      ? { refs: ref.refs, size: object.size, createdAt: now }
+      : { refs: [], size: object.size, createdAt: now, emptiedAt: now };
+    try {
+      await this.meta.transact([
+        { type: "put", ...k, data, condition: ref ? { version: ref.version } : { absent: true } },
+      ]);
+      return false;
+    } catch (e) {
+      if (!(e instanceof ConditionFailedError)) return undefined;
+      const item = await this.meta.get(k.pk, k.sk).catch(() => undefined);
+      const stored = Array.isArray(item?.data.refs) ? (item.data.refs as string[]) : [];
+      return refs.every((r) => stored.includes(r)) ? true : undefined;
     }
   }
 
-  /** After a failed topic check: carry on if only the version moved, fail if the topic is gone or re-created. */
-  private async refreshTopics(topics: Map<string, Topic>): Promise<void> {
-    for (const [name, before] of topics) {
-      let now: Topic;
-      try {
-        now = await this.topics.get(name);
-      } catch (e) {
-        throw e instanceof FloeError && e.code === "UNKNOWN_TOPIC_OR_PARTITION" ? unknownTopic(name) : e;
-      }
-      if (now.topicId !== before.topicId) throw unknownTopic(name);
-      topics.set(name, now);
-    }
+  private async readRef(objectKey: string): Promise<RefState | undefined> {
+    const k = keys.objectRef(objectKey);
+    const item = await this.meta.get(k.pk, k.sk);
+    if (!item) return undefined;
+    return { version: item.version, refs: Array.isArray(item.data.refs) ? (item.data.refs as string[]) : [] };
   }
+
+  /** After a failed topic check: carry on if only the version moved; the pieces of a deleted or re-created topic fail alone. */
+  private async dropDeadTopics(
+    writes: PartitionWrite[],
+    results: Map<Piece, PieceResult>,
+  ): Promise<PartitionWrite[]> {
+    const live = new Map<string, Topic | FloeError | undefined>();
+    for (const w of writes) {
+      if (live.has(w.topic.name)) continue;
+      live.set(w.topic.name, await this.liveTopic(w.topic.name).catch((e: unknown) => asFloeError(e)));
+    }
+    const kept: PartitionWrite[] = [];
+    for (const w of writes) {
+      const now = live.get(w.topic.name);
+      if (now instanceof FloeError || now === undefined || now.topicId !== w.topic.topicId) {
+        const error =
+          now instanceof FloeError
+            ? now
+            : now === undefined
+              ? unknownTopic(w.topic.name)
+              : staleTopic(w.topic.name);
+        for (const piece of w.pieces) results.set(piece, { error });
+        continue;
+      }
+      w.topic = now;
+      for (const piece of w.pieces) piece.request.topic = now;
+      kept.push(w);
+    }
+    return kept;
+  }
+
+  private backoff(attempt: number): number {
+    return backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs, this.options.random);
+  }
+}
+
+function splitSequenceKey(id: string): [number, string, number] {
+  const [producerId, topicId, partition] = id.split("#");
+  return [Number(producerId), topicId, Number(partition)];
 }
 
 /**
- * Requests whose partitions fit one transaction (one check per topic, a head and a segment item
- * per partition, one object ref) share an object; a request too wide for one is split.
+ * Slices of partitions whose commit fits one transaction: per slice one check per topic and per
+ * producer and one ref item, and per partition its head, its segment item and one sequence item
+ * per idempotent producer writing to it. A wide request is split across slices (each partition's
+ * outcome then stands alone, as in Kafka's per-partition produce response).
  */
-function* commitGroups(requests: PreparedRequest[]): Generator<PreparedRequest[]> {
-  let group: PreparedRequest[] = [];
-  let topicIds = new Set<string>();
-  let partitions = new Set<string>();
-  const opsFor = (t: Set<string>, p: Set<string>) => t.size + 2 * p.size + 1;
-  for (const request of requests) {
-    const t = new Set(topicIds).add(request.topic.topicId);
-    const p = new Set(partitions);
-    for (const partition of request.partitions.keys()) p.add(`${request.topic.topicId}#${partition}`);
-    if (group.length > 0 && opsFor(t, p) > MAX_TRANSACT_OPS) {
-      yield group;
-      group = [];
-      topicIds = new Set([request.topic.topicId]);
-      partitions = new Set([...request.partitions.keys()].map((x) => `${request.topic.topicId}#${x}`));
-    } else {
-      topicIds = t;
-      partitions = p;
-    }
-    group.push(request);
+function sliceWrites(writes: PartitionWrite[], slots: Map<string, SequenceSlot>): PartitionWrite[][] {
+  const byPart = new Map<string, SequenceSlot[]>();
+  for (const slot of slots.values()) {
+    if (slot.appends.length === 0) continue;
+    const list = byPart.get(slot.part);
+    if (list) list.push(slot);
+    else byPart.set(slot.part, [slot]);
   }
-  if (group.length > 0) yield group;
+  const slices: PartitionWrite[][] = [];
+  let slice: PartitionWrite[] = [];
+  let topics = new Set<string>();
+  let producers = new Set<number>();
+  let ops = 1;
+  for (const w of writes) {
+    const ps = new Set<number>();
+    let sequences = 0;
+    for (const slot of byPart.get(`${w.topic.topicId}#${w.partition}`) ?? []) {
+      sequences++;
+      ps.add(slot.producerId);
+    }
+    const newTopics = topics.has(w.topic.name) ? 0 : 1;
+    const newProducers = [...ps].filter((p) => !producers.has(p)).length;
+    const cost = 2 + sequences + newTopics + newProducers;
+    if (slice.length > 0 && ops + cost > MAX_TRANSACT_OPS) {
+      slices.push(slice);
+      slice = [];
+      topics = new Set();
+      producers = new Set();
+      ops = 1;
+      const again = 2 + sequences + 1 + ps.size;
+      ops += again;
+    } else {
+      ops += cost;
+    }
+    slice.push(w);
+    topics.add(w.topic.name);
+    for (const p of ps) producers.add(p);
+  }
+  if (slice.length > 0) slices.push(slice);
+  return slices;
 }
 
-/** The widest one request may be: (100 ops - 1 check - 1 object ref) / 2 items per partition. */
+/** The widest one commit can be for plain producers: (100 ops - 1 topic check - 1 object ref) / 2 items per partition. */
 export const MAX_PARTITIONS_PER_COMMIT = Math.floor((MAX_TRANSACT_OPS - 2) / 2);
 
-function toLogRecord(r: ProduceRecord, i: number, now: number, logAppendTime: boolean): LogRecord {
-  const bad = (what: string) => new FloeError("INVALID_RECORD", `Record ${i}: ${what}`);
-  if (r === null || typeof r !== "object") throw bad("must be an object");
-  if (r.value !== null && !(r.value instanceof Uint8Array)) throw bad("value must be bytes or null");
-  if (r.key !== undefined && r.key !== null && !(r.key instanceof Uint8Array))
-    throw bad("key must be bytes or null");
-  const headers = r.headers ?? [];
-  if (!Array.isArray(headers)) throw bad("headers must be a list");
-  for (const h of headers) {
-    if (typeof h?.key !== "string") throw bad("header keys must be strings");
-    if (h.value !== null && !(h.value instanceof Uint8Array))
-      throw bad(`header '${h.key}' value must be bytes or null`);
+function outcomeOf(request: PreparedRequest, results: Map<Piece, PieceResult>): ProduceOutcome {
+  const byPartition = new Map<number, PieceResult>();
+  for (const piece of request.pieces) {
+    byPartition.set(
+      piece.partition,
+      results.get(piece) ?? {
+        error: new FloeError("UNKNOWN_SERVER_ERROR", "An append left a partition unanswered.", {
+          fault: "server",
+        }),
+      },
+    );
   }
-  if (r.timestamp !== undefined && (!Number.isSafeInteger(r.timestamp) || r.timestamp < 0)) {
-    throw bad(`timestamp must be a non-negative integer of milliseconds, got ${r.timestamp}`);
-  }
+  const all = [...byPartition.values()];
+  const firstError = all.find((r): r is { error: FloeError } => "error" in r);
+  if (firstError && all.every((r) => "error" in r)) return { error: firstError.error };
   return {
-    key: r.key ?? null,
-    value: r.value,
-    headers,
-    timestamp: logAppendTime || r.timestamp === undefined ? now : r.timestamp,
+    offsets: request.placement.map(({ partition, position }) => {
+      const r = byPartition.get(partition)!;
+      return "base" in r ? { partition, offset: r.base + position } : { partition, error: r.error };
+    }),
   };
 }
 
-function upperBoundSize(r: LogRecord): number {
-  let n = RECORD_FRAMING_MAX + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  for (const h of r.headers) n += HEADER_FRAMING_MAX + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
-  return n;
-}
-
-/**
- * Splits a partition's records into batches no larger than max.message.bytes, as Kafka's producer
- * does; a record that cannot fit a batch on its own is RECORD_TOO_LARGE and fails the request.
- */
-function encodeWithinLimit(records: LogRecord[], limit: number, total: number): Uint8Array[] {
-  const batches: Uint8Array[] = [];
-  let run: LogRecord[] = [];
-  let size = BATCH_OVERHEAD;
-  for (const r of records) {
-    const n = upperBoundSize(r);
-    if (run.length > 0 && size + n > limit) {
-      batches.push(encodeRecordBatch(run));
-      run = [];
-      size = BATCH_OVERHEAD;
-    }
-    run.push(r);
-    size += n;
-  }
-  if (run.length > 0) batches.push(encodeRecordBatch(run));
-  for (const b of batches) {
-    if (b.length > limit) {
-      throw new FloeError(
-        "RECORD_TOO_LARGE",
-        `A record of ${b.length - BATCH_OVERHEAD} bytes is larger than max.message.bytes (${limit}); nothing from this request of ${total} records was appended.`,
-      );
-    }
-  }
-  return batches;
+function staleTopic(name: string): FloeError {
+  return new FloeError(
+    "UNKNOWN_TOPIC_OR_PARTITION",
+    `Topic '${name}' was deleted or re-created since this request read it; nothing was appended.`,
+  );
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

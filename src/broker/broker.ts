@@ -1,5 +1,6 @@
 import type { Backend, MetaStore, ObjectStore } from "../storage/ports.js";
-import { type AppendRequest, type ProduceOutcome, Appender, asFloeError } from "./append.js";
+import { type AppendRequest, type ProduceOutcome, Appender, asFloeError, settleOutcome } from "./append.js";
+import { type ProducerIdentity, ProducerRegistry } from "./producer-registry.js";
 import { AppendNotifier } from "./append-notifier.js";
 import { listOffsets } from "./list-offsets.js";
 import { StickyPartitioner } from "./partitioner.js";
@@ -33,6 +34,8 @@ export interface BrokerOptions {
   maxWaitCapMs?: number;
   clock?: () => number;
   random?: () => number;
+  /** Backoff waits; the deterministic simulation injects virtual time. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export type PartitionFetchOutcome = FetchResult | { topic: string; partition: number; error: FloeError };
@@ -43,6 +46,7 @@ export class Broker {
   readonly meta: MetaStore;
   readonly objects: ObjectStore;
   private readonly appender: Appender;
+  private readonly producers: ProducerRegistry;
   private readonly reader: Reader;
   private readonly rawReader: RawReader;
   private readonly clock: () => number;
@@ -58,13 +62,21 @@ export class Broker {
       topicCacheTtlMs: options.topicCacheTtlMs ?? 5_000,
       topicDefaults: options.topicDefaults,
     });
+    this.producers = new ProducerRegistry(this.meta, {
+      clock: this.clock,
+      random,
+      sleep: options.sleep,
+      cacheTtlMs: options.topicCacheTtlMs ?? 5_000,
+    });
     this.appender = new Appender(
       this.meta,
       this.objects,
       this.topics,
       new StickyPartitioner(random),
       notifier,
+      this.producers,
       {
+        sleep: options.sleep,
         clock: this.clock,
         random,
         autoCreateTopics: options.autoCreateTopics ?? false,
@@ -111,11 +123,21 @@ export class Broker {
     return this.topics.delete(name);
   }
 
-  /** One request: its records' offsets in request order (see ProduceOutcome), or the error that refused all of them. */
+  /**
+   * One request: its records' offsets in request order (see ProduceOutcome), or the error that
+   * refused all of them (a PartialAppendError when a wide request committed only in part).
+   */
   async produce(request: AppendRequest): Promise<RecordOffset[]> {
     const [outcome] = await this.appender.produce([request]);
-    if ("error" in outcome) throw outcome.error;
-    return outcome.offsets;
+    return settleOutcome(outcome);
+  }
+
+  /**
+   * Kafka's InitProducerId: a new idempotent producer at epoch 0, or, for a transactionalId seen
+   * before, the same id at the next epoch, which fences the previous instance.
+   */
+  initProducer(request: { transactionalId?: string | null } = {}): Promise<ProducerIdentity> {
+    return this.producers.init(request);
   }
 
   /** Several requests in one object and one commit (group commit); each answered on its own. */

@@ -1,6 +1,7 @@
 import { CorruptDataError, FloeError } from "../errors.js";
 import { crc32c } from "../log/crc32c.js";
 import { type BatchHeader, decodeRecordBatch, readBatchHeader, verifyBatchCrc } from "../log/record-batch.js";
+import { nextSequence } from "./producer-sequence.js";
 
 /** What a topic allows of a client-encoded batch. */
 export interface ClientBatchRules {
@@ -18,6 +19,8 @@ export interface AcceptedBatches {
   batches: Uint8Array[];
   /** Records in all of them; each batch is dense, so also the offsets they take. */
   records: number;
+  /** Set when the batches come from an idempotent producer: its id, epoch and first sequence. */
+  producer?: { producerId: number; producerEpoch: number; firstSequence: number };
 }
 
 /** The batch fields a LogAppendTime rewrite touches (Kafka's RecordBatch v2 layout). */
@@ -46,7 +49,7 @@ function invalid(position: number, why: string): FloeError {
  * Checks client-encoded RecordBatch v2 bytes the way Kafka's broker does before it appends them
  * (LogValidator): whole batches of magic 2 whose CRC matches, none over max.message.bytes, dense
  * (records = lastOffsetDelta + 1, offset deltas 0..n-1), no control or transactional batches, no
- * idempotent-producer ids Floe could not honour, a codec Floe can read back (none, gzip), and
+ * idempotent-producer fields that disagree, a codec Floe can read back (none, gzip), and
  * records that decode. A refused request appends nothing. The bytes are then stored as they are;
  * only a LogAppendTime topic changes them (see `stampLogAppendTime`).
  */
@@ -57,6 +60,7 @@ export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules):
   const batches: Uint8Array[] = [];
   let records = 0;
   let position = 0;
+  let producer: AcceptedBatches["producer"];
   while (position < bytes.length) {
     let header: BatchHeader;
     try {
@@ -78,12 +82,7 @@ export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules):
     }
     if (header.isControl) throw invalid(position, "is a control batch, which only a broker may write");
     if (header.isTransactional) throw invalid(position, "is transactional; Floe has no transactions");
-    if (header.producerId !== -1) {
-      throw invalid(
-        position,
-        `carries producerId ${header.producerId}; Floe has no idempotent producer yet, so send producerId -1`,
-      );
-    }
+    producer = checkProducerFields(header, position, producer, batches.length === 0, records);
     if (header.compression !== "none" && header.compression !== "gzip") {
       throw new FloeError(
         "UNSUPPORTED_ENCODING",
@@ -109,7 +108,51 @@ export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules):
     records += header.recordCount;
     position += header.size;
   }
-  return { batches, records };
+  return producer ? { batches, records, producer } : { batches, records };
+}
+
+/**
+ * Idempotent-producer fields (KIP-98): every batch of one request carries the same producer id and
+ * epoch, or none does (-1), and their sequences follow each other, so the request is one run of
+ * sequences the commit checks as a whole.
+ */
+function checkProducerFields(
+  header: BatchHeader,
+  position: number,
+  producer: AcceptedBatches["producer"],
+  first: boolean,
+  recordsBefore: number,
+): AcceptedBatches["producer"] {
+  const idempotent = header.producerId !== -1;
+  if (first) {
+    if (!idempotent) return undefined;
+    if (header.producerId < 0 || header.producerEpoch < 0 || header.baseSequence < 0) {
+      throw invalid(
+        position,
+        `carries producerId ${header.producerId}, epoch ${header.producerEpoch}, sequence ${header.baseSequence}; an idempotent batch needs all three >= 0`,
+      );
+    }
+    return {
+      producerId: header.producerId,
+      producerEpoch: header.producerEpoch,
+      firstSequence: header.baseSequence,
+    };
+  }
+  if (!producer) {
+    if (idempotent) throw invalid(position, "carries a producerId while the batches before it do not");
+    return undefined;
+  }
+  if (header.producerId !== producer.producerId || header.producerEpoch !== producer.producerEpoch) {
+    throw invalid(position, "carries another producer id or epoch than the batches before it");
+  }
+  const expected = nextSequence(producer.firstSequence, recordsBefore);
+  if (header.baseSequence !== expected) {
+    throw new FloeError(
+      "OUT_OF_ORDER_SEQUENCE_NUMBER",
+      `The record batch at byte ${position} has sequence ${header.baseSequence}; following the batches before it, it must be ${expected}.`,
+    );
+  }
+  return producer;
 }
 
 /**

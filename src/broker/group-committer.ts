@@ -1,5 +1,5 @@
 import { FloeError } from "../errors.js";
-import { type AppendRequest, isBatchRequest, type ProduceOutcome } from "./append.js";
+import { type AppendRequest, isBatchRequest, type ProduceOutcome, settleOutcome } from "./append.js";
 import type { RecordOffset } from "./types.js";
 
 export interface GroupCommitterOptions {
@@ -165,11 +165,15 @@ export class GroupCommitter {
           let appended = false;
           batch.waiters.forEach((w, i) => {
             const outcome = outcomes[i];
-            if (outcome && "offsets" in outcome) {
-              appended = true;
-              w.resolve(outcome.offsets);
-            } else {
-              w.reject(outcome?.error ?? new Error("produceMany answered fewer outcomes than requests"));
+            if (!outcome) {
+              w.reject(new Error("produceMany answered fewer outcomes than requests"));
+              return;
+            }
+            if ("offsets" in outcome) appended = true;
+            try {
+              w.resolve(settleOutcome(outcome));
+            } catch (error) {
+              w.reject(error);
             }
           });
           if (appended) this.counters.objects++;

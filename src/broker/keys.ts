@@ -28,4 +28,19 @@ export const keys = {
   }),
   segmentSortKey: (endOffset: number) => `seg#${padOffset(endOffset)}`,
   objectRef: (objectKey: string) => ({ pk: `obj#${objectKey}`, sk: "meta" }),
+  /** The idempotent producer (DESIGN §13, decision 0008): its epoch, and its sequences per partition. */
+  producer: (producerId: number) => ({ pk: `producer#${producerId}`, sk: "meta" }),
+  producerPartition: (producerId: number) => `producer#${producerId}`,
+  producerSequence: (producerId: number, topicId: string, partition: number) => ({
+    pk: `producer#${producerId}`,
+    sk: `seq#${topicId}#${partition}`,
+  }),
+  producerSequencePrefix: "seq#",
+  /** Every live producer id, so maintenance expires them with a query, never a scan. */
+  producerDirectory: "producers",
+  producerDirectoryEntry: (producerId: number) => ({ pk: "producers", sk: padOffset(producerId) }),
+  /** The counter producer ids are drawn from (Kafka's ProducerIdManager block, one id at a time). */
+  producerIdCounter: { pk: "producer-ids", sk: "next" },
+  /** A named producer's id (Kafka's transactional.id): re-initialising it bumps the epoch. */
+  transactionalId: (name: string) => ({ pk: `txn#${name}`, sk: "meta" }),
 } as const;

@@ -1,3 +1,4 @@
+import type { FloeError } from "../errors.js";
 import type { RecordHeader } from "../log/record-batch.js";
 import type { TopicConfig } from "./topic-config.js";
 
@@ -56,15 +57,43 @@ export interface ProduceRecord {
   timestamp?: number;
 }
 
-export interface ProduceRequest {
+/**
+ * When an append must give up (decision 0008): past its deadline or once its caller has gone, it
+ * stops before its commit, so a request answered with a timeout never appends later.
+ */
+export interface AppendControl {
+  /** Milliseconds since the epoch (the broker's clock); the broker's request.timeout.ms bounds it too. */
+  deadline?: number;
+  /** Aborted when the caller stopped waiting (the HTTP connection closed, the invocation ends). */
+  signal?: AbortSignal;
+}
+
+/** The idempotent producer's fields on a JSON produce (the binary path carries them in each batch). */
+export interface ProducerFields {
+  producerId: number;
+  producerEpoch: number;
+  /** The base sequence of this request's records for each partition they go to, every one listed. */
+  sequences: { partition: number; baseSequence: number }[];
+}
+
+export interface ProduceRequest extends AppendControl {
   topic: string;
   records: ProduceRecord[];
+  producer?: ProducerFields;
 }
 
 export interface RecordOffset {
   partition: number;
   offset: number;
 }
+
+/** A record of a request whose partition failed while others committed (a wide request, §3). */
+export interface RecordFailure {
+  partition: number;
+  error: FloeError;
+}
+
+export type RecordOutcome = RecordOffset | RecordFailure;
 
 export interface FetchRequest {
   topic: string;

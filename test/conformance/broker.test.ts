@@ -1,50 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Broker } from "../../src/broker/broker.js";
 import { partitionForKey } from "../../src/broker/partitioner.js";
-import { ConditionFailedError, FloeError, StorageError } from "../../src/errors.js";
-import type { Backend, MetaStore, WriteOp } from "../../src/storage/ports.js";
+import type { Backend } from "../../src/storage/ports.js";
 import { testBackends } from "../support/backends.js";
+import { expectCode, FaultyMeta } from "../support/faults.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string) => enc.encode(s);
 const text = (b: Uint8Array | null) => (b === null ? null : dec.decode(b));
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<FloeError> {
-  const e = await p.then(
-    () => {
-      throw new Error(`expected ${code}, but the call succeeded`);
-    },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(FloeError);
-  expect((e as FloeError).code).toBe(code);
-  return e as FloeError;
-}
-
-/** A MetaStore whose next transact calls fail as told, for the crash window. */
-class FaultyMeta implements MetaStore {
-  failures: Array<"storage" | "conflict" | "after-commit"> = [];
-  transacts = 0;
-  constructor(private readonly inner: MetaStore) {}
-  get(pk: string, sk: string) {
-    return this.inner.get(pk, sk);
-  }
-  query(pk: string, options?: Parameters<MetaStore["query"]>[1]) {
-    return this.inner.query(pk, options);
-  }
-  async transact(ops: WriteOp[]) {
-    this.transacts++;
-    const fault = this.failures.shift();
-    if (fault === "storage")
-      throw new StorageError("injected: metadata store unreachable", { retriable: true });
-    if (fault === "conflict") throw new ConditionFailedError("injected: lost a race");
-    await this.inner.transact(ops);
-  }
-  close() {
-    return this.inner.close();
-  }
-}
 
 async function segmentObjects(backend: Backend): Promise<string[]> {
   return (await backend.objects.list("segments/")).map((o) => o.key);
@@ -364,7 +328,7 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
   });
 
   describe("the crash window", () => {
-    it("an object whose commit fails is invisible, consumes no offset, and a retry succeeds", async () => {
+    it("a commit that failed without landing is fenced and retried with a new object: acked once", async () => {
       const faulty = new FaultyMeta(backend.meta);
       const b = new Broker({ meta: faulty, objects: backend.objects });
       const name = topicName();
@@ -372,21 +336,47 @@ describe.each(testBackends)("broker on $name", ({ create }) => {
       const before = (await segmentObjects(backend)).length;
 
       faulty.failures.push("storage");
-      await expectCode(
-        b.produce({ topic: name, records: [{ value: bytes("lost") }] }),
+      expect(await b.produce({ topic: name, records: [{ value: bytes("once") }] })).toEqual([
+        { partition: 0, offset: 0 },
+      ]);
+      // The first object's ref item was claimed (so its commit can never land) and is left to GC.
+      expect((await segmentObjects(backend)).length).toBe(before + 2);
+      const r = await broker.fetch({ topic: name, partition: 0, offset: 0 });
+      expect(r.records.map((x) => [x.offset, text(x.value)])).toEqual([[0, "once"]]);
+    });
+
+    it("a commit whose outcome stays unknown answers a retriable error that says so, and appends nothing visible", async () => {
+      const faulty = new FaultyMeta(backend.meta);
+      const b = new Broker({ meta: faulty, objects: backend.objects });
+      const name = topicName();
+      await b.createTopic(name, 1);
+      // The commit fails, and so does the attempt to settle it.
+      faulty.failures.push("storage", "storage");
+      const e = await expectCode(
+        b.produce({ topic: name, records: [{ value: bytes("unknown") }] }),
         "KAFKA_STORAGE_ERROR",
       );
-      // The object was written (an orphan for GC), but nothing is visible and no offset was used.
-      expect((await segmentObjects(backend)).length).toBe(before + 1);
+      expect(e.retriable).toBe(true);
+      expect(e.message).toMatch(/outcome is unknown/);
       const after = await broker.fetch({ topic: name, partition: 0, offset: 0 });
       expect(after.highWatermark).toBe(0);
-      expect(after.records).toEqual([]);
-
       expect(await b.produce({ topic: name, records: [{ value: bytes("kept") }] })).toEqual([
         { partition: 0, offset: 0 },
       ]);
+    });
+
+    it("a commit that landed although its call failed is recognised: acked with its offsets, not appended again", async () => {
+      const faulty = new FaultyMeta(backend.meta);
+      const b = new Broker({ meta: faulty, objects: backend.objects });
+      const name = topicName();
+      await b.createTopic(name, 1);
+      faulty.failures.push("after-commit");
+      expect(await b.produce({ topic: name, records: [{ value: bytes("landed") }] })).toEqual([
+        { partition: 0, offset: 0 },
+      ]);
       const r = await broker.fetch({ topic: name, partition: 0, offset: 0 });
-      expect(r.records.map((x) => [x.offset, text(x.value)])).toEqual([[0, "kept"]]);
+      expect(r.records.map((x) => [x.offset, text(x.value)])).toEqual([[0, "landed"]]);
+      expect(r.highWatermark).toBe(1);
     });
 
     it("a commit that loses a race is retried with the same object, not lost", async () => {
