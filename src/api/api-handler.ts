@@ -32,10 +32,41 @@ export interface ApiDeps {
   routes?: "all" | Exclude<RouteGroup, "common">;
 }
 
+/**
+ * What a front door knows of its caller beyond the event: when the caller stops waiting. A produce
+ * past this point is abandoned before its commit (decision 0008), so an answer of "timed out" is
+ * never followed by a late append.
+ */
+export interface CallerScope {
+  /** Aborted when the caller went away (the dev server's HTTP connection closed). */
+  signal?: AbortSignal;
+  /** Milliseconds since the epoch after which nobody waits for the answer. */
+  deadline?: number;
+}
+
 export type ApiHandler = (
   event: APIGatewayProxyEventV2,
   context?: Context,
+  caller?: CallerScope,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * How long before a Lambda invocation's end an append gives up: enough for one commit attempt to
+ * come back and the answer to be written, so the function never times out mid-commit.
+ */
+export const LAMBDA_DEADLINE_MARGIN_MS = 2_000;
+
+function callerScope(context: Partial<Context>, caller: CallerScope | undefined): CallerScope {
+  const remaining =
+    typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : undefined;
+  const lambdaDeadline =
+    remaining === undefined ? undefined : Date.now() + Math.max(0, remaining - LAMBDA_DEADLINE_MARGIN_MS);
+  const deadline = Math.min(
+    caller?.deadline ?? Number.POSITIVE_INFINITY,
+    lambdaDeadline ?? Number.POSITIVE_INFINITY,
+  );
+  return { signal: caller?.signal, deadline: Number.isFinite(deadline) ? deadline : undefined };
+}
 
 function servedRoutes(which: ApiDeps["routes"]): Route[] {
   return apiRoutes.filter(
@@ -72,7 +103,10 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     routes: apiRoutes,
   };
 
-  const dispatch = async (event: ApiEvent): Promise<ApiResult> => {
+  // The middy chain passes the invocation's context object through unchanged: the caller's scope rides on it.
+  const scopes = new WeakMap<object, CallerScope>();
+  const dispatch = async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+    const scope = scopes.get(context) ?? {};
     const route = router.byRouteKey(event.routeKey);
     // routeResolver has matched already; reaching here without a route is a wiring bug.
     if (!route) throw new Error(`no route for resolved key ${event.routeKey}`);
@@ -91,15 +125,16 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     const query = parse(route.query, queryOf(event), "query");
     const bodySchema = route.bodyFor ? route.bodyFor(query) : route.body;
     const body = parse(bodySchema, event.body, "body");
-    const context: RouteContext<unknown, unknown, unknown> = {
+    const routeContext: RouteContext<unknown, unknown, unknown> = {
       ...base,
+      produce: (request) => base.produce({ ...request, signal: scope.signal, deadline: scope.deadline }),
       params,
       query,
       body,
       headers: event.headers ?? {},
       rawBody: () => rawBody(event),
     };
-    return route.handle(context);
+    return route.handle(routeContext);
   };
 
   const chain = middy<ApiEvent, ApiResult>()
@@ -112,5 +147,9 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     .use(jsonBody(router))
     .handler(dispatch);
 
-  return (event, context) => chain(event as ApiEvent, context ?? ({} as Context));
+  return (event, context, caller) => {
+    const invocation = context ?? ({} as Context);
+    scopes.set(invocation, callerScope(invocation, caller));
+    return chain(event as ApiEvent, invocation);
+  };
 }

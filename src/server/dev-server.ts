@@ -178,7 +178,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       );
       return;
     }
-    writeLambdaResult(res, await handler(toLambdaEvent(req, read.body)));
+    // A client that gives up closes its connection: its produce must then never commit (decision 0008).
+    const caller = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) caller.abort();
+    });
+    writeLambdaResult(
+      res,
+      await handler(toLambdaEvent(req, read.body), undefined, { signal: caller.signal }),
+    );
   };
 
   const server = createServer((req, res) => {

@@ -57,7 +57,8 @@ export function apiGatewayEvent(
   };
 }
 
-export function lambdaContext(): Context {
+export function lambdaContext(remainingMs = 29_000): Context {
+  const end = Date.now() + remainingMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: "floe-test",
@@ -67,7 +68,7 @@ export function lambdaContext(): Context {
     awsRequestId: randomUUID(),
     logGroupName: "/aws/lambda/floe-test",
     logStreamName: "stream",
-    getRemainingTimeInMillis: () => 29_000,
+    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
     done: () => {},
     fail: () => {},
     succeed: () => {},

@@ -4,7 +4,7 @@
  */
 import { expect } from "vitest";
 import { ConditionFailedError, FloeError, StorageError } from "../../src/errors.js";
-import type { MetaStore, WriteOp } from "../../src/storage/ports.js";
+import type { MetaStore, ObjectStore, WriteOp } from "../../src/storage/ports.js";
 
 export async function expectCode(p: Promise<unknown>, code: string): Promise<FloeError> {
   const e = await p.then(
@@ -43,4 +43,33 @@ export class FaultyMeta implements MetaStore {
   close() {
     return this.inner.close();
   }
+}
+
+/** An object store whose PUTs wait until released: the window between the data write and the commit. */
+export class HeldPuts implements ObjectStore {
+  private held: Array<() => void> = [];
+  private waiting: Array<() => void> = [];
+  hold = true;
+  constructor(private readonly inner: ObjectStore) {}
+  async put(key: string, body: Uint8Array) {
+    await this.inner.put(key, body);
+    if (!this.hold) return;
+    await new Promise<void>((resolve) => {
+      this.held.push(resolve);
+      for (const w of this.waiting.splice(0)) w();
+    });
+  }
+  /** Resolves once a PUT is being held. */
+  async holding(): Promise<void> {
+    if (this.held.length > 0) return;
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release() {
+    this.hold = false;
+    for (const r of this.held.splice(0)) r();
+  }
+  get: ObjectStore["get"] = (key, range) => this.inner.get(key, range);
+  delete: ObjectStore["delete"] = (key) => this.inner.delete(key);
+  list: ObjectStore["list"] = (prefix, options) => this.inner.list(prefix, options);
+  close = () => this.inner.close();
 }
