@@ -8,11 +8,13 @@ import { healthRoute } from "./routes/health-route.js";
 import { offsetsRoute } from "./routes/offsets-route.js";
 import { openApiRoute } from "./routes/openapi-route.js";
 import { produceRoute } from "./routes/produce-route.js";
+import { initProducerRoute } from "./routes/producer-routes.js";
 import { topicRoutes } from "./routes/topic-routes.js";
 
 /** Every v1 route; the OpenAPI document lists exactly these. */
 export const apiRoutes: readonly Route[] = [
   ...topicRoutes,
+  initProducerRoute,
   produceRoute,
   batchProduceRoute,
   ...fetchRoutes,

@@ -206,10 +206,57 @@ const utf8Text = () => z.string();
 
 export const ProduceRecord = named("ProduceRecord", produceRecord(utf8Text, JsonValue));
 
+/** Kafka's int32 sequence space: sequences wrap to 0 after 2^31 - 1. */
+const MAX_SEQUENCE = 2 ** 31 - 1;
+/** Kafka's producer epoch is an int16. */
+const MAX_PRODUCER_EPOCH = 32767;
+
+export const ProducerSequence = named(
+  "ProducerSequence",
+  z.strictObject({
+    partition: PartitionNumber,
+    baseSequence: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_SEQUENCE)
+      .describe("The sequence of this request's first record on the partition (Kafka's baseSequence)."),
+  }),
+);
+
 function produceRequest<R extends z.ZodType>(record: R) {
-  return z.strictObject({
-    records: z.array(record, required("records")).min(1, "at least one record is required"),
-  });
+  return z
+    .strictObject({
+      records: z.array(record, required("records")).min(1, "at least one record is required"),
+      producerId: z
+        .number()
+        .int()
+        .min(0)
+        .max(Number.MAX_SAFE_INTEGER)
+        .optional()
+        .describe("Idempotent producer (KIP-98): the id from POST /v1/producers."),
+      producerEpoch: z
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_PRODUCER_EPOCH)
+        .optional()
+        .describe("Idempotent producer: the epoch from POST /v1/producers."),
+      sequences: z
+        .array(ProducerSequence)
+        .min(1)
+        .optional()
+        .describe(
+          "Idempotent producer: one entry per partition the records go to (each record then needs a key or an explicit partition). " +
+            "A retry with the same sequences answers the original offsets and appends nothing.",
+        ),
+    })
+    .refine(
+      (r) =>
+        (r.producerId === undefined) === (r.producerEpoch === undefined) &&
+        (r.producerId === undefined) === (r.sequences === undefined),
+      { message: "producerId, producerEpoch and sequences go together: give all three or none" },
+    );
 }
 
 export const ProduceRequest = named("ProduceRequest", produceRequest(ProduceRecord));
@@ -226,10 +273,61 @@ export const RecordOffset = named(
   z.object({ partition: z.number().int(), offset: z.number().int() }),
 );
 
+export const RecordFailure = named(
+  "RecordFailure",
+  z.object({ partition: z.number().int(), error: ErrorDetail }),
+  "A record whose partition failed while others of the request were appended (Kafka's per-partition produce error).",
+);
+
 export const ProduceResponse = named(
   "ProduceResponse",
-  z.object({ offsets: z.array(RecordOffset).describe("One per record, in request order.") }),
+  z.object({
+    offsets: z
+      .array(z.union([RecordOffset, RecordFailure]))
+      .describe(
+        "One per record, in request order. A request spanning more partitions than one commit holds may be appended in part: " +
+          "then the records of a failed partition answer {partition, error} instead of {partition, offset}.",
+      ),
+  }),
 );
+
+// ---------------------------------------------------------------------------------------------
+// Idempotent producer (InitProducerId)
+
+export const InitProducerRequest = named(
+  "InitProducerRequest",
+  z.strictObject({
+    transactionalId: z
+      .string()
+      .nullable()
+      .optional()
+      .describe(
+        "Kafka's transactional.id: initialising the same name again keeps the producer id and bumps its epoch, fencing the previous instance. " +
+          "Without it, a new producer id at epoch 0.",
+      ),
+  }),
+);
+
+export const InitProducerResponse = named(
+  "InitProducerResponse",
+  z.object({
+    producerId: z.number().int(),
+    producerEpoch: z.number().int(),
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Metadata
+
+export const DescribeTopicQuery = z.object({
+  allowAutoTopicCreation: z
+    .enum(["true", "false"], { error: "allowAutoTopicCreation must be true or false" })
+    .optional()
+    .transform((v) => v === "true")
+    .describe(
+      "Kafka's MetadataRequest.allow_auto_topic_creation: when the server auto-creates topics (floe dev), a missing topic is created with the default partitions and described.",
+    ),
+});
 
 export const ProduceQuery = z.object({ encoding: EncodingParam });
 

@@ -45,6 +45,8 @@ export class Broker {
   readonly topics: TopicAdmin;
   readonly meta: MetaStore;
   readonly objects: ObjectStore;
+  /** Kafka's auto.create.topics.enable with num.partitions for the topics it creates; undefined when off. */
+  readonly autoCreateTopics: { readonly partitions: number } | undefined;
   private readonly appender: Appender;
   private readonly producers: ProducerRegistry;
   private readonly reader: Reader;
@@ -55,6 +57,9 @@ export class Broker {
     this.meta = backend.meta;
     this.objects = backend.objects;
     this.clock = options.clock ?? Date.now;
+    this.autoCreateTopics = options.autoCreateTopics
+      ? { partitions: options.defaultPartitions ?? 1 }
+      : undefined;
     const random = options.random ?? Math.random;
     const notifier = new AppendNotifier();
     this.topics = new TopicAdmin(this.meta, {

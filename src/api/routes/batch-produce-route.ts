@@ -33,8 +33,12 @@ export const batchProduceRoute = defineRoute({
   description:
     `The body is one or more RecordBatch v2 (magic 2) with Content-Type ${RECORD_BATCH_MEDIA_TYPE}, at most ` +
     `${MAX_RECORD_BATCH_BODY_BYTES} bytes. Each batch's CRC, size (max.message.bytes), record count and records are checked; ` +
-    "control and transactional batches, producer ids and codecs other than none and gzip are refused. One bad batch " +
-    "appends nothing. The batches are stored as sent (a LogAppendTime topic stamps maxTimestamp and the CRC, as Kafka does).",
+    "control and transactional batches and codecs other than none and gzip are refused. One bad batch " +
+    "appends nothing. The batches are stored as sent (a LogAppendTime topic stamps maxTimestamp and the CRC, as Kafka does). " +
+    "An idempotent producer (POST /v1/producers) sets producerId, producerEpoch and baseSequence in the batch headers " +
+    "(every batch of a request the same id and epoch, sequences following each other): a retry of an appended request " +
+    "answers its original baseOffset and appends nothing; a gap is 409 OUT_OF_ORDER_SEQUENCE_NUMBER (retriable), an " +
+    "older epoch 409 INVALID_PRODUCER_EPOCH, an unknown or expired producer 404 UNKNOWN_PRODUCER_ID.",
   params: PartitionParams,
   codeFor: paramCode,
   binaryBody: { mediaType: RECORD_BATCH_MEDIA_TYPE, description: "Concatenated Kafka RecordBatch v2 bytes." },
@@ -52,6 +56,9 @@ export const batchProduceRoute = defineRoute({
     "MESSAGE_TOO_LARGE",
     "KAFKA_STORAGE_ERROR",
     "REQUEST_TIMED_OUT",
+    "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    "INVALID_PRODUCER_EPOCH",
+    "UNKNOWN_PRODUCER_ID",
   ],
   async handle({ params, headers, rawBody, produce }) {
     const contentType = headers["content-type"];

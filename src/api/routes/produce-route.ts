@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import type { ProduceRecord as BrokerRecord } from "../../broker/types.js";
+import { PartialAppendError } from "../../broker/append.js";
+import type { ProducerFields, ProduceRecord as BrokerRecord, RecordOutcome } from "../../broker/types.js";
 import type { KafkaErrorCode } from "../../errors.js";
 import { jsonResponse } from "../json-response.js";
 import { encodeHeaders, encodeKey, encodeValue, type Encoding } from "../record-encoding.js";
@@ -30,6 +31,22 @@ function toBrokerRecord(
   };
 }
 
+type ProduceBody = z.output<typeof ProduceRequest>;
+
+/** The idempotent producer's fields, when the body carries them (the schema lets only all three or none through). */
+function producerFields(body: ProduceBody): ProducerFields | undefined {
+  if (body.producerId === undefined || body.producerEpoch === undefined || body.sequences === undefined)
+    return undefined;
+  return { producerId: body.producerId, producerEpoch: body.producerEpoch, sequences: body.sequences };
+}
+
+/** Kafka's per-partition produce response: offsets where the partition committed, the error where it did not. */
+function outcomeBody(outcome: RecordOutcome) {
+  if (!("error" in outcome)) return { partition: outcome.partition, offset: outcome.offset };
+  const { code, message, retriable } = outcome.error;
+  return { partition: outcome.partition, error: { code, message, retriable } };
+}
+
 export const produceRoute = defineRoute({
   method: "POST",
   path: "/v1/topics/{topic}/records",
@@ -38,14 +55,23 @@ export const produceRoute = defineRoute({
   summary: "Append records; answers their offsets in request order once they are durable",
   description:
     "Every record is validated before anything is appended: one invalid record refuses the whole request. " +
-    "An acknowledged record is in object storage and ordered.",
+    "An acknowledged record is in object storage and ordered. An idempotent producer (POST /v1/producers) adds " +
+    "producerId, producerEpoch and one baseSequence per partition: a retry answers the original offsets and appends " +
+    "nothing, a gap is 409 OUT_OF_ORDER_SEQUENCE_NUMBER (retriable: an earlier request may still land), an older epoch " +
+    "409 INVALID_PRODUCER_EPOCH, an unknown or expired producer 404 UNKNOWN_PRODUCER_ID. A request spanning more " +
+    "partitions than one commit holds may be appended in part: it then answers 200 with an error in place of the offset " +
+    "of each record whose partition failed.",
   params: TopicParams,
   query: ProduceQuery,
   body: ProduceRequest,
   bodyFor: (query) => produceRequestFor[query.encoding],
   codeFor: recordFieldCode,
   responses: {
-    200: { description: "The offset of every record, in request order.", schema: ProduceResponse },
+    200: {
+      description:
+        "The offset of every record, in request order; {partition, error} for the records of a partition that failed while others were appended.",
+      schema: ProduceResponse,
+    },
   },
   errors: [
     "INVALID_TOPIC_EXCEPTION",
@@ -56,10 +82,20 @@ export const produceRoute = defineRoute({
     "MESSAGE_TOO_LARGE",
     "KAFKA_STORAGE_ERROR",
     "REQUEST_TIMED_OUT",
+    "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    "INVALID_PRODUCER_EPOCH",
+    "UNKNOWN_PRODUCER_ID",
   ],
   async handle({ params, query, body, produce }) {
     const records = body.records.map((r) => toBrokerRecord(r, query.encoding));
-    const offsets = await produce({ topic: params.topic, records });
-    return jsonResponse(200, { offsets });
+    const producer = producerFields(body);
+    try {
+      const offsets = await produce({ topic: params.topic, records, ...(producer ? { producer } : {}) });
+      return jsonResponse(200, { offsets });
+    } catch (error) {
+      if (error instanceof PartialAppendError)
+        return jsonResponse(200, { offsets: error.outcomes.map(outcomeBody) });
+      throw error;
+    }
   },
 });

@@ -1,10 +1,12 @@
 import type { z } from "zod";
 import type { TopicDescription as BrokerTopicDescription } from "../../broker/types.js";
-import type { KafkaErrorCode } from "../../errors.js";
+import type { Broker } from "../../broker/broker.js";
+import { FloeError, type KafkaErrorCode } from "../../errors.js";
 import { emptyResponse, jsonResponse } from "../json-response.js";
 import { defineRoute, type InputPart } from "../route.js";
 import {
   CreateTopicRequest,
+  DescribeTopicQuery,
   ErrorResponse,
   TopicDescription,
   TopicList,
@@ -18,6 +20,7 @@ function topicFieldCode(part: InputPart, path: readonly PropertyKey[]): KafkaErr
   if (part === "params" || field === "name") return "INVALID_TOPIC_EXCEPTION";
   if (field === "partitions") return "INVALID_PARTITIONS";
   if (field === "config" || field === "replicationFactor") return "INVALID_CONFIG";
+  if (part === "query") return "INVALID_REQUEST";
   return undefined;
 }
 
@@ -37,6 +40,28 @@ function describeBody(d: BrokerTopicDescription): z.input<typeof TopicDescriptio
     configOverrides: { ...d.configOverrides } as Record<string, string | number>,
     createdAt: d.createdAt,
   };
+}
+
+/**
+ * The topic described; with allowAutoTopicCreation (Kafka's MetadataRequest field) and a server that
+ * auto-creates topics, a missing one is created first with the default partitions, as a Kafka
+ * broker with auto.create.topics.enable does for a metadata request.
+ */
+async function describeOrCreate(broker: Broker, name: string, allowCreate: boolean) {
+  try {
+    return await broker.describeTopic(name);
+  } catch (error) {
+    const auto = broker.autoCreateTopics;
+    if (!allowCreate || !auto || !(error instanceof FloeError) || error.code !== "UNKNOWN_TOPIC_OR_PARTITION")
+      throw error;
+    try {
+      await broker.createTopic(name, auto.partitions);
+    } catch (created) {
+      // Another request created it first: describe theirs.
+      if (!(created instanceof FloeError) || created.code !== "TOPIC_ALREADY_EXISTS") throw created;
+    }
+    return broker.describeTopic(name);
+  }
 }
 
 const topicPath = (name: string) => `/v1/topics/${encodeURIComponent(name)}`;
@@ -80,12 +105,20 @@ export const topicRoutes = [
     group: "admin",
     operationId: "describeTopic",
     summary: "Describe a topic: per partition its log start, high-water mark, bytes and leader epoch",
+    description:
+      "Kafka's Metadata for one topic. With allowAutoTopicCreation=true and a server that auto-creates topics " +
+      "(floe dev; FLOE_AUTO_CREATE_TOPICS), a missing topic is created with the default partition count and described; " +
+      "otherwise a missing topic is 404.",
     params: TopicParams,
+    query: DescribeTopicQuery,
     codeFor: topicFieldCode,
     responses: { 200: { description: "The topic.", schema: TopicDescription } },
     errors: ["INVALID_TOPIC_EXCEPTION", "UNKNOWN_TOPIC_OR_PARTITION"],
-    async handle({ params, broker }) {
-      return jsonResponse(200, describeBody(await broker.describeTopic(params.topic)));
+    async handle({ params, query, broker }) {
+      return jsonResponse(
+        200,
+        describeBody(await describeOrCreate(broker, params.topic, query.allowAutoTopicCreation)),
+      );
     },
   }),
   defineRoute({
