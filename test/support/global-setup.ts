@@ -6,8 +6,8 @@
  * killed whole so no orphan survives, and s3rver also exits when its stdin (our pipe) closes.
  *
  * FLOE_TEST_EMULATORS=off skips them (no Java needed): the aws backends then drop out of
- * testBackends. A run whose selected files all lie under test/unit/ skips them too, unless
- * FLOE_TEST_EMULATORS=on.
+ * testBackends. A run whose selected files all lie under test/unit/ or test/sim/ (the simulation
+ * tier runs on the memory backends) skips them too, unless FLOE_TEST_EMULATORS=on.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -69,8 +69,8 @@ async function onlyUnitTests(project: TestProject): Promise<boolean> {
     const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
     if (!filters || filters.length === 0) return false;
     const specs = await project.vitest.globTestSpecifications(filters);
-    const unitDir = path.join(project.config.root, "test", "unit") + path.sep;
-    return specs.length > 0 && specs.every((spec) => spec.moduleId.startsWith(unitDir));
+    const dirs = ["unit", "sim"].map((d) => path.join(project.config.root, "test", d) + path.sep);
+    return specs.length > 0 && specs.every((spec) => dirs.some((dir) => spec.moduleId.startsWith(dir)));
   } catch {
     return false;
   }
