@@ -125,6 +125,8 @@ export function memberFromItem(item: Item): MemberRecord {
     assigned: toPartitionSet(d.assigned),
     revoking: toPartitionSet(d.revoking),
     revocationDeadline: d.revocationDeadline,
+    // Items written before the field existed: assume the worst, which costs at most an epoch.
+    grown: d.grown ?? true,
     version: item.version,
   };
 }
@@ -143,6 +145,7 @@ export function memberToDoc(m: MemberRecord): Doc {
     assigned: toTopicPartitions(m.assigned),
     revoking: toTopicPartitions(m.revoking),
     revocationDeadline: m.revocationDeadline,
+    grown: m.grown,
   };
   return stored as unknown as Doc;
 }
@@ -190,4 +193,6 @@ interface StoredMember {
   assigned: TopicPartitions[];
   revoking: TopicPartitions[];
   revocationDeadline: number | null;
+  /** Absent on items written before it existed. */
+  grown?: boolean;
 }

@@ -57,11 +57,22 @@ export async function heartbeat(
     }
 
     let member: MemberRecord;
+    // Whether this heartbeat's ownedPartitions may complete a revocation: only at the member's
+    // current epoch (decision 0005). Any other accepted heartbeat may be a late copy of an earlier
+    // one, so it is answered with the member's state and releases nothing.
+    let current = false;
     if (request.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
-      member = joining(ctx, memberId, existing, request, now);
+      if (!existing || existing.memberEpoch !== JOIN_GROUP_MEMBER_EPOCH) {
+        // A join, or a rejoin (which may be a late duplicate of the member's first join, its client
+        // still consuming): a new group epoch, so the epoch the member gets next is one it never had.
+        await commitMembershipChange(ctx, group, { upsert: joining(ctx, memberId, existing, request, now) });
+        return AGAIN;
+      }
+      // The (re)join is recorded; what is left is the reconcile below, as for any heartbeat.
+      member = heartbeating(existing, request, now);
     } else {
       if (!existing) throw unknownMember(groupId, memberId);
-      checkMemberEpoch(groupId, existing, request.memberEpoch, reported);
+      current = checkMemberEpoch(groupId, existing, request.memberEpoch, reported);
       member = heartbeating(existing, request, now);
     }
 
@@ -91,7 +102,7 @@ export async function heartbeat(
         target: meta.target.get(memberId) ?? new Set(),
         targetEpoch: meta.assignmentEpoch,
         ownedByOthers: union(...others),
-        reported,
+        reported: current ? reported : undefined,
         now,
         rebalanceTimeoutMs: member.rebalanceTimeoutMs,
       }),
@@ -117,8 +128,12 @@ export async function heartbeat(
 }
 
 /**
- * A join, or a rejoin after being fenced: the member declares it holds nothing (KIP-848 has it give
- * everything up before rejoining), so whatever it held is free for its new target.
+ * A join, or a rejoin after being fenced. The client says it holds nothing, but the request may be
+ * a late copy of an earlier join while the client consumes what it was given since: so what the
+ * member held stays its own, as being revoked, until a heartbeat at the epoch it gets next reports
+ * it released (or it expires). Epoch 0 marks the rejoin for reconcile, which then moves the member
+ * to the target epoch; the epoch it had becomes its previous one, so its client's heartbeats from
+ * before the rejoin are answered (with "give everything up") rather than fenced.
  */
 function joining(
   ctx: GroupContext,
@@ -127,19 +142,23 @@ function joining(
   request: HeartbeatRequest,
   now: number,
 ): MemberRecord {
+  const held = existing ? union(existing.assigned, existing.revoking) : new Set<string>();
+  const rebalanceTimeoutMs =
+    request.rebalanceTimeoutMs ?? existing?.rebalanceTimeoutMs ?? ctx.rebalanceTimeoutMs;
   return {
     memberId,
     clientId: request.clientId ?? existing?.clientId ?? null,
     subscribedTopics: request.subscribedTopics ?? [],
     subscribedTopicRegex: request.subscribedTopicRegex || null,
-    rebalanceTimeoutMs: request.rebalanceTimeoutMs ?? existing?.rebalanceTimeoutMs ?? ctx.rebalanceTimeoutMs,
+    rebalanceTimeoutMs,
     lastHeartbeatMs: now,
     memberEpoch: JOIN_GROUP_MEMBER_EPOCH,
-    previousMemberEpoch: JOIN_GROUP_MEMBER_EPOCH,
-    state: "stable",
+    previousMemberEpoch: existing?.memberEpoch ?? JOIN_GROUP_MEMBER_EPOCH,
+    state: held.size > 0 ? "unrevoked" : "stable",
     assigned: new Set(),
-    revoking: new Set(),
-    revocationDeadline: null,
+    revoking: held,
+    revocationDeadline: held.size > 0 ? (existing?.revocationDeadline ?? now + rebalanceTimeoutMs) : null,
+    grown: false,
     version: existing?.version ?? 0,
   };
 }
@@ -160,23 +179,26 @@ function heartbeating(existing: MemberRecord, request: HeartbeatRequest, now: nu
 }
 
 /**
- * KIP-848's epoch check. The previous epoch is still accepted when the member owns nothing beyond
- * its current assignment: its last response was lost, and answering again is safe.
+ * KIP-848's epoch check; true when the heartbeat carries the member's current epoch, the only one
+ * whose ownedPartitions may complete a revocation. The previous epoch is still accepted, as KIP-848
+ * does for a lost response, when the member claims nothing beyond what it is assigned or being
+ * revoked; it is answered with the current state and releases nothing (decision 0005). Anything
+ * else is fenced, and a fence writes nothing, so a late copy of any old heartbeat changes nothing.
  */
 function checkMemberEpoch(
   groupId: string,
   member: MemberRecord,
   received: number,
   reported: PartitionSet | undefined,
-): void {
-  if (received === member.memberEpoch) return;
+): boolean {
+  if (received === member.memberEpoch) return true;
   if (
     received === member.previousMemberEpoch &&
-    received < member.memberEpoch &&
+    received !== JOIN_GROUP_MEMBER_EPOCH &&
     reported !== undefined &&
-    difference(reported, member.assigned).size === 0
+    difference(reported, union(member.assigned, member.revoking)).size === 0
   ) {
-    return;
+    return false;
   }
   throw new FloeError(
     "FENCED_MEMBER_EPOCH",

@@ -14,6 +14,7 @@ function member(overrides: Partial<MemberAssignment> = {}): MemberAssignment {
     assigned: set(),
     revoking: set(),
     revocationDeadline: null,
+    grown: false,
     ...overrides,
   };
 }
