@@ -502,7 +502,16 @@ export class Appender {
           }
           if (failed.has("topic")) writes = await this.dropDeadTopics(writes, results);
           if (writes.length === 0) return { ref, fenced: false, retry: [] };
-          if (failed.has("ref")) ref = await this.readRef(object.objectKey);
+          if (failed.has("ref")) {
+            // Only garbage collection creates the item before our first commit (claiming an orphan
+            // it judged abandoned) or marks it collected: the object is gone or going, so these
+            // pieces need a new one. Otherwise maintenance dropped refs of our earlier slices.
+            const now = await this.readRef(object.objectKey);
+            if (ref === undefined || now === undefined || now.collected) {
+              return { ref, fenced: true, retry: piecesOf(writes) };
+            }
+            ref = now;
+          }
           await this.sleep(this.backoff(attempt));
           continue;
         }
@@ -661,11 +670,15 @@ export class Appender {
     }
   }
 
-  private async readRef(objectKey: string): Promise<RefState | undefined> {
+  private async readRef(objectKey: string): Promise<(RefState & { collected: boolean }) | undefined> {
     const k = keys.objectRef(objectKey);
     const item = await this.meta.get(k.pk, k.sk);
     if (!item) return undefined;
-    return { version: item.version, refs: Array.isArray(item.data.refs) ? (item.data.refs as string[]) : [] };
+    return {
+      version: item.version,
+      refs: Array.isArray(item.data.refs) ? (item.data.refs as string[]) : [],
+      collected: typeof item.data.collectedAt === "number",
+    };
   }
 
   /** After a failed topic check: carry on if only the version moved; the pieces of a deleted or re-created topic fail alone. */

@@ -4,7 +4,7 @@ import type { CycleSummary, CycleTotals } from "./report.js";
 /** The one item maintenance keeps for itself. Not part of DESIGN §2's schema: nothing else reads it. */
 export const CURSOR_KEY = { pk: "maintenance", sk: "cursor" } as const;
 
-export type Phase = "deleted-topics" | "partitions" | "gc";
+export type Phase = "deleted-topics" | "producers" | "partitions" | "gc";
 
 /**
  * Where the pass stands, so a slice (one Lambda invocation) resumes where the last one stopped.
@@ -15,6 +15,8 @@ export interface MaintenanceCursor {
   phase: Phase;
   /** deleted-topics: the last topicId passed over (leased elsewhere). */
   deletedAfter: string | null;
+  /** producers: the last producer directory entry visited. */
+  producerAfter: string | null;
   /** partitions: the next topic (by name) and partition to visit. */
   topic: string | null;
   partition: number;
@@ -28,6 +30,7 @@ export function freshCursor(now: number, lastCycle: CycleSummary | null = null):
   return {
     phase: "deleted-topics",
     deletedAfter: null,
+    producerAfter: null,
     topic: null,
     partition: 0,
     gcAfter: null,
@@ -41,11 +44,12 @@ export async function loadCursor(meta: MetaStore, now: number): Promise<Maintena
   if (!item) return freshCursor(now);
   const d = item.data as unknown as Partial<MaintenanceCursor>;
   const fresh = freshCursor(now, d.lastCycle ?? null);
-  const phase: Phase[] = ["deleted-topics", "partitions", "gc"];
+  const phase: Phase[] = ["deleted-topics", "producers", "partitions", "gc"];
   if (!d.phase || !phase.includes(d.phase) || !d.totals) return fresh;
   return {
     phase: d.phase,
     deletedAfter: d.deletedAfter ?? null,
+    producerAfter: d.producerAfter ?? null,
     topic: d.topic ?? null,
     partition: Number(d.partition ?? 0),
     gcAfter: d.gcAfter ?? null,

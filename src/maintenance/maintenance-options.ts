@@ -34,6 +34,11 @@ export interface MaintenanceOptions {
   gcPageSize?: number;
   /** Object reads, writes and deletes in flight at once. Default 16. */
   concurrency?: number;
+  /**
+   * Kafka's producer.id.expiration.ms: an idempotent producer's state on a partition is dropped
+   * after this long without a write there, and the producer once none is left. Default 1 day.
+   */
+  producerIdExpirationMs?: number;
 }
 
 export type ResolvedMaintenanceOptions = Required<MaintenanceOptions>;
@@ -55,6 +60,7 @@ export function resolveMaintenanceOptions(options: MaintenanceOptions = {}): Res
     leaseMs: options.leaseMs ?? 60_000,
     gcPageSize: options.gcPageSize ?? 1000,
     concurrency: options.concurrency ?? 16,
+    producerIdExpirationMs: options.producerIdExpirationMs ?? 24 * 60 * 60 * 1000,
   };
   const positive = (name: keyof ResolvedMaintenanceOptions, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = resolved[name];

@@ -5,7 +5,7 @@ import type { Topic } from "../broker/types.js";
 import { FloeError } from "../errors.js";
 import type { Backend } from "../storage/ports.js";
 import { Budget, type MaintenanceBudget } from "./budget.js";
-import { freshCursor, loadCursor, type MaintenanceCursor, saveCursor } from "./cursor.js";
+import { freshCursor, loadCursor, type MaintenanceCursor, type Phase, saveCursor } from "./cursor.js";
 import { collectGarbagePage } from "./garbage-collection.js";
 import type { MaintenanceContext } from "./maintenance-context.js";
 import {
@@ -14,11 +14,19 @@ import {
   resolveMaintenanceOptions,
 } from "./maintenance-options.js";
 import { maintainPartition, type PartitionOutcome } from "./partition-maintenance.js";
+import { expireProducersPage } from "./producer-expiry.js";
 import { emptyReport, errorEntry, type MaintenanceReport, summarizeCycle } from "./report.js";
 import { deletedTopicsAfter, reclaimDeletedTopic } from "./topic-reclaim.js";
 
+const NEXT_PHASE: Record<Exclude<Phase, "gc">, Phase> = {
+  "deleted-topics": "producers",
+  producers: "partitions",
+  partitions: "gc",
+};
+
 /**
- * Segment maintenance (DESIGN §7): a pass reclaims deleted topics, then visits every partition
+ * Segment maintenance (DESIGN §7): a pass reclaims deleted topics, expires idle idempotent
+ * producers (producer.id.expiration.ms), then visits every partition
  * (retention, then compaction, each under the partition's lease), then collects unreferenced
  * objects. `runOnce` does a bounded slice of a pass and stores a cursor, so a scheduled Lambda, a
  * timer in `floe dev` or an admin command each resume where the last slice stopped. Any number of
@@ -65,16 +73,18 @@ export class Maintenance {
         const advanced =
           cursor.phase === "deleted-topics"
             ? await this.reclaimPhase(ctx, cursor)
-            : cursor.phase === "partitions"
-              ? await this.partitionsPhase(ctx, cursor)
-              : await this.gcPhase(ctx, cursor);
+            : cursor.phase === "producers"
+              ? await this.producersPhase(ctx, cursor)
+              : cursor.phase === "partitions"
+                ? await this.partitionsPhase(ctx, cursor)
+                : await this.gcPhase(ctx, cursor);
         if (!advanced) break;
         if (before === "gc") {
           report.cycle = summarizeCycle(cursor.totals, clock());
           report.cycleComplete = true;
           cursor = freshCursor(clock(), report.cycle);
         } else {
-          cursor.phase = before === "deleted-topics" ? "partitions" : "gc";
+          cursor.phase = NEXT_PHASE[before];
         }
       }
     } finally {
@@ -107,6 +117,21 @@ export class Maintenance {
       // Stopped by the budget: resume this topic next slice. Leased elsewhere or failed: pass it by.
       if (!done && ctx.budget.exhausted) return false;
       if (!done) cursor.deletedAfter = topic.topicId;
+    }
+    return false;
+  }
+
+  /** Answers true once every idempotent producer was visited in this pass. */
+  private async producersPhase(ctx: MaintenanceContext, cursor: MaintenanceCursor): Promise<boolean> {
+    while (!ctx.budget.exhausted) {
+      try {
+        const next = await expireProducersPage(ctx, cursor.producerAfter);
+        if (next === null) return true;
+        cursor.producerAfter = next;
+      } catch (e) {
+        this.record(ctx, "producers", e);
+        return false;
+      }
     }
     return false;
   }

@@ -54,6 +54,8 @@ export interface MaintenanceReport {
   retention: { segmentsDeleted: number; bytesDeleted: number };
   reclaim: { topics: number; partitions: number; segments: number };
   gc: { objectsListed: number; objectsDeleted: number; orphansDeleted: number; bytesDeleted: number };
+  /** Idempotent producers expired (producer.id.expiration.ms), and their per-partition states. */
+  producers: { expired: number; sequencesExpired: number };
   errors: MaintenanceError[];
   cycle: CycleSummary | null;
 }
@@ -71,6 +73,7 @@ export function emptyReport(owner: string, now: number): MaintenanceReport {
     retention: { segmentsDeleted: 0, bytesDeleted: 0 },
     reclaim: { topics: 0, partitions: 0, segments: 0 },
     gc: { objectsListed: 0, objectsDeleted: 0, orphansDeleted: 0, bytesDeleted: 0 },
+    producers: { expired: 0, sequencesExpired: 0 },
     errors: [],
     cycle: null,
   };
@@ -101,6 +104,7 @@ export function mergeReports(a: MaintenanceReport, b: MaintenanceReport): Mainte
     retention: add(a.retention, b.retention),
     reclaim: add(a.reclaim, b.reclaim),
     gc: add(a.gc, b.gc),
+    producers: add(a.producers, b.producers),
     errors: [...a.errors, ...b.errors],
     cycle: b.cycle ?? a.cycle,
   };
@@ -127,6 +131,7 @@ export function reportMetrics(report: MaintenanceReport): MetricPoint[] {
     { name: "ObjectsDeleted", unit: "Count", value: report.gc.objectsDeleted },
     { name: "OrphansDeleted", unit: "Count", value: report.gc.orphansDeleted },
     { name: "BytesDeleted", unit: "Bytes", value: report.gc.bytesDeleted },
+    { name: "ProducersExpired", unit: "Count", value: report.producers.expired },
     { name: "PartitionsBusy", unit: "Count", value: report.partitions.busy },
     { name: "LeasesFenced", unit: "Count", value: report.partitions.fenced },
     { name: "Errors", unit: "Count", value: report.errors.length },

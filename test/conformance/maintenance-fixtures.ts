@@ -6,7 +6,7 @@ import { expect } from "vitest";
 import type { Broker } from "../../src/broker/broker.js";
 import { keys } from "../../src/broker/keys.js";
 import { leaseKey } from "../../src/broker/lease.js";
-import { FloeError, StorageError } from "../../src/errors.js";
+import { StorageError } from "../../src/errors.js";
 import type {
   ByteRange,
   Item,
@@ -22,17 +22,7 @@ const dec = new TextDecoder();
 export const bytes = (s: string) => enc.encode(s);
 export const text = (b: Uint8Array | null) => (b === null ? null : dec.decode(b));
 
-export async function expectCode(p: Promise<unknown>, code: string): Promise<FloeError> {
-  const e = await p.then(
-    () => {
-      throw new Error(`expected ${code}, but the call succeeded`);
-    },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(FloeError);
-  expect((e as FloeError).code).toBe(code);
-  return e as FloeError;
-}
+export { expectCode } from "../support/faults.js";
 
 /**
  * Real time plus a skew the test advances: object stores stamp lastModified with the real clock,
