@@ -1,4 +1,5 @@
 import type { HeartbeatRequest, HeartbeatResponse, TopicPartitions } from "../groups/types.js";
+import { partitionKey, toTopicPartitions } from "./consumer-partitions.js";
 import { Wakeup } from "./consumer-wakeup.js";
 import type { GroupMember } from "./group-member.js";
 import { isRetriable } from "./retry.js";
@@ -47,6 +48,12 @@ export class Membership {
   private failures = 0;
   private intervalMs = 5_000;
   private lastAnswer: HeartbeatResponse | undefined;
+  /**
+   * The assignment of the last answer, reported as owned even where taking a partition failed:
+   * what the member reports at one epoch must never grow except by what the coordinator gave it
+   * (decision 0005), and a partition taken on a later try would be such growth.
+   */
+  private accepted: TopicPartitions[] = [];
 
   constructor(private readonly ctx: MembershipContext) {}
 
@@ -55,9 +62,11 @@ export class Membership {
     this.stopping = false;
     this.sentVersion = -1;
     this.lastAnswer = undefined;
+    this.accepted = [];
     this.ctx.member.rejoin();
-    await this.reconcile(await this.send());
-    this.done = this.loop();
+    const answer = await this.send();
+    const gaveUp = await this.reconcile(answer);
+    this.done = this.loop(gaveUp || answer.assignment.length === 0 ? 0 : this.intervalMs);
   }
 
   /** The subscription changed: tell the coordinator now. */
@@ -72,8 +81,8 @@ export class Membership {
     await this.done;
   }
 
-  private async loop(): Promise<void> {
-    let delay = this.intervalMs;
+  private async loop(first: number): Promise<void> {
+    let delay = first;
     while (!this.stopping) {
       await this.wakeup.wait(delay);
       if (this.stopping) break;
@@ -90,27 +99,31 @@ export class Membership {
   /** One heartbeat and its consequences; the delay before the next. */
   private async beat(): Promise<number> {
     let answer: HeartbeatResponse;
+    const joining = this.ctx.member.joining;
     try {
       answer = await this.send();
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === "UNKNOWN_MEMBER_ID" || code === "FENCED_MEMBER_EPOCH") {
         // Our partitions may be someone else's already: give them up uncommitted and join again.
-        await this.ctx.lose();
+        await this.lose();
         this.ctx.member.rejoin();
         return 0;
       }
       if (!isRetriable(error)) throw error;
       if (Date.now() - this.lastSuccess > this.ctx.sessionTimeoutMs && this.ctx.owned().length > 0) {
         // The coordinator has expired us by now; consuming on would duplicate our successor's work.
-        await this.ctx.lose();
+        await this.lose();
         this.ctx.member.rejoin();
       }
       this.ctx.crash(error, true);
       return this.ctx.backoffMs(this.failures++);
     }
     try {
-      return (await this.reconcile(answer)) ? 0 : this.intervalMs;
+      // A rejoin is answered with nothing while what the member held is released (decision 0005):
+      // the next heartbeat, which says so, goes at once.
+      const gaveUp = await this.reconcile(answer);
+      return gaveUp || (joining && answer.assignment.length === 0) ? 0 : this.intervalMs;
     } catch (error) {
       // Taking the new partitions failed (their offsets could not be read): the next answer retries.
       this.ctx.crash(error, true);
@@ -121,7 +134,7 @@ export class Membership {
   private async send(): Promise<HeartbeatResponse> {
     const subscription = this.ctx.subscription();
     const request: Omit<HeartbeatRequest, "memberId" | "memberEpoch"> = {
-      ownedPartitions: this.ctx.owned(),
+      ownedPartitions: this.owned(),
     };
     if (this.ctx.member.joining || subscription.version !== this.sentVersion) {
       request.subscribedTopics = subscription.topics;
@@ -137,7 +150,31 @@ export class Membership {
     return answer;
   }
 
+  /** What the consumer holds, plus what the last answer gave it that it has not managed to take yet. */
+  private owned(): TopicPartitions[] {
+    const keys = new Set<string>();
+    const list: { topic: string; partition: number }[] = [];
+    for (const { topic, partitions } of [...this.ctx.owned(), ...this.accepted]) {
+      for (const partition of partitions) {
+        const key = partitionKey(topic, partition);
+        if (!keys.has(key)) {
+          keys.add(key);
+          list.push({ topic, partition });
+        }
+      }
+    }
+    return toTopicPartitions(list);
+  }
+
+  /** Drops everything uncommitted (the group moved on without us); the next heartbeat joins. */
+  private async lose(): Promise<void> {
+    this.accepted = [];
+    await this.ctx.lose();
+  }
+
   private async reconcile(answer: HeartbeatResponse): Promise<boolean> {
+    // Reported from the next heartbeat on, with whatever the consumer still holds.
+    this.accepted = answer.assignment;
     this.ctx.heartbeated(answer);
     const previous = this.lastAnswer;
     this.lastAnswer = answer;

@@ -44,6 +44,13 @@ export class GroupMember {
     this.epoch = JOIN;
   }
 
+  /**
+   * The transport retries an attempt that timed out with the same body, and the loop sends the next
+   * heartbeat after one that failed, while the earlier attempt may still reach the coordinator.
+   * That is safe (decision 0005): a late copy carries an epoch the member has left (answered or
+   * fenced, never releasing anything) or the current one with what the member held when it was
+   * sent, which at that epoch it still holds or was told to give up and has given up.
+   */
   heartbeat(request: Omit<HeartbeatRequest, "memberId" | "memberEpoch">): Promise<HeartbeatResponse> {
     return this.serially(async () => {
       const answer = await this.transport.request<HeartbeatResponse>("POST", this.path("heartbeat"), {
@@ -65,6 +72,9 @@ export class GroupMember {
         });
       } finally {
         this.epoch = JOIN;
+        // The next join asks for a new id: a late copy of this leave (a retried attempt landing
+        // after the consumer ran again) then names a member that is gone, not the one consuming.
+        this.memberIdValue = undefined;
       }
     });
   }
