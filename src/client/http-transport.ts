@@ -1,5 +1,5 @@
 import { errorFromResponse, FloeClientError, networkError, timeoutError } from "./client-error.js";
-import { type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
+import { abortableSleep, backoffMs, type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
 
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -57,6 +57,12 @@ export class HttpTransport {
 
   constructor(private readonly options: TransportOptions) {
     this.baseUrl = normaliseUrl(options.url);
+  }
+
+  /** Waits before retry number `attempt` (0-based) as request() would: for callers that retry themselves. */
+  backoff(policy: RetryPolicy, attempt: number): Promise<void> {
+    const sleep = this.options.hooks?.sleep ?? abortableSleep;
+    return sleep(backoffMs(policy, attempt, this.options.hooks?.random));
   }
 
   request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {

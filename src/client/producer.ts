@@ -1,8 +1,17 @@
+import { FloeError } from "../errors.js";
 import { murmur2, toPositive } from "../log/murmur2.js";
 import { encodeRecordBatch, type LogRecord, type RecordHeader } from "../log/record-batch.js";
 import { toBytes, toWire } from "./bytes.js";
 import { FloeClientError } from "./client-error.js";
 import { type HttpTransport, RECORD_BATCH_MEDIA_TYPE, segment, type WireProtocol } from "./http-transport.js";
+import {
+  addSequence,
+  PartitionSequence,
+  type ProducerIdentity,
+  ProducerIdentities,
+  type Stamp,
+  type Ticket,
+} from "./idempotence.js";
 import { type RetryOptions, type RetryPolicy, retryPolicy } from "./retry.js";
 import { TopicBatcher, type WireOffset } from "./topic-batcher.js";
 import type { Message, ProducerRecord, RecordMetadata, TopicDescription, WireRecordIn } from "./types.js";
@@ -18,10 +27,26 @@ export interface ProducerOptions {
   /** Kafka's batch.size, counted in estimated request bytes. Default 16384. */
   batchBytes?: number;
   /**
-   * Kafka's max.in.flight.requests.per.connection, per topic. Default 1, which keeps sends (and
-   * their retries) in order; more raises throughput but lets the server commit requests in any order.
+   * Kafka's max.in.flight.requests.per.connection, per partition (per topic for a non-idempotent
+   * JSON producer). Default 1. With idempotence at most 5 (Kafka's rule: the server remembers each
+   * producer's last 5 batches per partition), and order is kept whatever the number: a request that
+   * overtakes an earlier one is refused (OUT_OF_ORDER_SEQUENCE_NUMBER) and resent once that one has
+   * landed. Without idempotence, more than 1 lets the server commit requests in any order.
    */
   maxInFlightRequests?: number;
+  /**
+   * Kafka's enable.idempotence. Default true (Kafka's default since 3.0): the producer gets an id
+   * from `POST /v1/producers` on its first send and stamps every request with it and a sequence
+   * per partition, so a retry after a lost answer or a timeout is answered with the original offsets
+   * instead of appending twice. false: at-least-once, as before (a retry may append a record twice).
+   */
+  idempotent?: boolean;
+  /**
+   * Kafka's transactional.id, default none. Here only its fencing (Floe has no transactions): every
+   * producer initialised with the same name gets the same producer id at a newer epoch, and the
+   * previous instance's sends then fail with INVALID_PRODUCER_EPOCH, for good. Needs idempotence.
+   */
+  transactionalId?: string;
   /** Backoff on retriable failures; defaults from the Floe client (5 retries, 100 ms doubling to 1 s). */
   retry?: RetryOptions;
   /** Default "binary": records are encoded here as Kafka RecordBatch v2 and partitioned as Kafka's producer does. */
@@ -37,6 +62,10 @@ const BATCH_RECORD_OVERHEAD = 26;
 const BATCH_OVERHEAD = 61;
 /** Kafka's default max.message.bytes, until the topic's own is known. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+/** Kafka's limit on max.in.flight.requests.per.connection with idempotence. */
+const MAX_IN_FLIGHT_IDEMPOTENT = 5;
+/** The producer retries itself (it must decide per answer what a retry may resend); the transport must not. */
+const NO_RETRY: RetryPolicy = { retries: 0, initialRetryTime: 0, maxRetryTime: 0 };
 
 /** A record ready for a batch, and where it goes. */
 interface OutgoingRecord extends LogRecord {
@@ -57,13 +86,35 @@ interface MetadataEntry {
 }
 
 /**
- * KafkaJS-shaped producer. By default it partitions as Kafka's producer does (explicit partition,
- * else murmur2(key) mod N, else a sticky partition per batch) and sends each partition's records as
- * Kafka RecordBatch v2 bytes to `POST /v1/topics/{t}/partitions/{p}/records`. With `protocol:
- * "json"`, or for a topic that does not exist yet (so `floe dev` can auto-create it), records go to
- * `POST /v1/topics/{t}/records?encoding=base64` and the server partitions. Keys and values are
- * bytes; strings are sent as UTF-8. Delivery is at least once: a retry after a lost answer may
- * append a record twice, as in Kafka without idempotence. Order is kept per partition.
+ * KafkaJS-shaped producer. It partitions as Kafka's producer does (explicit partition, else
+ * murmur2(key) mod N, else a sticky partition per batch) and sends each partition's records as
+ * Kafka RecordBatch v2 bytes to `POST /v1/topics/{t}/partitions/{p}/records` (with `protocol:
+ * "json"`, to `POST /v1/topics/{t}/records?encoding=base64` with explicit partitions). Keys and
+ * values are bytes; strings are sent as UTF-8. Order is kept per partition.
+ *
+ * Idempotent by default (Kafka's enable.idempotence, KIP-98; DESIGN §13): exactly once per
+ * partition while the producer lives. Each request is stamped, once, with the producer's id, epoch
+ * and the partition's next sequence, and every retry resends the same stamp, so a request whose
+ * answer was lost (a timeout, a dropped connection, a 5xx) is retried safely: the server answers
+ * a duplicate with its original offsets. A topic it cannot describe is looked up with
+ * allowAutoTopicCreation (so `floe dev` creates it). On the server's answers:
+ * - OUT_OF_ORDER_SEQUENCE_NUMBER while an earlier request of the partition is unresolved: that one
+ *   has not landed yet; resent (same stamp) once it has settled, without using up a retry.
+ * - OUT_OF_ORDER_SEQUENCE_NUMBER on the oldest unresolved request, or UNKNOWN_PRODUCER_ID (the
+ *   producer's state expired): KIP-360, simplified. Neither request appended anything, so it and
+ *   every later one of the partition are stamped again from sequence 0 under a new producer id
+ *   (with a transactionalId, the same id at the next epoch), once the requests before them settled.
+ * - INVALID_PRODUCER_EPOCH or PRODUCER_FENCED from another instance's initialisation: fatal, as
+ *   Kafka's ProducerFencedException; this and every later send fail with it.
+ * - A refusal (400, 404, 413, …) appended nothing: its sequences are handed out again, or, when
+ *   later requests were stamped after it, those start over under a new identity.
+ * A send that fails after its retries (or whose outcome is unknown when its partition must start
+ * over) is reported to its caller, who may send it again: that new send is not deduplicated, as in
+ * Kafka once delivery.timeout.ms passed.
+ *
+ * With `idempotent: false` delivery is at least once: a retry after a lost answer may append a
+ * record twice, and a send to a topic the producer cannot describe goes over the JSON route so the
+ * server can auto-create it.
  */
 export class Producer {
   private readonly batchers = new Map<string, TopicBatcher>();
@@ -76,6 +127,9 @@ export class Producer {
   private readonly maxInFlight: number;
   private readonly protocol: WireProtocol;
   private readonly metadataMaxAgeMs: number;
+  /** Set with idempotence: the producer's id and epoch, and each partition's sequence. */
+  private readonly identities: ProducerIdentities | undefined;
+  private readonly sequences = new Map<string, PartitionSequence>();
   private closed = false;
 
   constructor(
@@ -87,6 +141,30 @@ export class Producer {
     this.lingerMs = nonNegative(options.lingerMs ?? 0, "lingerMs");
     this.batchBytes = nonNegative(options.batchBytes ?? 16_384, "batchBytes");
     this.maxInFlight = Math.max(1, nonNegative(options.maxInFlightRequests ?? 1, "maxInFlightRequests"));
+    const idempotent = options.idempotent ?? true;
+    if (typeof idempotent !== "boolean")
+      throw new FloeClientError("INVALID_CONFIG", "idempotent must be true or false");
+    if (idempotent && this.maxInFlight > MAX_IN_FLIGHT_IDEMPOTENT) {
+      throw new FloeClientError(
+        "INVALID_CONFIG",
+        `maxInFlightRequests must be at most ${MAX_IN_FLIGHT_IDEMPOTENT} with idempotence (the server deduplicates a producer's last ${MAX_IN_FLIGHT_IDEMPOTENT} requests per partition); got ${this.maxInFlight}`,
+      );
+    }
+    const transactionalId = options.transactionalId;
+    if (transactionalId !== undefined) {
+      if (!idempotent)
+        throw new FloeClientError("INVALID_CONFIG", "transactionalId needs idempotence (idempotent: true)");
+      if (typeof transactionalId !== "string" || transactionalId.length === 0)
+        throw new FloeClientError("INVALID_CONFIG", "transactionalId must be a non-empty string");
+    }
+    this.identities = idempotent
+      ? new ProducerIdentities(() =>
+          this.transport.request<ProducerIdentity>("POST", "/v1/producers", {
+            body: transactionalId === undefined ? {} : { transactionalId },
+            retry: this.retry,
+          }),
+        )
+      : undefined;
     this.protocol = options.protocol ?? "binary";
     if (this.protocol !== "binary" && this.protocol !== "json") {
       throw new FloeClientError(
@@ -121,14 +199,15 @@ export class Producer {
     if (!Array.isArray(record.messages)) {
       throw new FloeClientError("INVALID_RECORD", `send() needs a messages array for topic "${topic}"`);
     }
+    this.identities?.throwIfFenced();
     if (record.messages.length === 0) return [];
-    if (this.protocol === "json") return this.sendJson(topic, record.messages);
+    if (this.protocol === "json" && !this.identities) return this.sendJson(topic, record.messages);
     const now = Date.now();
     const outgoing = record.messages.map((message, i) => toOutgoingRecord(message, i, now));
     const metadata = await this.topicMetadata(topic);
     // Unknown topic: the JSON route lets the server auto-create it (floe dev) or refuse it.
     if (metadata === null) return this.sendJson(topic, record.messages, true);
-    return this.sendBinary(topic, outgoing, metadata);
+    return this.sendPartitioned(topic, outgoing, metadata);
   }
 
   private async sendJson(
@@ -148,7 +227,7 @@ export class Producer {
     return offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset }));
   }
 
-  private async sendBinary(
+  private async sendPartitioned(
     topic: string,
     records: OutgoingRecord[],
     metadata: TopicMetadata,
@@ -210,6 +289,9 @@ export class Producer {
           "GET",
           `/v1/topics/${segment(topic)}`,
           {
+            // Kafka's MetadataRequest.allow_auto_topic_creation: an idempotent producer needs the
+            // partition count before its first send, so it asks the server to create the topic.
+            query: this.identities ? { allowAutoTopicCreation: "true" } : undefined,
             retry: this.retry,
           },
         );
@@ -219,7 +301,12 @@ export class Producer {
           maxMessageBytes: Number.isSafeInteger(max) && max > 0 ? max : DEFAULT_MAX_MESSAGE_BYTES,
         };
       } catch (error) {
-        if (error instanceof FloeClientError && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return null;
+        if (
+          error instanceof FloeClientError &&
+          error.code === "UNKNOWN_TOPIC_OR_PARTITION" &&
+          !this.identities
+        )
+          return null;
         throw error;
       }
     })();
@@ -256,11 +343,139 @@ export class Producer {
     if (!batcher) {
       batcher = new TopicBatcher<OutgoingRecord>(
         { lingerMs: this.lingerMs, batchBytes: this.batchBytes, maxInFlight: this.maxInFlight },
-        (records) => this.produceBatches(topic, partition, records),
+        (records) =>
+          this.identities
+            ? this.produceSequenced(topic, partition, records)
+            : this.produceBatches(topic, partition, records),
       );
       this.partitionBatchers.set(key, batcher);
     }
     return batcher;
+  }
+
+  private sequence(topic: string, partition: number): PartitionSequence {
+    const key = `${topic}\u0000${partition}`;
+    let sequence = this.sequences.get(key);
+    if (!sequence) {
+      sequence = new PartitionSequence(this.identities as ProducerIdentities);
+      this.sequences.set(key, sequence);
+    }
+    return sequence;
+  }
+
+  /**
+   * One idempotent request to one partition: stamped once, in dispatch order, and retried with the
+   * same stamp (so the same bytes) until answered; see the class comment for each answer.
+   */
+  private async produceSequenced(
+    topic: string,
+    partition: number,
+    records: OutgoingRecord[],
+  ): Promise<WireOffset[]> {
+    const sequence = this.sequence(topic, partition);
+    // Before any await: tickets are opened in the batcher's dispatch order.
+    const ticket = sequence.open(records.length);
+    let encoded: { stamp: Stamp; send: () => Promise<WireOffset[]> } | undefined;
+    let attempt = 0;
+    try {
+      for (;;) {
+        const stamp = await sequence.stamp(ticket);
+        if (encoded?.stamp !== stamp) {
+          const metadata = await this.topicMetadata(topic);
+          const max = metadata?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+          encoded = { stamp, send: this.encodeSequenced(topic, partition, records, stamp, max) };
+        }
+        try {
+          const offsets = await encoded.send();
+          sequence.close(ticket);
+          return offsets;
+        } catch (error) {
+          const next = this.afterFailure(sequence, ticket, stamp, error);
+          if (next === "wait") {
+            await sequence.wait();
+            continue;
+          }
+          if (next === "fail" || attempt >= this.retry.retries) throw error;
+          if (next === "backoff") await this.transport.backoff(this.retry, attempt);
+          attempt++;
+        }
+      }
+    } catch (error) {
+      sequence.failed(ticket);
+      throw error;
+    }
+  }
+
+  /** What an idempotent request does after a failed attempt. */
+  private afterFailure(
+    sequence: PartitionSequence,
+    ticket: Ticket,
+    stamp: Stamp,
+    error: unknown,
+  ): "wait" | "restamp" | "backoff" | "fail" {
+    if (!(error instanceof FloeError)) return "fail";
+    switch (error.code) {
+      case "INVALID_PRODUCER_EPOCH":
+      case "PRODUCER_FENCED": {
+        const identities = this.identities as ProducerIdentities;
+        if (identities.supersededByUs(stamp.identity)) {
+          // Our own renewal fenced it; it goes again under the new epoch unless it may have landed already.
+          if (ticket.uncertain && !ticket.restamp) return "fail";
+          sequence.reset(ticket);
+          return "restamp";
+        }
+        identities.fence(error as FloeClientError);
+        return "fail";
+      }
+      case "UNKNOWN_PRODUCER_ID":
+        sequence.reset(ticket);
+        return "restamp";
+      case "OUT_OF_ORDER_SEQUENCE_NUMBER":
+        if (ticket.restamp) return "restamp";
+        // An earlier request has not landed yet: resend once it has.
+        if (sequence.hasEarlierUnresolved(ticket)) return "wait";
+        sequence.reset(ticket);
+        return "restamp";
+      default:
+        // Marked by an earlier request's refusal: it can never land under its stamp.
+        if (ticket.restamp) return "restamp";
+        if (!error.retriable) return "fail";
+        if (mayHaveAppended(error)) ticket.uncertain = true;
+        return "backoff";
+    }
+  }
+
+  /** The request as it goes on every attempt under `stamp`: the same bytes each time. */
+  private encodeSequenced(
+    topic: string,
+    partition: number,
+    records: OutgoingRecord[],
+    stamp: Stamp,
+    maxMessageBytes: number,
+  ): () => Promise<WireOffset[]> {
+    const { producerId, producerEpoch } = stamp.identity;
+    if (this.protocol === "json") {
+      const body = {
+        producerId,
+        producerEpoch,
+        sequences: [{ partition, baseSequence: stamp.baseSequence }],
+        records: records.map((r) => toWireFromOutgoing(r, partition)),
+      };
+      return async () => {
+        const offsets = await this.produce(topic, body.records, body, NO_RETRY);
+        if (offsets.some((o) => o.partition !== partition || !Number.isSafeInteger(o.offset)))
+          throw new FloeClientError(
+            "UNKNOWN_SERVER_ERROR",
+            `the server answered offsets outside partition ${partition} or without an offset`,
+          );
+        return offsets;
+      };
+    }
+    const body = encodeBatches(records, maxMessageBytes, {
+      ...stamp.identity,
+      baseSequence: stamp.baseSequence,
+    });
+    return () => this.postBatches(topic, partition, records.length, body, NO_RETRY);
   }
 
   private async produceBatches(
@@ -270,12 +485,22 @@ export class Producer {
   ): Promise<WireOffset[]> {
     const metadata = await this.topicMetadata(topic);
     const body = encodeBatches(records, metadata?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    return this.postBatches(topic, partition, records.length, body, this.retry);
+  }
+
+  private async postBatches(
+    topic: string,
+    partition: number,
+    count: number,
+    body: Uint8Array,
+    retry: RetryPolicy,
+  ): Promise<WireOffset[]> {
     let answer: { baseOffset?: number; count?: number };
     try {
       const { bytes } = await this.transport.exchange(
         "POST",
         `/v1/topics/${segment(topic)}/partitions/${segment(partition)}/records`,
-        { body, contentType: RECORD_BATCH_MEDIA_TYPE, accept: "application/json", retry: this.retry },
+        { body, contentType: RECORD_BATCH_MEDIA_TYPE, accept: "application/json", retry },
       );
       answer = JSON.parse(bytes.toString("utf8")) as typeof answer;
     } catch (error) {
@@ -291,33 +516,86 @@ export class Producer {
       throw error;
     }
     const base = answer?.baseOffset;
-    if (!Number.isSafeInteger(base) || answer.count !== records.length) {
+    if (!Number.isSafeInteger(base) || answer.count !== count) {
       throw new FloeClientError(
         "UNKNOWN_SERVER_ERROR",
-        `the server acknowledged ${answer?.count ?? "no"} records for ${records.length}`,
+        `the server acknowledged ${answer?.count ?? "no"} records for ${count}`,
       );
     }
-    return records.map((_, i) => ({ partition, offset: (base as number) + i }));
+    return Array.from({ length: count }, (_, i) => ({ partition, offset: (base as number) + i }));
   }
 
-  private async produce(topic: string, records: WireRecordIn[]): Promise<WireOffset[]> {
-    const answer = await this.transport.request<{ offsets?: WireOffset[] }>(
-      "POST",
-      `/v1/topics/${segment(topic)}/records`,
-      {
-        query: { encoding: "base64" },
-        body: { records },
-        retry: this.retry,
-      },
-    );
+  private async produce(
+    topic: string,
+    records: WireRecordIn[],
+    body: object = { records },
+    retry: RetryPolicy = this.retry,
+  ): Promise<WireOffset[]> {
+    let answer: { offsets?: WireOffset[] };
+    try {
+      answer = await this.transport.request<{ offsets?: WireOffset[] }>(
+        "POST",
+        `/v1/topics/${segment(topic)}/records`,
+        { query: { encoding: "base64" }, body, retry },
+      );
+    } catch (error) {
+      if (error instanceof FloeClientError && error.code === "UNKNOWN_TOPIC_OR_PARTITION")
+        this.metadata.delete(topic);
+      throw error;
+    }
     if (!Array.isArray(answer?.offsets) || answer.offsets.length !== records.length) {
       throw new FloeClientError(
         "UNKNOWN_SERVER_ERROR",
         `the server acknowledged ${answer?.offsets?.length ?? "no"} offsets for ${records.length} records`,
       );
     }
+    // A wide request appended in part answers an error in place of each failed record's offset.
+    const failed = answer.offsets.find((o) => !Number.isSafeInteger(o?.offset));
+    if (failed) throw partialFailure(answer.offsets);
     return answer.offsets;
   }
+}
+
+/** A JSON produce that committed only some partitions: the first failure, saying how many records landed. */
+function partialFailure(offsets: unknown[]): FloeClientError {
+  const failures = offsets.filter(
+    (o): o is { error: { code: string; message?: string; retriable?: boolean } } =>
+      typeof (o as { error?: { code?: unknown } })?.error?.code === "string",
+  );
+  const first = failures[0]?.error;
+  if (!first)
+    return new FloeClientError("UNKNOWN_SERVER_ERROR", "the server answered a record without an offset");
+  return new FloeClientError(
+    first.code as FloeClientError["code"],
+    `${offsets.length - failures.length} of ${offsets.length} records were appended; the rest failed: ${first.message ?? first.code}`,
+    { retriable: failures.every((f) => f.error.retriable === true), status: 200 },
+  );
+}
+
+/**
+ * Whether a failed attempt may have appended its records anyway: no answer came (a timeout, a lost
+ * connection), or the server failed in a way that leaves the commit's outcome open.
+ */
+function mayHaveAppended(error: FloeError): boolean {
+  const status = (error as { status?: number }).status;
+  if (status === undefined) return true;
+  return status >= 500 && error.code !== "NOT_LEADER_OR_FOLLOWER";
+}
+
+/** A validated record as the JSON route takes it (base64), in its partition. */
+function toWireFromOutgoing(record: OutgoingRecord, partition: number): WireRecordIn {
+  const wire: WireRecordIn = {
+    value: record.value === null ? null : Buffer.from(record.value).toString("base64"),
+    partition,
+    timestamp: record.timestamp,
+  };
+  if (record.key !== null) wire.key = Buffer.from(record.key).toString("base64");
+  if (record.headers.length > 0) {
+    wire.headers = {};
+    for (const h of record.headers)
+      wire.headers[h.key] = h.value === null ? null : Buffer.from(h.value).toString("base64");
+  }
+  return wire;
 }
 
 function toWireRecord(message: Message, index: number): WireRecordIn {
@@ -388,20 +666,31 @@ function recordBytes(value: Message["value"], what: string): Uint8Array | null {
  * max.message.bytes. A record too large for any batch still goes alone: the server refuses it
  * with RECORD_TOO_LARGE, as it would over JSON.
  */
-function encodeBatches(records: OutgoingRecord[], maxMessageBytes: number): Uint8Array {
+function encodeBatches(
+  records: OutgoingRecord[],
+  maxMessageBytes: number,
+  producer?: { producerId: number; producerEpoch: number; baseSequence: number },
+): Uint8Array {
   const batches: Uint8Array[] = [];
   let run: OutgoingRecord[] = [];
   let size = BATCH_OVERHEAD;
+  let sequence = producer?.baseSequence ?? 0;
+  // An idempotent request's batches carry consecutive sequences, as Kafka's do.
+  const encode = (list: OutgoingRecord[]) => {
+    const bytes = encodeRecordBatch(list, producer ? { ...producer, baseSequence: sequence } : {});
+    sequence = addSequence(sequence, list.length);
+    return bytes;
+  };
   for (const r of records) {
     if (run.length > 0 && size + r.bytes > maxMessageBytes) {
-      batches.push(encodeRecordBatch(run));
+      batches.push(encode(run));
       run = [];
       size = BATCH_OVERHEAD;
     }
     run.push(r);
     size += r.bytes;
   }
-  if (run.length > 0) batches.push(encodeRecordBatch(run));
+  if (run.length > 0) batches.push(encode(run));
   return batches.length === 1 ? batches[0] : Buffer.concat(batches);
 }
 

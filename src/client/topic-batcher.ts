@@ -28,8 +28,8 @@ interface PendingSend<R> {
 /**
  * Coalesces concurrent sends to one topic into one produce request (Kafka's RecordAccumulator),
  * each caller answered with its own slice of the offsets. Requests leave in queue order and, with
- * one in flight (the default), commit in that order too, so two sends of the same key are never
- * reordered, retries included. Under load the queue fills while a request is out, so batches grow
+ * one in flight (the default) or an idempotent producer's sequences, commit in that order too, so
+ * two sends of the same key are never reordered, retries included. Under load the queue fills while a request is out, so batches grow
  * by themselves without any linger.
  */
 export class TopicBatcher<R = WireRecordIn> {
@@ -145,8 +145,9 @@ export class TopicBatcher<R = WireRecordIn> {
         this.settled();
       },
       (error: unknown) => {
-        if (batch.length > 1 && blamesRecords(error)) {
+        if (batch.length > 1 && blamesRecords(error) && this.inFlight === 1) {
           // One bad record refuses its whole request; isolate the sends so the good ones still land.
+          // Only when no later request is out: resending them after it would reorder the partition.
           for (const send of batch) send.alone = true;
           this.queue = [...batch, ...this.queue.slice(this.head)];
           this.head = 0;

@@ -46,7 +46,8 @@ describe("binary Producer and PartitionReader", () => {
     // Kafka's partitioner, on both sides of the wire: equal keys land together either way.
     expect(viaJson.map((m) => m.partition)).toEqual(sent.slice(0, 3).map((m) => m.partition));
     expect(sent[3].partition).toBe(2);
-    expect(seen.filter((r) => r.method === "POST").every((r) => r.contentType === RECORD_BATCH)).toBe(true);
+    const produces = seen.filter((r) => r.method === "POST" && r.path.endsWith("/records"));
+    expect(produces.every((r) => r.contentType === RECORD_BATCH)).toBe(true);
     expect(seen.some((r) => /\/partitions\/\d+\/records$/.test(r.path) && r.method === "POST")).toBe(true);
 
     for (const { partition, offset } of sent) {
@@ -93,8 +94,8 @@ describe("binary Producer and PartitionReader", () => {
     expect(answers.map(([m]) => m.offset)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
 
-  it("auto-creates an unknown topic through the JSON route, then switches to batches without reordering", async () => {
-    const producer = binary.producer({ metadataMaxAgeMs: 0 });
+  it("without idempotence, auto-creates an unknown topic through the JSON route, then switches to batches without reordering", async () => {
+    const producer = binary.producer({ metadataMaxAgeMs: 0, idempotent: false });
     seen.length = 0;
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -113,6 +114,23 @@ describe("binary Producer and PartitionReader", () => {
       ...Array.from({ length: 20 }, (_, i) => `m${i}`),
       "last",
     ]);
+  });
+
+  it("with idempotence (the default), has an unknown topic created by its metadata lookup and sends batches from the first", async () => {
+    const producer = binary.producer();
+    seen.length = 0;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        producer.send({ topic: "bc-auto-idem", messages: [{ value: `m${i}` }] }),
+      ),
+    );
+    expect(answers.map(([m]) => m.offset)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(seen.some((r) => r.path === "/v1/topics/bc-auto-idem/records")).toBe(false);
+    expect(seen.filter((r) => r.path === "/v1/producers")).toHaveLength(1);
+    const { records } = await binary
+      .reader()
+      .fetch({ topic: "bc-auto-idem", partition: 0, offset: 0, maxRecords: 100 });
+    expect(records.map((r) => r.value?.toString())).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
 
   it("refuses a record over max.message.bytes with the server's 413, leaving the others in its batch", async () => {

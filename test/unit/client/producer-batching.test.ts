@@ -1,16 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { Floe } from "../../../src/client/floe.js";
 import { FloeClientError } from "../../../src/client/client-error.js";
+import type { ProducerOptions } from "../../../src/client/producer.js";
 import { deferred, FakeFetch, floeError, json, offsetsFor, type SeenRequest } from "./fake-fetch.js";
 
 function floe(fake: FakeFetch) {
-  // These tests pin the JSON wire's batching; the binary path is covered in test/integration/binary.
-  return new Floe({
+  // These tests pin the JSON wire's batching without idempotence (server-side partitioning); the
+  // binary and idempotent paths are covered in test/integration/binary and test/integration/client.
+  const client = new Floe({
     url: "http://floe.test",
     fetch: fake.fetch,
     retryHooks: { sleep: async () => {} },
     protocol: "json",
   });
+  return {
+    producer: (options: ProducerOptions = {}) => client.producer({ idempotent: false, ...options }),
+  };
 }
 
 const records = (r: SeenRequest) =>
