@@ -176,6 +176,7 @@ async function sendProduce(
   } catch (e) {
     book.outcome = classify(e);
     book.code = errorCode(e);
+    if (e instanceof ClientTimeout) book.abortedAt = world.sched.now;
   }
   book.answeredAt = world.sched.now;
   world.attempts.push(book);

@@ -3,6 +3,7 @@
  * probability drawn from the seed, so one seed always gets the same mix.
  */
 import { StorageError } from "../../src/errors.js";
+import type { WriteOp } from "../../src/storage/ports.js";
 import type { Random } from "./random.js";
 import type { Scheduler } from "./scheduler.js";
 
@@ -82,6 +83,16 @@ export function noFaults(): FaultRates {
 export interface Life {
   readonly name: string;
   alive: boolean;
+}
+
+/** What the checks watch happen in storage, at the instant it happens. */
+export interface StorageObserver {
+  /** An object was written. */
+  onPut(key: string, body: Uint8Array): void;
+  /** An object is about to be deleted: the GC invariant's vantage point. */
+  onDelete(key: string): void;
+  /** A transaction applied; `issuedAt` is when its caller sent it. */
+  onCommit(ops: WriteOp[], issuedAt: number): void;
 }
 
 /** A promise that never settles: what a dead process's callers wait on. */

@@ -1,12 +1,13 @@
 /** A MetaStore that injects the seed's faults in front of the real memory store. */
 import { ConditionFailedError } from "../../src/errors.js";
 import type { Item, MetaStore, QueryOptions, WriteOp } from "../../src/storage/ports.js";
-import { type FaultDice, hang } from "./faults.js";
+import { type FaultDice, hang, type StorageObserver } from "./faults.js";
 
 export class FaultyMetaStore implements MetaStore {
   constructor(
     private readonly inner: MetaStore,
     private readonly dice: FaultDice,
+    private readonly observer: StorageObserver,
   ) {}
 
   async get(pk: string, sk: string): Promise<Item | undefined> {
@@ -22,6 +23,7 @@ export class FaultyMetaStore implements MetaStore {
   async transact(ops: WriteOp[]): Promise<void> {
     const { dice } = this;
     const what = `transact ${summarize(ops)}`;
+    const issuedAt = dice.sched.now;
     await dice.before(what);
     if (dice.roll("conflict", what)) {
       throw new ConditionFailedError("sim: injected condition failure", []);
@@ -31,13 +33,19 @@ export class FaultyMetaStore implements MetaStore {
       throw dice.timeout(what);
     }
     if (dice.roll("crashInTransact", what)) {
-      if (dice.rng.chance(0.5)) await this.inner.transact(ops).catch(() => {});
+      if (dice.rng.chance(0.5)) {
+        await this.inner.transact(ops).then(
+          () => this.observer.onCommit(ops, issuedAt),
+          () => {},
+        );
+      }
       dice.crash("crashInTransact");
       await hang();
     }
     let failure: unknown;
     try {
       await this.inner.transact(ops);
+      this.observer.onCommit(ops, issuedAt);
     } catch (e) {
       failure = e;
     }

@@ -1,13 +1,12 @@
 /** An ObjectStore that injects the seed's faults in front of the real memory store. */
 import type { ByteRange, ObjectInfo, ObjectStore } from "../../src/storage/ports.js";
-import { type FaultDice, hang } from "./faults.js";
+import { type FaultDice, hang, type StorageObserver } from "./faults.js";
 
 export class FaultyObjectStore implements ObjectStore {
   constructor(
     private readonly inner: ObjectStore,
     private readonly dice: FaultDice,
-    /** Called just before a delete is applied, with the key: the GC invariant's vantage point. */
-    private readonly onDelete: (key: string) => void,
+    private readonly observer: StorageObserver,
   ) {}
 
   async put(key: string, body: Uint8Array): Promise<void> {
@@ -16,6 +15,7 @@ export class FaultyObjectStore implements ObjectStore {
     await dice.before(what);
     if (dice.roll("putFailed", what)) throw dice.timeout(what);
     await this.inner.put(key, body);
+    this.observer.onPut(key, body);
     if (dice.roll("crashAfterPut", what)) {
       dice.crash("crashAfterPut");
       await hang();
@@ -35,7 +35,7 @@ export class FaultyObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     const what = `delete ${key.slice(-31)}`;
     await this.dice.before(what);
-    this.onDelete(key);
+    this.observer.onDelete(key);
     await this.inner.delete(key);
     if (this.dice.roll("timeoutLanded", what)) throw this.dice.timeout(what);
     await this.dice.after(what, undefined);

@@ -173,6 +173,22 @@ function checkAttempt(
     });
   }
 
+  // Decision 0008: once the caller has gone (its connection closed), the append must not commit.
+  if (a.kind === "plain" && a.abortedAt !== undefined) {
+    for (const id of a.ids) {
+      if ((found.get(id) ?? []).length === 0) continue;
+      const key = world.objectOf.get(id);
+      const sent = key === undefined ? undefined : world.indexedAt.get(key);
+      if (sent !== undefined && sent > a.abortedAt) {
+        world.violation(
+          "no-commit-after-caller-left",
+          `${label}: ${id} committed by a transaction sent at ${sent}, after the client gave up at ${a.abortedAt}`,
+        );
+        break;
+      }
+    }
+  }
+
   // One request is one transaction: all of an unknown attempt's records landed, or none did.
   if (a.kind === "plain" && a.outcome === "unknown" && sameTopic && !retention.has(a.topic)) {
     const present = a.ids.filter((id) => (found.get(id) ?? []).length > 0).length;

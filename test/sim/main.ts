@@ -2,6 +2,7 @@
  * The simulation tier's CLI: `npm run sim -- --seeds N [--start S]` runs N seeds from S (default:
  * a fresh random start, printed); `npm run sim -- --seed S [--verbose]` replays one seed exactly.
  * Prints the seeds run, the faults injected per kind, and every failure with its rerun command.
+ * FLOE_SIM_DEBUG=1 adds every object write and index commit to the (verbose) trace.
  */
 import { FAULT_KINDS, emptyCounts } from "./faults.js";
 import { describeFailure, type RunResult, runSeed } from "./run.js";

@@ -12,7 +12,15 @@ import { GroupCoordinator } from "../../src/groups/coordinator.js";
 import { Maintenance } from "../../src/maintenance/maintenance.js";
 import { MemoryMetaStore } from "../../src/storage/memory-meta-store.js";
 import { MemoryObjectStore } from "../../src/storage/memory-object-store.js";
-import { type FaultCounts, FaultDice, type FaultKind, type FaultRates, type Life } from "./faults.js";
+import type { WriteOp } from "../../src/storage/ports.js";
+import {
+  type FaultCounts,
+  FaultDice,
+  type FaultKind,
+  type FaultRates,
+  type Life,
+  type StorageObserver,
+} from "./faults.js";
 import { FaultyMetaStore } from "./faulty-meta-store.js";
 import { FaultyObjectStore } from "./faulty-object-store.js";
 import type { Random } from "./random.js";
@@ -65,6 +73,8 @@ export interface Attempt {
   process: string;
   sentAt: number;
   answeredAt: number;
+  /** When the client gave up and closed the connection, if it did. */
+  abortedAt?: number;
 }
 
 export class ProcessUnavailable extends FloeError {
@@ -113,8 +123,13 @@ export class SimProcess {
       world.counts,
       (why) => this.crash(why),
     );
-    const meta = new FaultyMetaStore(world.meta, dice);
-    const objects = new FaultyObjectStore(world.objects, dice, (key) => world.checkDelete(key, life.name));
+    const observer: StorageObserver = {
+      onPut: (key, body) => world.notePut(key, body),
+      onDelete: (key) => world.checkDelete(key, life.name),
+      onCommit: (ops, issuedAt) => world.noteCommit(ops, issuedAt),
+    };
+    const meta = new FaultyMetaStore(world.meta, dice, observer);
+    const objects = new FaultyObjectStore(world.objects, dice, observer);
     this.broker = new Broker(
       { meta, objects },
       {
@@ -249,6 +264,33 @@ export class World {
       { meta: this.meta, objects: this.objects },
       { clock: () => this.sched.now, random: this.rng.fork("clean").fn, topicCacheTtlMs: 0 },
     );
+  }
+
+  /** Record id → the first object written holding it (the append's own object). */
+  readonly objectOf = new Map<string, string>();
+  /** Object key → when the transaction that first indexed it was sent. */
+  readonly indexedAt = new Map<string, number>();
+
+  notePut(key: string, body: Uint8Array): void {
+    // Values are the ids' ASCII bytes, stored as they are in the batches.
+    for (const m of Buffer.from(body)
+      .toString("latin1")
+      .matchAll(/(?:plain|idem)\d+\/\d+(?:\/\d+)?#\d+/g)) {
+      if (!this.objectOf.has(m[0])) this.objectOf.set(m[0], key);
+      if (process.env.FLOE_SIM_DEBUG) this.sched.trace(`debug put ${key} holds ${m[0]}`);
+    }
+  }
+
+  noteCommit(ops: WriteOp[], issuedAt: number): void {
+    for (const op of ops) {
+      if (op.type !== "put" || !op.sk.startsWith("seg#") || typeof op.data.key !== "string") continue;
+      if (!this.indexedAt.has(op.data.key)) this.indexedAt.set(op.data.key, issuedAt);
+      if (process.env.FLOE_SIM_DEBUG) {
+        this.sched.trace(
+          `debug commit sent@${issuedAt} ${op.pk} ${op.sk} ${JSON.stringify(op.condition)} ${op.data.key} [${op.data.base},${op.data.end})`,
+        );
+      }
+    }
   }
 
   /**
