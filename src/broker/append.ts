@@ -459,14 +459,14 @@ export class Appender {
   ): Promise<{ ref: RefState | undefined; fenced: boolean; retry: Piece[] }> {
     let writes = slice;
     const piecesOf = (ws: PartitionWrite[]) => ws.flatMap((w) => w.pieces);
-    for (let attempt = 0; ; attempt++) {
-      // Give up before the commit, never after it: a request answered with a timeout appends nothing.
+    const giveUp = () => {
       const gone = piecesOf(writes).filter((p) => this.isAbandoned(p));
-      if (gone.length > 0) {
-        for (const piece of gone) results.set(piece, { error: abandoned() });
-        // The rest shares chunks with what was dropped, so it needs an object of its own.
-        return { ref, fenced: false, retry: piecesOf(writes).filter((p) => !results.has(p)) };
-      }
+      if (gone.length === 0) return undefined;
+      for (const piece of gone) results.set(piece, { error: abandoned() });
+      // The rest shares chunks with what was dropped, so it needs an object of its own.
+      return { ref, fenced: false, retry: piecesOf(writes).filter((p) => !results.has(p)) };
+    };
+    for (let attempt = 0; ; attempt++) {
       let heads: PartitionHead[];
       let ops: WriteOp[];
       let kinds: OpKind[];
@@ -485,6 +485,10 @@ export class Appender {
         return { ref, fenced: false, retry: [] };
       }
 
+      // Give up before the commit, never after it: checked with no await between it and the
+      // transaction, so a request answered with a timeout appends nothing.
+      const abandonedNow = giveUp();
+      if (abandonedNow) return abandonedNow;
       let landed: boolean | undefined;
       try {
         await this.meta.transact(ops);
