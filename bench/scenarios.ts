@@ -38,7 +38,8 @@ export interface ScenarioSpec {
   producers: number;
   /** Back to back: sends each producer keeps outstanding. */
   sendsInFlight: number;
-  producer: { maxInFlightRequests: number; batchBytes: number };
+  /** The client Producer's settings: Kafka's max.in.flight.requests.per.connection, batch.size, enable.idempotence. */
+  producer: { maxInFlightRequests: number; batchBytes: number; idempotent: boolean };
   recordBytes: number;
   recordsPerRequest: number;
   partitions: number;
@@ -87,7 +88,7 @@ export interface ScenarioResult {
   params: {
     producers: number;
     sendsInFlight: number;
-    producer: { maxInFlightRequests: number; batchBytes: number };
+    producer: { maxInFlightRequests: number; batchBytes: number; idempotent: boolean };
     recordBytes: number;
     recordsPerRequest: number;
     partitions: number;
@@ -366,7 +367,9 @@ export function plan(o: PlanOptions): ScenarioSpec[] {
     protocol: "binary" as WireProtocol,
     producers: o.producers,
     sendsInFlight: o.sendsInFlight,
-    producer: { maxInFlightRequests: 16, batchBytes: 1024 * 1024 },
+    // The client's default, idempotent, allows at most 5 requests in flight per partition (Kafka's
+    // rule); each producer has at most sendsInFlight sends out, so a higher cap would change nothing.
+    producer: { maxInFlightRequests: 5, batchBytes: 1024 * 1024, idempotent: true },
     recordBytes: 1024,
     recordsPerRequest: o.recordsPerRequest,
     partitions: o.partitions,
@@ -386,6 +389,15 @@ export function plan(o: PlanOptions): ScenarioSpec[] {
       catchUp: true,
     });
     if (backend === "aws") continue;
+    specs.push({
+      ...base,
+      name: "peak-no-idempotence",
+      description:
+        "as peak, with the producer's idempotence off (enable.idempotence=false): what exactly-once-per-partition costs",
+      backend,
+      producer: { ...base.producer, idempotent: false },
+      batching: { profile: "default" },
+    });
     if (o.json) {
       specs.push({
         ...base,

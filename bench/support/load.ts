@@ -35,7 +35,7 @@ export interface ProduceLoad {
    * max.in.flight.requests.per.connection, default 5 there) and how many bytes of queued sends one
    * request may carry (batchBytes).
    */
-  producer: { maxInFlightRequests: number; batchBytes: number };
+  producer: { maxInFlightRequests: number; batchBytes: number; idempotent?: boolean };
   protocol: WireProtocol;
 }
 

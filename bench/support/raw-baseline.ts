@@ -29,8 +29,14 @@ export async function replayWrites(
   const largest = writes.reduce((n, w) => (w.kind === "put" ? Math.max(n, w.bytes) : n), 0);
   // Incompressible bytes, like record batches of random values; sliced, never regenerated.
   const noise = new Uint8Array(randomBytes(Math.max(1, largest)));
-  const topic = { pk: `baseline#${run}`, sk: "topic" };
-  await ports.meta.transact([{ type: "put", ...topic, data: { topic: run } }]);
+  // One item per version check a commit made (the topic, and each idempotent producer's epoch):
+  // a transaction may name an item only once.
+  const checks = writes.reduce((n, w) => (w.kind === "put" ? n : Math.max(n, w.checks)), 1);
+  const checked = Array.from({ length: checks }, (_, i) => ({
+    pk: `baseline#${run}`,
+    sk: i === 0 ? "topic" : `check#${i}`,
+  }));
+  await ports.meta.transact(checked.map((item) => ({ type: "put", ...item, data: { topic: run } })));
   const headVersions = new Map<number, number>();
   let puts = 0;
   let putBytes = 0;
@@ -58,7 +64,8 @@ export async function replayWrites(
         continue;
       }
       const ops: WriteOp[] = [];
-      for (let i = 0; i < w.checks; i++) ops.push({ type: "check", ...topic, condition: { version: 1 } });
+      for (let i = 0; i < w.checks; i++)
+        ops.push({ type: "check", ...checked[i], condition: { version: 1 } });
       // Floe's commit: per partition a head update conditional on its version and a new segment item,
       // plus the new object's reference: half the puts (rounded down) update, the rest create.
       const updates = Math.floor(w.puts / 2);

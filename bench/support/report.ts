@@ -102,7 +102,7 @@ export function renderMarkdown(r: RunReport): string {
         label(s),
         s.backend,
         `${s.batching.profile}: ${s.batching.lingerMs} ms, ≤ ${bytes(s.batching.maxBatchBytes)}`,
-        s.protocol,
+        `${s.protocol}${s.params.producer.idempotent === true ? ", idempotent" : s.params.producer.idempotent === false ? ", not idempotent" : ""}`,
         `${s.params.producers} × ${s.params.recordsPerRequest} × ${bytes(s.params.recordBytes)}${s.params.targetMiBPerSec ? ` at ${n(s.params.targetMiBPerSec)} MiB/s` : ` (${s.params.sendsInFlight} in flight each)`}`,
         n(s.produce.recordsPerSec),
         n(s.produce.mibPerSec),
