@@ -508,13 +508,14 @@ export class Appender {
           if (writes.length === 0) return { ref, fenced: false, retry: [] };
           if (failed.has("ref")) {
             // Only garbage collection creates the item before our first commit (claiming an orphan
-            // it judged abandoned) or marks it collected: the object is gone or going, so these
-            // pieces need a new one. Otherwise maintenance dropped refs of our earlier slices.
+            // it judged abandoned), marks it collected or deletes it: the object is gone or going,
+            // so these pieces need a new one. Otherwise maintenance dropped refs of our earlier
+            // slices, or (a failure the store did not locate) the ref was never the problem.
             const now = await this.readRef(object.objectKey);
-            if (ref === undefined || now === undefined || now.collected) {
-              return { ref, fenced: true, retry: piecesOf(writes) };
-            }
-            ref = now;
+            const dead =
+              now?.collected === true || (ref === undefined ? now !== undefined : now === undefined);
+            if (dead) return { ref, fenced: true, retry: piecesOf(writes) };
+            if (now) ref = now;
           }
           await this.sleep(this.backoff(attempt));
           continue;

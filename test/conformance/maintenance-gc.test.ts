@@ -122,7 +122,8 @@ describe.each(testBackends)("garbage collection and faults on $name", ({ create 
     meta.beforeTransact = async (ops) => {
       if (ops.some((op) => op.sk === "head")) await gate.pass();
     };
-    const slow = new Broker({ meta, objects: backend.objects }, { requestTimeoutMs: 300 });
+    // Time enough to go again however long the collection takes on a loaded machine.
+    const slow = new Broker({ meta, objects: backend.objects }, { requestTimeoutMs: 60_000 });
     const produced = slow.produce({ topic, records: [{ value: bytes("late") }] });
     await gate.reached;
 
