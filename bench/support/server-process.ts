@@ -14,6 +14,7 @@ import { createApiHandler } from "../../src/api/api-handler.js";
 import { Broker } from "../../src/broker/broker.js";
 import { GroupCommitter } from "../../src/broker/group-committer.js";
 import { type BatchingProfileName, resolveBatching } from "../../src/server/batching-profile.js";
+import { devBrokerOptions } from "../../src/server/dev-server.js";
 import { toLambdaEvent, writeLambdaResult } from "../../src/server/lambda-event.js";
 import { type BackendConfig, createBackend } from "../../src/storage/backend.js";
 import { instrumentBackend } from "../../src/storage/instrumented.js";
@@ -42,7 +43,7 @@ loopDelay.enable();
 let cpuSince = process.cpuUsage();
 let wallSince = performance.now();
 const counted = instrumentBackend(backend, { recordWrites: true, label: () => caller.getStore() });
-const broker = new Broker(counted.backend, { autoCreateTopics: true });
+const broker = new Broker(counted.backend, devBrokerOptions());
 const batching = resolveBatching(config);
 const committer = new GroupCommitter(broker, {
   lingerMs: batching.lingerMs,

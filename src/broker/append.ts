@@ -56,6 +56,14 @@ export interface AppenderOptions {
   /** Injected by the deterministic simulation; real timers otherwise. */
   sleep?: (ms: number) => Promise<void>;
   /**
+   * Idempotent producers' per-partition states this process keeps from its own commits (0: none).
+   * Kafka's broker holds them in memory (ProducerStateManager); here it spares a read per producer
+   * and partition on every append in a long-running process that sees most of its producers' writes
+   * (`floe dev`). A stale entry is never trusted for a decision that changes anything: the commit is
+   * conditional on the version, and a refusal is re-checked against a fresh read.
+   */
+  producerStateCacheEntries?: number;
+  /**
    * Told of each committed chunk, with its bytes, before fetches waiting on the partition are woken:
    * a long-running process keeps them to serve tail reads without reading back what it just wrote.
    */
@@ -125,7 +133,14 @@ interface SequenceSlot {
   read: SequenceState | undefined;
   version: number;
   appends: Piece[];
+  /** `read` came from this process's cache, not the store. */
+  cached?: boolean;
+  /** What the last commit attempt would write; kept in the cache once it lands. */
+  written?: SequenceState;
 }
+
+/** How long a cached sequence state is used after this process last wrote it. */
+const SEQUENCE_CACHE_TTL_MS = 60_000;
 
 /** Producers one partition's share of a commit may carry (two items each: their check and sequence). */
 const MAX_PRODUCERS_PER_PARTITION_COMMIT = 40;
@@ -156,6 +171,8 @@ const sequenceKey = (producerId: number, topicId: string, partition: number) =>
 export class Appender {
   private readonly deps: PrepareDeps;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** Sequence states as this process last committed them, by sequenceKey; oldest first for eviction. */
+  private readonly sequenceCache = new Map<string, { state: SequenceState; version: number }>();
 
   constructor(
     private readonly meta: MetaStore,
@@ -287,6 +304,7 @@ export class Appender {
   private async checkSequences(
     pieces: Piece[],
     results: Map<Piece, PieceResult>,
+    fresh = false,
   ): Promise<{ slots: Map<string, SequenceSlot>; epochs: Map<number, number>; deferred: Piece[] }> {
     const slots = new Map<string, SequenceSlot>();
     const epochs = new Map<number, number>();
@@ -308,6 +326,15 @@ export class Appender {
         appends: [],
       };
       slots.set(id, slot);
+      const cached = fresh ? undefined : this.sequenceCache.get(id);
+      // Young entries only: a state that expired (producer.id.expiration.ms) and restarted elsewhere
+      // must never answer a duplicate from the old history.
+      if (cached && this.options.clock() - cached.state.lastWrite < SEQUENCE_CACHE_TTL_MS) {
+        slot.read = cached.state;
+        slot.version = cached.version;
+        slot.cached = true;
+        continue;
+      }
       const k = keys.producerSequence(producer.producerId, piece.request.topic.topicId, piece.partition);
       reads.push(
         this.meta.get(k.pk, k.sk).then((item) => {
@@ -355,6 +382,12 @@ export class Appender {
       }
       const state = working.has(id) ? working.get(id) : slot.read;
       const decision = decideSequence(state, producer.producerEpoch, piece.firstSequence, piece.count);
+      if (decision.kind === "refused" && slot.cached) {
+        // Another process may have written since: decide everything again from the store.
+        for (const p of pieces) results.delete(p);
+        for (const key of slots.keys()) this.sequenceCache.delete(key);
+        return this.checkSequences(pieces, results, true);
+      }
       if (decision.kind === "refused") {
         results.set(piece, { error: decision.error });
       } else if (decision.kind === "duplicate") {
@@ -502,6 +535,7 @@ export class Appender {
             for (const w of writes)
               for (const p of w.pieces)
                 if (p.request.producer) this.producers.forget(p.request.producer.producerId);
+            for (const id of this.sequenceIdsOf(writes, checked.slots)) this.sequenceCache.delete(id);
             return { ref, fenced: false, retry: piecesOf(writes) };
           }
           if (failed.has("topic")) writes = await this.dropDeadTopics(writes, results);
@@ -540,6 +574,7 @@ export class Appender {
         }
       }
 
+      this.rememberSequences(writes, checked.slots);
       writes.forEach((w, i) => {
         const base = heads[i].next;
         for (const [piece, start] of w.starts) results.set(piece, { base: base + start });
@@ -561,6 +596,27 @@ export class Appender {
         this.notifier.notify(w.topic.topicId, w.partition);
       });
       return { ref: { version: (ref?.version ?? 0) + 1, refs }, fenced: false, retry: [] };
+    }
+  }
+
+  private sequenceIdsOf(writes: PartitionWrite[], slots: Map<string, SequenceSlot>): string[] {
+    const parts = new Set(writes.map((w) => `${w.topic.topicId}#${w.partition}`));
+    return [...slots].filter(([, slot]) => parts.has(slot.part)).map(([id]) => id);
+  }
+
+  /** After a commit landed: its sequence items as written, at their new versions. */
+  private rememberSequences(writes: PartitionWrite[], slots: Map<string, SequenceSlot>): void {
+    const limit = this.options.producerStateCacheEntries ?? 0;
+    if (limit <= 0) return;
+    for (const id of this.sequenceIdsOf(writes, slots)) {
+      const slot = slots.get(id)!;
+      if (!slot.written || slot.appends.length === 0) continue;
+      this.sequenceCache.delete(id);
+      this.sequenceCache.set(id, { state: slot.written, version: slot.version + 1 });
+    }
+    for (const id of this.sequenceCache.keys()) {
+      if (this.sequenceCache.size <= limit) break;
+      this.sequenceCache.delete(id);
     }
   }
 
@@ -629,6 +685,7 @@ export class Appender {
             now,
           );
         }
+        slot.written = state;
         const [producerId, topicId, partition] = splitSequenceKey(id);
         add("sequence", {
           type: "put",

@@ -36,6 +36,12 @@ export interface BrokerOptions {
   random?: () => number;
   /** Backoff waits; the deterministic simulation injects virtual time. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Idempotent producers' partition states kept from this process's own commits (AppenderOptions);
+   * 0 (the default) reads them on every append, as a Lambda function that sees a producer's
+   * requests spread over many instances should. `floe dev` keeps 100000.
+   */
+  producerStateCacheEntries?: number;
 }
 
 export type PartitionFetchOutcome = FetchResult | { topic: string; partition: number; error: FloeError };
@@ -82,6 +88,7 @@ export class Broker {
       this.producers,
       {
         sleep: options.sleep,
+        producerStateCacheEntries: options.producerStateCacheEntries,
         clock: this.clock,
         random,
         autoCreateTopics: options.autoCreateTopics ?? false,

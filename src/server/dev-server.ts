@@ -6,7 +6,7 @@ import { createApiHandler } from "../api/api-handler.js";
 import { errorResponse } from "../api/error-response.js";
 import { loggableError } from "../api/loggable-error.js";
 import { MAX_BODY_BYTES } from "../api/schemas.js";
-import { Broker } from "../broker/broker.js";
+import { Broker, type BrokerOptions } from "../broker/broker.js";
 import { GroupCommitter } from "../broker/group-committer.js";
 import { FloeError } from "../errors.js";
 import { GroupCoordinator } from "../groups/coordinator.js";
@@ -96,6 +96,16 @@ function backendConfig(options: DevServerOptions): BackendConfig {
   return { storage };
 }
 
+/** The Broker `floe dev` runs (the benchmark's server process builds the same one). */
+export function devBrokerOptions(options: { autoCreateTopics?: boolean } = {}): BrokerOptions {
+  return {
+    autoCreateTopics: options.autoCreateTopics ?? true,
+    // One long-running process sees its producers' writes, so it keeps their sequence states as
+    // Kafka's broker does instead of reading them on every append (decision 0008).
+    producerStateCacheEntries: 100_000,
+  };
+}
+
 /**
  * `floe dev`: the HTTP API from one Node process. Each request becomes an API Gateway v2 event and
  * runs through the same handler chain as the Lambda functions; produce requests are group-committed.
@@ -112,7 +122,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   const config = backendConfig(options);
   const backend = await createBackend(config);
-  const broker = new Broker(backend, { autoCreateTopics: options.autoCreateTopics ?? true });
+  const broker = new Broker(backend, devBrokerOptions(options));
   const batching = resolveBatching(options);
   const committer = new GroupCommitter(broker, {
     lingerMs: batching.lingerMs,

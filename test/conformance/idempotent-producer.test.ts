@@ -179,6 +179,26 @@ describe.each(testBackends)("idempotent producer on $name", ({ create }) => {
     expect(readBatchHeader(raw.bytes, 0).producerId).toBe(id.producerId);
   });
 
+  it("processes that keep sequence states (floe dev) stay exact when a producer's requests alternate between them", async () => {
+    const topic = topicName();
+    await broker.createTopic(topic, 1);
+    const a = new Broker(backend, { producerStateCacheEntries: 100 });
+    const b = new Broker(backend, { producerStateCacheEntries: 100 });
+    const id = await a.initProducer();
+    expect(await send(a, id, topic, 0, "0")).toEqual([{ partition: 0, offset: 0 }]);
+    expect(await send(b, id, topic, 1, "1")).toEqual([{ partition: 0, offset: 1 }]);
+    expect(await send(b, id, topic, 2, "2")).toEqual([{ partition: 0, offset: 2 }]);
+    // a's cached state ends at sequence 0: the next one it sees looks like a gap until re-read.
+    expect(await send(a, id, topic, 3, "3")).toEqual([{ partition: 0, offset: 3 }]);
+    // b's cached state ends at 2: sequence 4 looks next to it, and its commit's condition catches the move.
+    expect(await send(b, id, topic, 4, "4")).toEqual([{ partition: 0, offset: 4 }]);
+    // Retries answered from whichever process's state: the original offsets, nothing appended.
+    expect(await send(a, id, topic, 1, "1")).toEqual([{ partition: 0, offset: 1 }]);
+    expect(await send(b, id, topic, 3, "3")).toEqual([{ partition: 0, offset: 3 }]);
+    await expectCode(send(a, id, topic, 9, "gap"), "OUT_OF_ORDER_SEQUENCE_NUMBER");
+    expect(await values(topic)).toEqual(["0", "1", "2", "3", "4"]);
+  });
+
   it("after a commit whose outcome stayed unknown, the retry is appended once whether or not the first landed", async () => {
     const topic = topicName();
     await broker.createTopic(topic, 1);

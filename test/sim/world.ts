@@ -137,6 +137,8 @@ export class SimProcess {
         random: rng.fork("broker").fn,
         requestTimeoutMs: world.config.brokerTimeoutMs,
         topicCacheTtlMs: 2_000,
+        // A group-committing process stands for `floe dev`, which keeps producers' sequence states.
+        producerStateCacheEntries: this.groupCommit ? 1_000 : 0,
       },
     );
     this.coordinator = new GroupCoordinator({
