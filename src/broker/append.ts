@@ -581,16 +581,7 @@ export class Appender {
         this.options.onCommitted?.({
           topicId: w.topic.topicId,
           partition: w.partition,
-          segment: {
-            base,
-            end: base + w.count,
-            key: object.objectKey,
-            pos: w.entry.position,
-            len: w.entry.length,
-            count: w.count,
-            minTs: w.entry.minTimestamp,
-            maxTs: w.entry.maxTimestamp,
-          },
+          segment: segmentOf(w, base, object.objectKey),
           bytes: object.bytes.subarray(w.entry.position, w.entry.position + w.entry.length),
         });
         this.notifier.notify(w.topic.topicId, w.partition);
@@ -662,16 +653,7 @@ export class Appender {
       add("segment", {
         type: "put",
         ...keys.segment(w.topic.topicId, w.partition, end),
-        data: {
-          base: head.next,
-          end,
-          key: object.objectKey,
-          pos: w.entry.position,
-          len: w.entry.length,
-          count: w.count,
-          minTs: w.entry.minTimestamp,
-          maxTs: w.entry.maxTimestamp,
-        },
+        data: { ...segmentOf(w, head.next, object.objectKey) },
         condition: { absent: true },
       });
       for (const [id, slot] of slots) {
@@ -776,6 +758,20 @@ export class Appender {
   private backoff(attempt: number): number {
     return backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs, this.options.random);
   }
+}
+
+/** The index entry of a partition's chunk once it starts at `base`: the `seg#` item's fields. */
+function segmentOf(w: PartitionWrite, base: number, objectKey: string): SegmentRef {
+  return {
+    base,
+    end: base + w.count,
+    key: objectKey,
+    pos: w.entry.position,
+    len: w.entry.length,
+    count: w.count,
+    minTs: w.entry.minTimestamp,
+    maxTs: w.entry.maxTimestamp,
+  };
 }
 
 function splitSequenceKey(id: string): [number, string, number] {

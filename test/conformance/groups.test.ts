@@ -6,23 +6,12 @@ import { parseTp, toPartitionSet, toTopicPartitions } from "../../src/groups/par
 import type { GroupDescription, HeartbeatResponse } from "../../src/groups/types.js";
 import type { Backend } from "../../src/storage/ports.js";
 import { testBackends } from "../support/backends.js";
+import { expectCode } from "../support/faults.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string) => enc.encode(s);
 const text = (b: Uint8Array | null) => (b === null ? null : dec.decode(b));
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<FloeError> {
-  const e = await p.then(
-    () => {
-      throw new Error(`expected ${code}, but the call succeeded`);
-    },
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(FloeError);
-  expect((e as FloeError).code).toBe(code);
-  return e as FloeError;
-}
 
 interface Consumed {
   member: string;
