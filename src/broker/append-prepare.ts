@@ -1,9 +1,9 @@
 import { FloeError } from "../errors.js";
-import { encodeRecordBatch, type LogRecord } from "../log/record-batch.js";
+import { encodeRecordBatch, type LogRecord, nextSequence } from "../log/record-batch.js";
 import { acceptClientBatches } from "./client-batches.js";
 import { assignPartitions, type StickyPartitioner } from "./partitioner.js";
 import type { ProducerRegistry } from "./producer-registry.js";
-import { MAX_PRODUCER_EPOCH, nextSequence } from "./producer-sequence.js";
+import { MAX_PRODUCER_EPOCH } from "./producer-sequence.js";
 import { type TopicAdmin, unknownPartition } from "./topics.js";
 import type { AppendControl, ProduceRecord, ProduceRequest, ProducerFields, Topic } from "./types.js";
 

@@ -1,7 +1,12 @@
 import { CorruptDataError, FloeError } from "../errors.js";
 import { crc32c } from "../log/crc32c.js";
-import { type BatchHeader, decodeRecordBatch, readBatchHeader, verifyBatchCrc } from "../log/record-batch.js";
-import { nextSequence } from "./producer-sequence.js";
+import {
+  type BatchHeader,
+  decodeRecordBatch,
+  nextSequence,
+  readBatchHeader,
+  verifyBatchCrc,
+} from "../log/record-batch.js";
 
 /** What a topic allows of a client-encoded batch. */
 export interface ClientBatchRules {

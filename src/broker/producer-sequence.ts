@@ -1,4 +1,5 @@
 import { FloeError } from "../errors.js";
+import { nextSequence } from "../log/record-batch.js";
 import type { Doc } from "../storage/ports.js";
 
 /**
@@ -28,13 +29,7 @@ export interface SequencedBatch {
  */
 export const BATCHES_KEPT = 5;
 
-/** Sequences are int32 and wrap to 0 after Integer.MAX_VALUE, as in Kafka's producer. */
-const SEQUENCE_SPACE = 2 ** 31;
 export const MAX_PRODUCER_EPOCH = 32767;
-
-export function nextSequence(sequence: number, count: number): number {
-  return (sequence + count) % SEQUENCE_SPACE;
-}
 
 export type SequenceDecision =
   | { kind: "append" }

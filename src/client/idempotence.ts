@@ -1,16 +1,10 @@
+import { nextSequence } from "../log/record-batch.js";
 import type { FloeClientError } from "./client-error.js";
 
 /** What `POST /v1/producers` (Kafka's InitProducerId) answers. */
 export interface ProducerIdentity {
   readonly producerId: number;
   readonly producerEpoch: number;
-}
-
-/** Sequences are int32 and wrap to 0 after 2^31 - 1, as in Kafka's producer. */
-const SEQUENCE_SPACE = 2 ** 31;
-
-export function addSequence(sequence: number, count: number): number {
-  return (sequence + count) % SEQUENCE_SPACE;
 }
 
 /**
@@ -143,7 +137,7 @@ export class PartitionSequence {
       ticket.stamp = { identity, baseSequence: this.next };
       ticket.restamp = false;
       ticket.uncertain = false;
-      this.next = addSequence(this.next, ticket.count);
+      this.next = nextSequence(this.next, ticket.count);
       this.changed();
       return ticket.stamp;
     }
@@ -181,7 +175,7 @@ export class PartitionSequence {
     if (!this.tickets.includes(ticket)) return;
     const stamp = ticket.stamp;
     if (stamp && !ticket.uncertain && !ticket.restamp) {
-      if (this.identity === stamp.identity && this.next === addSequence(stamp.baseSequence, ticket.count)) {
+      if (this.identity === stamp.identity && this.next === nextSequence(stamp.baseSequence, ticket.count)) {
         this.next = stamp.baseSequence;
       } else {
         this.restampFrom(ticket, stamp.identity);

@@ -1,11 +1,10 @@
 import { FloeError } from "../errors.js";
 import { murmur2, toPositive } from "../log/murmur2.js";
-import { encodeRecordBatch, type LogRecord, type RecordHeader } from "../log/record-batch.js";
+import { encodeRecordBatch, type LogRecord, nextSequence, type RecordHeader } from "../log/record-batch.js";
 import { toBytes, toWire } from "./bytes.js";
 import { FloeClientError } from "./client-error.js";
 import { type HttpTransport, RECORD_BATCH_MEDIA_TYPE, segment, type WireProtocol } from "./http-transport.js";
 import {
-  addSequence,
   PartitionSequence,
   type ProducerIdentity,
   ProducerIdentities,
@@ -678,7 +677,7 @@ function encodeBatches(
   // An idempotent request's batches carry consecutive sequences, as Kafka's do.
   const encode = (list: OutgoingRecord[]) => {
     const bytes = encodeRecordBatch(list, producer ? { ...producer, baseSequence: sequence } : {});
-    sequence = addSequence(sequence, list.length);
+    sequence = nextSequence(sequence, list.length);
     return bytes;
   };
   for (const r of records) {

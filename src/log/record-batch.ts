@@ -105,6 +105,11 @@ export interface BatchDecodeOptions {
 }
 
 /** Bytes before batchLength's coverage starts: baseOffset + batchLength. */
+/** An idempotent producer's batch sequences are int32 and wrap to 0 after 2^31 - 1 (Kafka's DefaultRecordBatch.incrementSequence). */
+export function nextSequence(sequence: number, count: number): number {
+  return (sequence + count) % 2 ** 31;
+}
+
 export const LOG_OVERHEAD = 12;
 /** Size of a batch with no records: everything up to and including recordCount. */
 export const RECORD_BATCH_OVERHEAD = 61;
