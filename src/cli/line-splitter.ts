@@ -23,3 +23,21 @@ export async function* splitLines(input: AsyncIterable<Buffer | string>): AsyncG
     yield line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
   }
 }
+
+/**
+ * Calls `prompt` each time the next item is asked for, before it is read: Kafka's console producer
+ * prints ">" before every readLine when it runs in a terminal.
+ */
+export async function* prompted<T>(source: AsyncIterable<T>, prompt: () => void): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      prompt();
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
