@@ -1,5 +1,6 @@
 import { FloeError } from "../errors.js";
 import { murmur2, toPositive } from "../log/murmur2.js";
+import { unknownPartition } from "./topics.js";
 
 /**
  * Partition choice, as Kafka's default producer partitioner makes it (DESIGN §3): an explicit
@@ -72,10 +73,7 @@ export function assignPartitions(
     const { key, partition } = records[i];
     if (partition !== undefined && partition !== null) {
       if (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions) {
-        throw new FloeError(
-          "UNKNOWN_TOPIC_OR_PARTITION",
-          `topic ${topic} has no partition ${partition} (it has ${numPartitions})`,
-        );
+        throw unknownPartition(topic, partition, numPartitions);
       }
       out[i] = partition;
     } else if (key !== null && key !== undefined) {

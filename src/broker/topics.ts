@@ -290,6 +290,6 @@ export function unknownTopic(name: string): FloeError {
 export function unknownPartition(topic: string, partition: number, partitions: number): FloeError {
   return new FloeError(
     "UNKNOWN_TOPIC_OR_PARTITION",
-    `Partition ${partition} of topic '${topic}' does not exist (the topic has ${partitions} partition${partitions === 1 ? "" : "s"}).`,
+    `Partition ${partition} of topic '${topic}' does not exist (it has ${partitions} partition${partitions === 1 ? "" : "s"}).`,
   );
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
-import { ProduceRequest } from "../../../src/api/schemas.js";
+import { ProduceRequest, TopicName } from "../../../src/api/schemas.js";
 import { parseWith } from "../../../src/api/validate.js";
 import { FloeError } from "../../../src/errors.js";
 
@@ -22,12 +22,37 @@ describe("parseWith", () => {
     expect(error).toBeInstanceOf(FloeError);
     expect(error).toMatchObject({ code: "INVALID_RECORD" });
     expect((error as Error).message).toBe(
-      "Invalid body: records[1].key: Invalid input: expected string, received number; records[1].value: value is required (use null for a tombstone)",
+      "Invalid body: records[1].key must be a string, not a number; records[1].value: value is required (use null for a tombstone)",
     );
   });
 
   it("shows at most three issues and counts the rest", () => {
     const schema = z.object({ a: z.string(), b: z.string(), c: z.string(), d: z.string(), e: z.string() });
     expect(() => parseWith(schema, {}, codeFor)).toThrow(/\(and 2 more\)$/);
+  });
+
+  it("says zod's own complaints in words, naming the field as a person would", () => {
+    const message = (schema: z.ZodType, input: unknown, what?: string) => {
+      try {
+        parseWith(schema, input, codeFor, what);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "parsed";
+    };
+    const params = z.object({ topic: TopicName, group: z.string().max(249) });
+    expect(message(params, { topic: "t".repeat(250), group: "g" }, "path")).toBe(
+      "Topic name is longer than 249 characters",
+    );
+    expect(message(params, { topic: "", group: "g" }, "path")).toBe("Topic name is empty");
+    expect(message(params, { topic: "a b", group: "g" }, "path")).toBe(
+      "Invalid topic name: topic names may contain only ASCII letters, digits, '.', '_' and '-'",
+    );
+    const query = z.strictObject({ n: z.number().int().min(0).max(5), e: z.enum(["a", "b"]) });
+    expect(message(query, { n: 9, e: "c", zz: 1 }, "query")).toBe(
+      'Invalid query: n must be at most 5; e must be one of "a", "b"; the query has unknown field zz',
+    );
+    expect(message(query, "x", "body")).toBe("Invalid body: the body must be an object, not a string");
+    expect(message(query, { n: 1.5, e: "a" })).toBe("Invalid request: n must be an integer, not a number");
   });
 });
