@@ -14,6 +14,13 @@ export interface OptionSpec {
   repeatable?: boolean;
   /** One-letter alias, e.g. "h" for -h. */
   short?: string;
+  /**
+   * A Kafka option that means nothing here: accepted, and this one-line note goes to stderr when it
+   * is given (e.g. "Floe has no internal topics").
+   */
+  ignoredBecause?: string;
+  /** A Kafka option Floe cannot honour: refused with this one-line reason instead of "unknown option". */
+  refusedBecause?: string;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -60,6 +67,7 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs): ParsedAr
     }
     const spec = specs[name];
     if (!spec || !Object.hasOwn(specs, name)) throw new UsageError(unknownOption(name, specs));
+    if (spec.refusedBecause) throw new UsageError(`--${name} is not supported: ${spec.refusedBecause}`);
     if (spec.kind === "flag") {
       if (inline !== undefined) throw new UsageError(`option --${name} takes no value`);
       options.set(name, true);
@@ -102,6 +110,13 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length];
+}
+
+/** The one-line notes of the given options that Floe accepts and ignores, in the order of `specs`. */
+export function ignoredOptionNotes(parsed: ParsedArgs, specs: OptionSpecs): string[] {
+  return Object.entries(specs)
+    .filter(([name, spec]) => spec.ignoredBecause && parsed.options.has(name))
+    .map(([name, spec]) => `--${name} is ignored: ${spec.ignoredBecause}`);
 }
 
 /** Typed reads of parsed options, each failing with a UsageError that names the option. */

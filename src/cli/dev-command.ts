@@ -1,5 +1,8 @@
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import path from "node:path";
 import { UsageError } from "./args.js";
 import type { Command } from "./command.js";
+import { CliError } from "./error-line.js";
 import {
   BATCHING_PROFILE_NAMES,
   type BatchingProfileName,
@@ -77,6 +80,8 @@ export const devCommand: Command = {
       throw new UsageError(`--storage must be one of ${STORAGES.join(", ")}, got "${storage}"`);
     }
     const dataDir = options.string("data-dir") ?? io.env.FLOE_DATA_DIR ?? ".floe";
+    const dataDirFailure = storage === "embedded" ? dataDirProblem(path.resolve(dataDir)) : undefined;
+    if (dataDirFailure) throw new CliError(dataDirFailure);
     const profile = options.string("profile");
     if (profile !== undefined && !(BATCHING_PROFILE_NAMES as readonly string[]).includes(profile)) {
       throw new UsageError(`--profile must be one of ${BATCHING_PROFILE_NAMES.join(", ")}, got "${profile}"`);
@@ -101,7 +106,7 @@ export const devCommand: Command = {
       maintenanceIntervalMs: options.integer("maintenance-interval-ms", 0),
       log: (line) => io.stdout.write(`${line}\n`),
     }).catch((error: unknown) => {
-      throw startupError(error, options.string("host") ?? "127.0.0.1", port);
+      throw startupError(error, options.string("host") ?? "127.0.0.1", port, path.resolve(dataDir));
     });
     const urlFlag = server.port === 8092 ? "" : ` --url ${server.url}`;
     io.stdout.write(
@@ -114,8 +119,50 @@ export const devCommand: Command = {
   },
 };
 
+/**
+ * Why the embedded backend could not write `dir` (or the nearest ancestor it would be created in),
+ * said plainly; undefined when it can. Checked before starting, so the answer is not SQLite's
+ * "unable to open database file".
+ */
+export function dataDirProblem(dir: string): string | undefined {
+  let existing = dir;
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  try {
+    if (!statSync(existing).isDirectory()) {
+      return `cannot use the data dir ${dir}: ${existing} is not a directory`;
+    }
+    accessSync(existing, constants.W_OK | constants.X_OK);
+    const db = path.join(dir, "meta.db");
+    if (existsSync(db)) accessSync(db, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    return `cannot write the data dir ${dir}: ${fileErrorReason(error)}`;
+  }
+  return undefined;
+}
+
+function fileErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EROFS") return "read-only file system";
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A failure to write the data dir found only once starting (a file's mode, a read-only disk). */
+function dataDirFailure(error: unknown): string | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const { code, syscall } = e as NodeJS.ErrnoException;
+    if ((code === "EACCES" || code === "EPERM" || code === "EROFS") && syscall !== "listen") {
+      return fileErrorReason(e);
+    }
+    if (/unable to open database file|readonly database/i.test(e.message)) return "permission denied";
+  }
+  return undefined;
+}
+
 /** The usual ways a server fails to start, said plainly. */
-function startupError(error: unknown, host: string, port: number): unknown {
+export function startupError(error: unknown, host: string, port: number, dataDir: string): unknown {
+  const dataDirReason = dataDirFailure(error);
+  if (dataDirReason) return new CliError(`cannot write the data dir ${dataDir}: ${dataDirReason}`);
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === "EADDRINUSE") {
     return new UsageError(

@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { OptionReader, parseArgs, UsageError } from "./args.js";
+import { ignoredOptionNotes, OptionReader, parseArgs, UsageError } from "./args.js";
 import type { CliIo, Command } from "./command.js";
 import { consumeCommand } from "./consume-command.js";
 import { devCommand } from "./dev-command.js";
 import { errorLine } from "./error-line.js";
 import { groupsCommands } from "./groups-command.js";
 import { commandHelp, groupHelp, HELP_OPTION, mainHelp } from "./help.js";
+import { kafkaStyleArgv, missingAction } from "./kafka-actions.js";
 import { produceCommand } from "./produce-command.js";
 import { CONNECTION_OPTIONS, serverUrl } from "./server-url.js";
 import { adminMaintenanceCommand } from "./admin-command.js";
@@ -26,12 +27,20 @@ export const COMMANDS: Command[] = [
 const USAGE_EXIT = 2;
 
 /** The `floe` command: resolves to the process exit code; never throws, never prints a stack trace (unless FLOE_DEBUG=1). */
-export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+export async function main(typed: readonly string[], io: CliIo = processIo()): Promise<number> {
   const out = (text: string) => io.stdout.write(text);
-  const words = leadingWords(argv);
-  const command = findCommand(words);
-  const label = command ? command.path.join(" ") : words.join(" ");
+  let argv = typed;
+  let words = leadingWords(argv);
+  let command = findCommand(words);
+  let label = command ? command.path.join(" ") : words.join(" ");
   try {
+    // Kafka's spelling, `floe topics --create --topic t`, is `floe topics create --topic t`.
+    if (!command && words.length === 1) {
+      argv = kafkaStyleArgv(argv);
+      words = leadingWords(argv);
+      command = findCommand(words);
+      label = command ? command.path.join(" ") : label;
+    }
     if (
       argv.length === 0 ||
       (words.length === 0 && isHelp(argv[0])) ||
@@ -57,6 +66,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
           out(groupHelp(words, COMMANDS));
           return 0;
         }
+        const wrong = argv[words.length];
+        const mistake = wrong === undefined ? undefined : missingAction(words.join(" "), wrong);
+        if (mistake) throw mistake;
         io.stderr.write(groupHelp(words, COMMANDS));
         return USAGE_EXIT;
       }
@@ -79,6 +91,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       out(commandHelp(command));
       return 0;
     }
+    for (const note of ignoredOptionNotes(parsed, specs)) io.stderr.write(`floe ${label}: note: ${note}\n`);
     return await command.run({
       options,
       io,
