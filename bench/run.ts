@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: Floe's throughput, latency, storage work and modelled AWS cost, measured side by
- * side with what the storage underneath can do. Writes bench/results/latest.{md,json}.
+ * side with what the storage underneath can do. Writes latest.{md,json}: into bench/results/ (the
+ * committed results the docs quote) for a full run, into bench/results/tmp/ (git-ignored) for a
+ * --quick run or one limited by --scenarios, or into --out when given.
  *
  *   npm run bench -- [--quick] [--backend embedded|aws|all] [--scenarios peak,low-latency,…]
  *     [--producers 8] [--sends-in-flight 5] [--record-bytes 100,1024,10240] [--records-per-request 64] [--partitions 8]
- *     [--duration 20] [--repeat 3] [--json] [--cpu-prof <dir>] [--out bench/results] [--no-save]
+ *     [--duration 20] [--repeat 3] [--json] [--cpu-prof <dir>] [--out <dir>] [--no-save]
  *
  * --quick: embedded backend only, 4 s per scenario, 1 KiB records, one run each (under a minute).
  * A full run repeats the scenarios behind the targets (--repeat, default 3) and judges each target
@@ -38,7 +40,7 @@ const { values: args } = parseArgs({
     json: { type: "boolean" },
     repeat: { type: "string" },
     "cpu-prof": { type: "string" },
-    out: { type: "string", default: path.join(ROOT, "bench/results") },
+    out: { type: "string" },
     "no-save": { type: "boolean", default: false },
   },
   strict: true,
@@ -51,6 +53,11 @@ function positive(name: string, raw: string): number {
 }
 
 const quick = args.quick ?? false;
+/**
+ * Only a full run replaces the committed results (bench/results/latest.*, quoted by the docs); a
+ * quick or --scenarios run writes beside them, in a git-ignored directory, unless --out says where.
+ */
+const outDir = args.out ?? path.join(ROOT, quick || args.scenarios ? "bench/results/tmp" : "bench/results");
 const backendArg = args.backend ?? (quick ? "embedded" : "all");
 if (!["embedded", "aws", "all"].includes(backendArg))
   throw new Error(`--backend must be embedded, aws or all`);
@@ -156,9 +163,9 @@ const report: RunReport = {
 log("");
 for (const t of targets) log(`${t.verdict.padEnd(12)} ${t.target}: ${t.figures}`);
 if (!args["no-save"]) {
-  await mkdir(args.out, { recursive: true });
-  await writeFile(path.join(args.out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(path.join(args.out, "latest.md"), renderMarkdown(report));
-  log(`\nwrote ${path.relative(process.cwd(), path.join(args.out, "latest.md"))} and latest.json`);
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(path.join(outDir, "latest.md"), renderMarkdown(report));
+  log(`\nwrote ${path.relative(process.cwd(), path.join(outDir, "latest.md"))} and latest.json`);
 }
 if (results.length === 0) process.exitCode = 1;

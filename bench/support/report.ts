@@ -1,4 +1,7 @@
-/** bench/results/latest.md: the run as tables a reader can check against latest.json. */
+/**
+ * latest.md: the run as tables a reader can check against latest.json. A full run writes both to
+ * bench/results/ (committed); quick and --scenarios runs to bench/results/tmp/ unless --out.
+ */
 import type { CostBreakdown } from "../cost-model.js";
 import { PRICES, PRICES_REGION, PRICES_TAKEN_ON } from "../prices.js";
 import type { ScenarioResult } from "../scenarios.js";
