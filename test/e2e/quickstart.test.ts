@@ -243,13 +243,27 @@ describe("floe errors", () => {
     for (const args of [
       ["topics", "describe", "--topic", "no-such-topic"],
       ["topics", "delete", "--topic", "no-such-topic"],
-      ["consume", "--topic", "no-such-topic", "--from-beginning", "--max-messages", "1"],
     ]) {
       const result = await floe(args);
       expectOneLineError(result);
       expect(result.stderr).toContain("UNKNOWN_TOPIC_OR_PARTITION");
       expect(result.stderr).toContain("no-such-topic");
     }
+  });
+
+  it("a consumer of a topic that does not exist yet waits for it, as Kafka's does", async () => {
+    const result = await floe([
+      "consume",
+      "--topic",
+      "no-such-topic",
+      "--max-messages",
+      "1",
+      "--timeout-ms",
+      "1000",
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("Waiting for topic 'no-such-topic' to be created");
+    expect(result.stderr).toContain("Processed a total of 0 messages");
   });
 
   it("exits non-zero when the server refuses a record", async () => {
