@@ -46,6 +46,13 @@ export function groupHelp(path: string[], commands: Command[]): string {
     "",
     `Run \`floe ${path.join(" ")} <command> --help\` for a command's options.`,
   ];
+  if (children.every((c) => c.kafka?.includes(" --"))) {
+    // kafka-topics.sh / kafka-consumer-groups.sh take the action as a flag: so does floe.
+    const flags = children.map((c) => `--${c.path[c.path.length - 1]}`).join(", ");
+    lines.push(
+      `Kafka's spelling works too: floe ${path.join(" ")} ${flags} (e.g. floe ${path.join(" ")} --list).`,
+    );
+  }
   return `${lines.join("\n")}\n`;
 }
 

@@ -86,6 +86,15 @@ describe("Kafka's action flags", () => {
     expect(help.stdout).toMatch(/^Usage: floe topics alter /);
   });
 
+  it("are named in the group's help", async () => {
+    expect((await run("topics", "--help")).stdout).toContain(
+      "Kafka's spelling works too: floe topics --create, --list, --describe, --alter, --delete (e.g. floe topics --list).",
+    );
+    expect((await run("groups", "--help")).stdout).toContain(
+      "Kafka's spelling works too: floe groups --list, --describe, --reset-offsets, --delete",
+    );
+  });
+
   it("refuse a wrong word in one line that names it, never the usage", async () => {
     const cases: [string[], string][] = [
       [
