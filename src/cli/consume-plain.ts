@@ -123,7 +123,7 @@ export async function consumePlain(context: CommandContext, o: PlainConsumeOptio
       if (partitions.length === 0) {
         throw new FloeClientError(
           "UNKNOWN_TOPIC_OR_PARTITION",
-          `topic "${topic}" has no partition ${o.partition} (it has ${description.partitions.length})`,
+          `Partition ${o.partition} of topic '${topic}' does not exist (it has ${description.partitions.length} partition${description.partitions.length === 1 ? "" : "s"}).`,
         );
       }
       for (const p of partitions) {
