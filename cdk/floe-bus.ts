@@ -83,7 +83,7 @@ export interface FloeBusProps {
   functions?: readonly FloeFunctionName[];
 }
 
-/** Segment objects live under this prefix (DESIGN §2); object grants are scoped to it. */
+/** Segment objects live under this prefix (architecture §2); object grants are scoped to it. */
 export const SEGMENT_PREFIX = "segments/";
 
 /** esbuild's ESM output has no `require`; CommonJS dependencies bundled into it need one. */
@@ -389,7 +389,7 @@ export class FloeBus extends Construct {
         {
           id: "AwsSolutions-APIG2",
           reason:
-            "The functions validate every request against the API's schemas and answer with Kafka error codes (DESIGN §8); API Gateway models would duplicate them in another error format.",
+            "The functions validate every request against the API's schemas and answer with Kafka error codes (architecture §8); API Gateway models would duplicate them in another error format.",
         },
         {
           id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",

@@ -15,7 +15,7 @@ import { Construct } from "constructs";
 import type { FloeFunctionName } from "./functions.js";
 import type { FrontDoorRoute } from "./routes.js";
 
-/** The binary fast path's media type (src/api, DESIGN §8): raw Kafka RecordBatch v2 bytes. */
+/** The binary fast path's media type (src/api, architecture §8): raw Kafka RecordBatch v2 bytes. */
 export const RECORD_BATCH_MEDIA_TYPE = "application/vnd.kafka.record-batch.v2";
 
 export type FrontDoorKind = "http" | "rest" | "url";
@@ -114,7 +114,7 @@ export class FrontDoor extends Construct {
         ? new HttpJwtAuthorizer("JwtAuthorizer", props.jwt!.issuer, { jwtAudience: props.jwt!.audience })
         : new HttpIamAuthorizer();
     const api = new apigwv2.HttpApi(this, "HttpApi", {
-      description: "Floe event bus HTTP API (v1 routes, DESIGN §8)",
+      description: "Floe event bus HTTP API (v1 routes, architecture §8)",
       defaultAuthorizer: authorizer,
       // The stage is made below, with access logging.
       createDefaultStage: false,
@@ -168,7 +168,7 @@ export class FrontDoor extends Construct {
       return i;
     };
     const api = new apigw.RestApi(this, "RestApi", {
-      description: "Floe event bus REST API (v1 routes, DESIGN §8)",
+      description: "Floe event bus REST API (v1 routes, architecture §8)",
       endpointTypes: [apigw.EndpointType.REGIONAL],
       // Execution and access logging on a REST API need the account's API Gateway CloudWatch role.
       cloudWatchRole: true,
@@ -176,7 +176,7 @@ export class FrontDoor extends Construct {
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       // What `/` and `/{proxy+}` (every path no route matches) reach: Floe's own 404/405 error bodies.
       defaultIntegration: integration(props.fallback),
-      // The binary fast path (raw RecordBatch v2 bytes, DESIGN §8) must reach the function as base64
+      // The binary fast path (raw RecordBatch v2 bytes, architecture §8) must reach the function as base64
       // and come back as bytes; HTTP APIs and Function URLs do that for any non-text type already.
       binaryMediaTypes: [RECORD_BATCH_MEDIA_TYPE, "application/octet-stream"],
       deployOptions: {

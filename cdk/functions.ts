@@ -10,7 +10,7 @@ import { Duration } from "aws-cdk-lib";
 
 export type FloeFunctionName = "produce" | "fetch" | "admin" | "groups" | "maintenance";
 
-/** S3 object actions, each on `segments/*` only (DESIGN §2: every segment key starts there). */
+/** S3 object actions, each on `segments/*` only (architecture §2: every segment key starts there). */
 export type ObjectAccess = "get" | "put" | "delete";
 
 export interface FunctionSpec {

@@ -33,7 +33,7 @@ export interface MaintenanceHandlerDeps {
 export type MaintenanceHandler = (event: ScheduledEvent, context: Context) => Promise<MaintenanceReport>;
 
 /**
- * The maintenance function (DESIGN §7), invoked by an EventBridge schedule: one slice of
+ * The maintenance function (architecture §7), invoked by an EventBridge schedule: one slice of
  * maintenance per invocation, bounded by the invocation's remaining time. The report goes to the
  * log as structured JSON and to CloudWatch as metrics (EMF).
  */

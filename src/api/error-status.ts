@@ -1,7 +1,7 @@
 import type { FloeError, KafkaErrorCode } from "../errors.js";
 
 /**
- * The HTTP status each Kafka error code answers with (DESIGN §8). Total over the code union, so a
+ * The HTTP status each Kafka error code answers with (architecture §8). Total over the code union, so a
  * code added to the error family cannot ship without a status.
  */
 const STATUS: Record<KafkaErrorCode, number> = {

@@ -3,7 +3,7 @@ import { MAX_GROUP_ID_LENGTH } from "../groups/request-validation.js";
 import { named, TopicName } from "./schemas.js";
 
 /**
- * The consumer-group routes' shapes (DESIGN §8), registered with the same OpenAPI registry as the
+ * The consumer-group routes' shapes (architecture §8), registered with the same OpenAPI registry as the
  * rest of the API. They check types and refuse unknown fields; value rules (epochs, offsets within
  * the log, regex syntax) stay in the coordinator, which gives every entry point the same errors.
  */

@@ -2,7 +2,7 @@ import { FloeError } from "../errors.js";
 import type { RecordHeader } from "../log/record-batch.js";
 
 /**
- * How keys, values and header values travel in JSON (DESIGN §8): `json` (values are JSON, stored as
+ * How keys, values and header values travel in JSON (architecture §8): `json` (values are JSON, stored as
  * their UTF-8 text; keys and headers are UTF-8 strings), `string` (UTF-8 text) or `base64`
  * (arbitrary bytes). A null value is a tombstone in every encoding, never the text "null".
  */

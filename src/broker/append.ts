@@ -87,7 +87,7 @@ export type ProduceOutcome = { offsets: RecordOutcome[] } | { error: FloeError }
 
 /**
  * Some partitions of a request committed and others did not (a request too wide for one commit,
- * DESIGN §3): Kafka's per-partition produce response. `outcomes` says which is which.
+ * architecture §3): Kafka's per-partition produce response. `outcomes` says which is which.
  */
 export class PartialAppendError extends FloeError {
   readonly outcomes: RecordOutcome[];
@@ -160,7 +160,7 @@ const sequenceKey = (producerId: number, topicId: string, partition: number) =>
   `${producerId}#${topicId}#${partition}`;
 
 /**
- * Produce (DESIGN §3, decision 0008): validate and partition, encode one RecordBatch run per
+ * Produce (architecture §3, decision 0008): validate and partition, encode one RecordBatch run per
  * partition, PUT one object holding every partition's chunk, then commit offsets in conditional
  * metadata transactions of at most MAX_TRANSACT_OPS items. Nothing is acknowledged before its
  * commit, and nothing commits once its request's deadline has passed or its caller went away.

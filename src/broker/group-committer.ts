@@ -58,7 +58,7 @@ function requestBytes(request: AppendRequest): number {
 type Producer = { produceMany(requests: AppendRequest[]): Promise<ProduceOutcome[]> };
 
 /**
- * Group commit for long-running processes (DESIGN §3): concurrent produce requests are buffered
+ * Group commit for long-running processes (architecture §3): concurrent produce requests are buffered
  * for `lingerMs` or until `maxBatchBytes`, then appended with one produceMany call: one object, one
  * metadata commit, each request answered with its own offsets or its own error. While a batch is
  * being written the next one keeps filling, so under load batches grow instead of queueing and

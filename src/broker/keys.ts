@@ -1,5 +1,5 @@
 /**
- * The metadata key schema (DESIGN §2), in one place so no other file spells a key by hand.
+ * The metadata key schema (architecture §2), in one place so no other file spells a key by hand.
  * Partitions are keyed by topicId, not name (KIP-516): a deleted and re-created topic never sees
  * its predecessor's log.
  */
@@ -28,7 +28,7 @@ export const keys = {
   }),
   segmentSortKey: (endOffset: number) => `seg#${padOffset(endOffset)}`,
   objectRef: (objectKey: string) => ({ pk: `obj#${objectKey}`, sk: "meta" }),
-  /** The idempotent producer (DESIGN §13, decision 0008): its epoch, and its sequences per partition. */
+  /** The idempotent producer (architecture §13, decision 0008): its epoch, and its sequences per partition. */
   producer: (producerId: number) => ({ pk: `producer#${producerId}`, sk: "meta" }),
   producerPartition: (producerId: number) => `producer#${producerId}`,
   producerSequence: (producerId: number, topicId: string, partition: number) => ({

@@ -3,7 +3,7 @@ import type { Doc, Item, MetaStore, WriteOp } from "../storage/ports.js";
 import { keys } from "./keys.js";
 
 /**
- * Partition leases (DESIGN §5): one actor at a time per partition for work that must not be done
+ * Partition leases (architecture §5): one actor at a time per partition for work that must not be done
  * twice at once (compaction, retention, reclaiming a deleted topic).
  *
  * The lease is its own item beside the head (`part#{topicId}#{p}` / `lease`), not fields on the

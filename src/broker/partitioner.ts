@@ -3,7 +3,7 @@ import { murmur2, toPositive } from "../log/murmur2.js";
 import { unknownPartition } from "./topics.js";
 
 /**
- * Partition choice, as Kafka's default producer partitioner makes it (DESIGN §3): an explicit
+ * Partition choice, as Kafka's default producer partitioner makes it (architecture §3): an explicit
  * partition wins; a keyed record goes to murmur2(key) mod N, so keys land exactly where Kafka
  * would put them; null-key records are sticky (KIP-480/794): every null-key record of one append
  * goes to one partition, and the next append picks another. Pure logic, no I/O.

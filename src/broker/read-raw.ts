@@ -38,7 +38,7 @@ interface RawChunk {
 }
 
 /**
- * Fetch for the binary fast path (DESIGN §4, §8): the same index walk as `Reader`, but the chunks
+ * Fetch for the binary fast path (architecture §4, §8): the same index walk as `Reader`, but the chunks
  * are served as the stored bytes with base offsets patched in, never decoded into records.
  * Batches are returned whole, so limits are met at batch boundaries (always at least one batch).
  */

@@ -38,7 +38,7 @@ function recordBytes(r: FetchedRecord): number {
 }
 
 /**
- * Fetch (DESIGN §4): find the segments covering the offset through the index, GET only each
+ * Fetch (architecture §4): find the segments covering the offset through the index, GET only each
  * partition's chunk by byte range, decode and place the records at their offsets. Segments are
  * immutable, so decoded chunks are cached by object key and range.
  */

@@ -29,7 +29,7 @@ type Listener<E extends ConsumerEventName> = (event: ConsumerEvent<E>) => void;
 
 /**
  * A consumer-group member, shaped like KafkaJS's Consumer: subscribe() and run(), and the
- * coordinator (DESIGN §6) assigns it partitions; or assign() them yourself and it commits
+ * coordinator (architecture §6) assigns it partitions; or assign() them yourself and it commits
  * standalone. Records are handed over in offset order per partition, at least once: positions are
  * committed (autoCommit) in the background, before a partition is given up, and on stop().
  * Committed offsets are the next record to read, as in Kafka.

@@ -51,7 +51,7 @@ export interface BinaryAnswer {
   bytes: Buffer;
 }
 
-/** JSON over HTTP per DESIGN §8, with the error body turned into a FloeClientError and retries on retriable failures. */
+/** JSON over HTTP per architecture §8, with the error body turned into a FloeClientError and retries on retriable failures. */
 export class HttpTransport {
   readonly baseUrl: string;
 

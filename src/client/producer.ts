@@ -18,7 +18,7 @@ import type { Message, ProducerRecord, RecordMetadata, TopicDescription, WireRec
 export interface ProducerOptions {
   /**
    * Kafka's linger.ms. Default 0: Kafka 4.0 raised its default to 5 ms so the broker sees fewer,
-   * larger batches, but here the server already group-commits concurrent requests (DESIGN §3), and
+   * larger batches, but here the server already group-commits concurrent requests (architecture §3), and
    * with one request in flight per topic sends queue up and coalesce by themselves under load, so an
    * idle producer pays no added latency and a busy one still batches.
    */
@@ -91,7 +91,7 @@ interface MetadataEntry {
  * "json"`, to `POST /v1/topics/{t}/records?encoding=base64` with explicit partitions). Keys and
  * values are bytes; strings are sent as UTF-8. Order is kept per partition.
  *
- * Idempotent by default (Kafka's enable.idempotence, KIP-98; DESIGN §13): exactly once per
+ * Idempotent by default (Kafka's enable.idempotence, KIP-98; architecture §13): exactly once per
  * partition while the producer lives. Each request is stamped, once, with the producer's id, epoch
  * and the partition's next sequence, and every retry resends the same stamp, so a request whose
  * answer was lost (a timeout, a dropped connection, a 5xx) is retried safely: the server answers

@@ -42,7 +42,7 @@ export interface GroupCoordinatorOptions {
 }
 
 /**
- * The consumer-group coordinator (DESIGN §6, KIP-848): the server assigns, members heartbeat.
+ * The consumer-group coordinator (architecture §6, KIP-848): the server assigns, members heartbeat.
  * Stateless: every call reads the group from the MetaStore and changes it with conditional writes,
  * so any number of instances (one per Lambda container) can serve the same group at once. Time is
  * the injected clock; sessions expire lazily, on the next operation that looks at the group.

@@ -5,7 +5,7 @@ import type { MemberAssignment, MemberState } from "./reconcile.js";
 import type { AssignorName, TopicPartitions } from "./types.js";
 
 /**
- * The stored shape of a group (DESIGN §2): the `meta` item holds the epochs, the target assignment
+ * The stored shape of a group (architecture §2): the `meta` item holds the epochs, the target assignment
  * and the subscribed topics' metadata; each `member#` item holds one member's subscription, current
  * assignment and liveness, written only by that member's own requests (or by its removal).
  * Assignments are stored as [{topic, partitions}] lists, never as objects keyed by topic name, so a

@@ -1,5 +1,5 @@
 /**
- * The consumer-group part of the metadata key schema (DESIGN §2), beside the broker's in
+ * The consumer-group part of the metadata key schema (architecture §2), beside the broker's in
  * `broker/keys.ts`. One partition key per group, so loading a group's members is one query and a
  * group's items never mix with another's.
  */

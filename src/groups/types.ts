@@ -1,6 +1,6 @@
 /**
  * The coordinator's public request and response shapes. They are plain JSON on purpose: the HTTP
- * routes (DESIGN §8) pass them through unchanged and the client Consumer speaks them as they are.
+ * routes (architecture §8) pass them through unchanged and the client Consumer speaks them as they are.
  */
 
 export interface TopicPartitions {

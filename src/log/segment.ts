@@ -6,7 +6,7 @@ import { batchTimestampRange, readBatchHeaders } from "./record-batch.js";
 import { isUuid, readUuid, writeUuid } from "./uuid.js";
 
 /**
- * The segment object format (DESIGN §2): one immutable object holding one chunk per
+ * The segment object format (architecture §2): one immutable object holding one chunk per
  * topic-partition, each chunk a run of Kafka RecordBatch v2 stored at baseOffset 0.
  *
  * ```

@@ -12,7 +12,7 @@ import { type IndexedSegment, indexedSegment, segmentDoc } from "./segment-items
 
 /**
  * Merges one run of adjacent segments of a partition into one new single-chunk object and swaps
- * the index to it (DESIGN §7). The merged chunk is the original chunks' bytes back to back: the
+ * the index to it (architecture §7). The merged chunk is the original chunks' bytes back to back: the
  * batches are stored at baseOffset 0 and a chunk's offsets follow from its base and the batches'
  * record counts, so every record keeps its offset and its bytes.
  *

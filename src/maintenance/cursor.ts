@@ -1,7 +1,7 @@
 import type { Doc, MetaStore } from "../storage/ports.js";
 import type { CycleSummary, CycleTotals } from "./report.js";
 
-/** The one item maintenance keeps for itself. Not part of DESIGN §2's schema: nothing else reads it. */
+/** The one item maintenance keeps for itself. Not part of architecture §2's schema: nothing else reads it. */
 export const CURSOR_KEY = { pk: "maintenance", sk: "cursor" } as const;
 
 export type Phase = "deleted-topics" | "producers" | "partitions" | "gc";

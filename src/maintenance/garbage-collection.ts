@@ -6,7 +6,7 @@ import type { MaintenanceContext } from "./maintenance-context.js";
 import { readObjectRefs } from "./object-refs.js";
 import { errorEntry } from "./report.js";
 
-/** Where segment objects live (DESIGN §2); nothing else under it is ever written. */
+/** Where segment objects live (architecture §2); nothing else under it is ever written. */
 export const SEGMENTS_PREFIX = "segments/";
 
 /** What one page of collection saw: the objects kept and where the next page starts. */
@@ -18,7 +18,7 @@ export interface GcPage {
 }
 
 /**
- * One page of garbage collection (DESIGN §3 step 5, §7). An object is deleted only
+ * One page of garbage collection (architecture §3 step 5, §7). An object is deleted only
  *  - when its ref item lists no partition and has been empty for the grace period, or
  *  - when it has no ref item at all (an append or merge that wrote it and never committed) and is
  *    older than the grace period.

@@ -25,7 +25,7 @@ const NEXT_PHASE: Record<Exclude<Phase, "gc">, Phase> = {
 };
 
 /**
- * Segment maintenance (DESIGN §7): a pass reclaims deleted topics, expires idle idempotent
+ * Segment maintenance (architecture §7): a pass reclaims deleted topics, expires idle idempotent
  * producers (producer.id.expiration.ms), then visits every partition
  * (retention, then compaction, each under the partition's lease), then collects unreferenced
  * objects. `runOnce` does a bounded slice of a pass and stores a cursor, so a scheduled Lambda, a

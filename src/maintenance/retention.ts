@@ -47,7 +47,7 @@ export function expiredPrefix(
 /**
  * Whether retention deletes anything on this topic: Kafka deletes by time or size only under
  * `cleanup.policy=delete`; a `compact` topic keeps every segment (until key-based compaction exists,
- * DESIGN §7, it simply keeps everything).
+ * architecture §7, it simply keeps everything).
  */
 export function retentionApplies(
   config: Pick<TopicConfig, "cleanup.policy" | "retention.ms" | "retention.bytes">,

@@ -24,7 +24,7 @@ export interface MaintenanceTimer {
 }
 
 /**
- * Maintenance on a timer for a long-running process (`floe dev`, DESIGN §7): slices one after
+ * Maintenance on a timer for a long-running process (`floe dev`, architecture §7): slices one after
  * another with `intervalMs` between them, never two at once. The timer does not keep the process
  * alive.
  */

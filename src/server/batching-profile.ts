@@ -1,7 +1,7 @@
 import type { GroupCommitterOptions } from "../broker/group-committer.js";
 
 /**
- * How a long-running server batches produce requests into objects (DESIGN §3), as WarpStream's
+ * How a long-running server batches produce requests into objects (architecture §3), as WarpStream's
  * batch timeout does: linger longer and each object holds more, so there are fewer PUTs and
  * commits per GiB, at the price of ack latency. Flags override a profile's values.
  */

@@ -44,7 +44,7 @@ export interface DevServerOptions {
    */
   groupSessionTimeoutMs?: number;
   /**
-   * How often compaction, retention and garbage collection run (DESIGN §7), as the scheduled
+   * How often compaction, retention and garbage collection run (architecture §7), as the scheduled
    * maintenance function does in AWS. Default 60000; 0 turns maintenance off.
    */
   maintenanceIntervalMs?: number;

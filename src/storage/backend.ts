@@ -1,6 +1,6 @@
 /**
  * Backend selection: memory (tests), embedded (files + SQLite, `floe dev`), aws (S3 + DynamoDB, or
- * any emulator speaking their APIs). See DESIGN.md §10.
+ * any emulator speaking their APIs). See docs/architecture.md §10.
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";

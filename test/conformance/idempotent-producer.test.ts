@@ -1,5 +1,5 @@
 /**
- * The idempotent producer (KIP-98, DESIGN §13, decision 0008) on every backend: InitProducerId,
+ * The idempotent producer (KIP-98, architecture §13, decision 0008) on every backend: InitProducerId,
  * duplicates answered with their original offsets, gaps and stale epochs refused with nothing
  * appended, five requests in flight deduplicated and ordered, and retries after commits whose
  * outcome was unknown.

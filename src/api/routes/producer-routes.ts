@@ -7,7 +7,7 @@ function producerFieldCode(part: InputPart, path: readonly PropertyKey[]): Kafka
   return part === "body" && path[0] === "transactionalId" ? "INVALID_TRANSACTIONAL_ID" : undefined;
 }
 
-/** Kafka's InitProducerId (KIP-98), DESIGN §13. */
+/** Kafka's InitProducerId (KIP-98), architecture §13. */
 export const initProducerRoute = defineRoute({
   method: "POST",
   path: "/v1/producers",

@@ -15,7 +15,7 @@ import {
   uniqueTopic,
 } from "../api/harness.js";
 
-/** The consumer-group routes of DESIGN §8 over real HTTP, on each dev-server storage. */
+/** The consumer-group routes of architecture §8 over real HTTP, on each dev-server storage. */
 describe.each(apiStorages)("consumer-group API on %s", (storage) => {
   let s: TestServer;
   beforeAll(async () => {

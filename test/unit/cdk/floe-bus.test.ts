@@ -29,7 +29,7 @@ const execFileAsync = promisify(execFile);
 
 const normalize = (route: string) => route.replace(/\{[^}]+\}/g, "{}");
 
-/** DESIGN §8 (plus the OpenAPI document), each with the function that must serve it. */
+/** architecture §8 (plus the OpenAPI document), each with the function that must serve it. */
 const DESIGN_ROUTES: { route: string; fn: FloeFunctionName }[] = [
   { route: "POST /v1/topics", fn: "admin" },
   { route: "GET /v1/topics", fn: "admin" },
@@ -262,7 +262,7 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
   });
 
   if (frontDoor === "http") {
-    it("routes every DESIGN §8 path to its function, all behind IAM authorization", () => {
+    it("routes every architecture §8 path to its function, all behind IAM authorization", () => {
       const integrations = Object.fromEntries(
         resourcesOfType(s.json, "AWS::ApiGatewayV2::Integration").map(([id, r]) => [id, r.Properties!]),
       );
@@ -280,7 +280,7 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
       }
       // The catch-all answers unknown paths in Floe's error format.
       expect(served.$default).toBe(functionId(s.json, "admin"));
-      // Every route the handlers serve is wired (routes beyond DESIGN §8 go to their group's function), nothing else.
+      // Every route the handlers serve is wired (routes beyond architecture §8 go to their group's function), nothing else.
       expect(Object.keys(served).sort()).toEqual(
         [...API_TABLE_ROUTES.map((r) => r.route), "$default"].sort(),
       );
@@ -322,7 +322,7 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
   }
 
   if (frontDoor === "rest") {
-    it("routes every DESIGN §8 path to its function through IAM-authorized proxy integrations", () => {
+    it("routes every architecture §8 path to its function through IAM-authorized proxy integrations", () => {
       const resources = Object.fromEntries(
         resourcesOfType(s.json, "AWS::ApiGateway::Resource").map(([id, r]) => [id, r.Properties!]),
       );
