@@ -1,15 +1,6 @@
 import path from "node:path";
-import {
-  type MaintenanceReport,
-  maintenanceOptionsFromEnv,
-  runMaintenanceOnce,
-} from "../maintenance/index.js";
-import {
-  type BackendConfig,
-  backendConfigFromEnv,
-  createBackend,
-  DEFAULT_DATA_DIR,
-} from "../storage/backend.js";
+import type { MaintenanceReport } from "../maintenance/index.js";
+import type { BackendConfig } from "../storage/backend.js";
 import { UsageError } from "./args.js";
 import type { Command } from "./command.js";
 
@@ -52,6 +43,11 @@ export const adminMaintenanceCommand: Command = {
     if (!(STORAGES as readonly string[]).includes(storage)) {
       throw new UsageError(`--storage must be one of ${STORAGES.join(", ")}, got ${storage}`);
     }
+    // Maintenance and the storage backends are loaded here, not at start-up: other commands never need them.
+    const [
+      { maintenanceOptionsFromEnv, runMaintenanceOnce },
+      { backendConfigFromEnv, createBackend, DEFAULT_DATA_DIR },
+    ] = await Promise.all([import("../maintenance/index.js"), import("../storage/backend.js")]);
     const config: BackendConfig =
       storage === "aws"
         ? { ...backendConfigFromEnv(io.env), storage: "aws" }

@@ -8,8 +8,7 @@ import {
   type BatchingProfileName,
   parseByteSize,
 } from "../server/batching-profile.js";
-import { startDevServer } from "../server/dev-server.js";
-import { installSignalHandlers } from "../server/signal-handlers.js";
+// The server (broker, storage, HTTP API) is imported in run(): other commands never load it.
 
 const STORAGES = ["embedded", "memory", "aws"] as const;
 type Storage = (typeof STORAGES)[number];
@@ -94,6 +93,10 @@ export const devCommand: Command = {
         `--batch-max-bytes must be a size such as 1048576, 512KiB or 4MiB, got "${batchMaxText}"`,
       );
     }
+    const [{ startDevServer }, { installSignalHandlers }] = await Promise.all([
+      import("../server/dev-server.js"),
+      import("../server/signal-handlers.js"),
+    ]);
     const server = await startDevServer({
       port,
       host: options.string("host"),

@@ -1,6 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { SignatureV4 } from "@smithy/signature-v4";
+import type { SignatureV4 } from "@smithy/signature-v4";
 import type { FetchFn } from "./http-transport.js";
 
 /** SHA-256 and HMAC-SHA-256 on node:crypto, in the shape SignatureV4 expects. */
@@ -43,24 +42,34 @@ export function sigv4TargetOf(url: string, regionFallback?: string): SigV4Target
   return regionFallback ? { service: "execute-api", region: regionFallback } : undefined;
 }
 
+type Credentials = ConstructorParameters<typeof SignatureV4>[0]["credentials"];
+
 /**
  * A fetch that signs every request with SigV4 using the standard AWS credential chain (env,
  * shared config and SSO profiles, container and instance roles), as the deployed stack's IAM
- * authorisation requires.
+ * authorisation requires. The signer and the credential chain (a large part of the AWS SDK) are
+ * loaded on the first request, not on import, so a `floe` command that never signs never pays
+ * for them.
  */
 export function sigv4Fetch(
   target: SigV4Target,
   options: {
-    credentials?: ConstructorParameters<typeof SignatureV4>[0]["credentials"];
+    credentials?: Credentials;
     fetch?: FetchFn;
   } = {},
 ): FetchFn {
-  const signer = new SignatureV4({
-    service: target.service,
-    region: target.region,
-    credentials: options.credentials ?? defaultProvider(),
-    sha256: Sha256,
-  });
+  let signerLoad: Promise<SignatureV4> | undefined;
+  const signerOnce = () => {
+    if (!signerLoad) {
+      const load = newSigner(target, options.credentials);
+      // A failed load (a missing package) fails this request and is tried again on the next.
+      load.catch(() => {
+        if (signerLoad === load) signerLoad = undefined;
+      });
+      signerLoad = load;
+    }
+    return signerLoad;
+  };
   const send: FetchFn = options.fetch ?? ((input, init) => fetch(input, init));
   return async (input, init) => {
     const url = new URL(input);
@@ -74,6 +83,7 @@ export function sigv4Fetch(
       const prev = query[name];
       query[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
     });
+    const signer = await signerOnce();
     const signed = await signer.sign({
       method: (init.method ?? "GET").toUpperCase(),
       protocol: url.protocol,
@@ -86,6 +96,16 @@ export function sigv4Fetch(
     });
     return send(url.toString(), { ...init, headers: signed.headers, body });
   };
+}
+
+async function newSigner(target: SigV4Target, credentials: Credentials | undefined): Promise<SignatureV4> {
+  const { SignatureV4 } = await import("@smithy/signature-v4");
+  return new SignatureV4({
+    service: target.service,
+    region: target.region,
+    credentials: credentials ?? (await import("@aws-sdk/credential-provider-node")).defaultProvider(),
+    sha256: Sha256,
+  });
 }
 
 async function bodyBytes(body: NonNullable<RequestInit["body"]>): Promise<Uint8Array> {
