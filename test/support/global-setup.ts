@@ -28,6 +28,8 @@ const STARTUP_TIMEOUT_MS = 90_000;
 const MIN_JAVA = 17;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // This process creates SDK clients too (the readiness probes); see vitest.config.ts's env.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   if (process.env.FLOE_TEST_EMULATORS === "off" || (await onlyUnitTests(project))) {
     project.provide("floeEmulators", null);
     return async () => {};
