@@ -1,38 +1,20 @@
+import { runMain } from "./run-main.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parseArgs, UsageError } from "../../../src/cli/args.js";
-import type { CliIo } from "../../../src/cli/command.js";
 import { dataDirProblem, startupError } from "../../../src/cli/dev-command.js";
 import { CliError, errorLine } from "../../../src/cli/error-line.js";
 import { parseIsoDuration } from "../../../src/cli/groups-command.js";
 import { kafkaStyleArgv } from "../../../src/cli/kafka-actions.js";
-import { main } from "../../../src/cli/main.js";
 import { addConfigs, formatDescription } from "../../../src/cli/topics-commands.js";
 import { FloeClientError } from "../../../src/client/client-error.js";
 
 /** Nothing listens on port 9: a command that gets as far as the network fails there. */
 const NOBODY = ["--bootstrap-server", "127.0.0.1:9"];
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (c: Buffer) => out.push(c));
-  stderr.on("data", (c: Buffer) => err.push(c));
-  const io: CliIo = {
-    stdin: new PassThrough(),
-    stdout,
-    stderr,
-    env: {},
-    interrupted: new AbortController().signal,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+const run = runMain;
 
 describe("Kafka's action flags", () => {
   it("turn into Floe's command words wherever they stand", () => {
