@@ -39,6 +39,43 @@ export function removeDir(dir: string | undefined): void {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
+/** One e2e file's world: the built package, a scratch directory, and a free port for `floe dev`. */
+export interface E2eWorld {
+  pkg: string;
+  bin: string;
+  work: string;
+  port: number;
+  url: string;
+}
+
+export async function e2eWorld(prefix: string): Promise<E2eWorld> {
+  const pkg = buildPackage();
+  const port = await freePort();
+  return {
+    pkg,
+    bin: path.join(pkg, "bin/floe.js"),
+    work: mkdtempSync(path.join(tmpdir(), prefix)),
+    port,
+    url: `http://127.0.0.1:${port}`,
+  };
+}
+
+/** `floe dev` on the world's port and data directory (the same one across restarts), once ready. */
+export async function startDev(world: E2eWorld, extra: string[] = []): Promise<CliProcess> {
+  const server = new CliProcess(
+    world.bin,
+    ["dev", "--port", String(world.port), "--data-dir", "data", ...extra],
+    { cwd: world.work },
+  );
+  await server.waitForOutput((out) => out.includes("Press Ctrl-C to stop."), "the dev server was ready");
+  return server;
+}
+
+export function removeWorld(world: E2eWorld | undefined): void {
+  removeDir(world?.work);
+  removeDir(world?.pkg);
+}
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;

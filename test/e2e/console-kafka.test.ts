@@ -1,30 +1,28 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPackage, CliProcess, freePort, removeDir, runCli, STACK_FRAME } from "./cli-process.js";
+import {
+  CliProcess,
+  type E2eWorld,
+  e2eWorld,
+  removeWorld,
+  runCli,
+  STACK_FRAME,
+  startDev,
+} from "./cli-process.js";
 
 /**
  * kafka-console-producer and kafka-console-consumer habits against a real `floe dev`: --property,
  * --consumer-property, several topics, --include, a consumer started before its topic exists,
  * auto.offset.reset on an out-of-range --offset, Ctrl-C, and a server that goes away and comes back.
  */
-let pkg: string;
+let world: E2eWorld;
 let bin: string;
 let work: string;
 let url: string;
-let port: number;
 let dev: CliProcess | undefined;
 
 const floe = (args: string[], input?: string | Buffer) =>
   runCli(bin, args, { input, cwd: work, env: { FLOE_URL: url } });
 const follow = (args: string[]) => new CliProcess(bin, args, { cwd: work, env: { FLOE_URL: url } });
-
-async function startDev(): Promise<CliProcess> {
-  const server = new CliProcess(bin, ["dev", "--port", String(port), "--data-dir", "data"], { cwd: work });
-  await server.waitForOutput((out) => out.includes("Press Ctrl-C to stop."), "the dev server was ready");
-  return server;
-}
 
 /** Resolves once the process's stderr satisfies `ready`; rejects if it exits first. */
 async function waitForStderr(proc: CliProcess, ready: (stderr: string) => boolean, what: string) {
@@ -43,18 +41,14 @@ async function waitForStderr(proc: CliProcess, ready: (stderr: string) => boolea
 }
 
 beforeAll(async () => {
-  pkg = buildPackage();
-  bin = path.join(pkg, "bin/floe.js");
-  work = mkdtempSync(path.join(tmpdir(), "floe-e2e-console-"));
-  port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  dev = await startDev();
+  world = await e2eWorld("floe-e2e-console-");
+  ({ bin, work, url } = world);
+  dev = await startDev(world);
 });
 
 afterAll(async () => {
   await dev?.stop();
-  removeDir(work);
-  removeDir(pkg);
+  removeWorld(world);
 });
 
 describe("a consumer started before its topic exists", () => {
@@ -291,7 +285,7 @@ describe("a lost server", () => {
       const stopped = await dev!.stop("SIGTERM");
       expect(stopped.code).toBe(0);
       await waitForStderr(consumer, (e) => e.includes("Lost the server"), "the loss was reported");
-      dev = await startDev();
+      dev = await startDev(world);
       await waitForStderr(consumer, (e) => e.includes("Reconnected"), "the return was reported");
       expect((await floe(["produce", "--topic", "outage"], "after\n")).code).toBe(0);
       await consumer.waitForOutput((out) => out === "live\nafter\n", "the follower printed the new record");

@@ -1,15 +1,22 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPackage, CliProcess, freePort, removeDir, runCli, STACK_FRAME } from "./cli-process.js";
+import {
+  type CliProcess,
+  type E2eWorld,
+  e2eWorld,
+  removeWorld,
+  runCli,
+  STACK_FRAME,
+  startDev,
+} from "./cli-process.js";
 
 /**
  * Kafka's quickstart and admin commands typed as Kafka spells them, with `floe` for the script
  * name: the compiled CLI against a real `floe dev` on the embedded backend.
  */
-let pkg: string;
+let world: E2eWorld;
 let bin: string;
 let work: string;
 let port: number;
@@ -20,19 +27,15 @@ let dev: CliProcess | undefined;
 const floe = (args: string[], input?: string) => runCli(bin, args, { input, cwd: work });
 
 beforeAll(async () => {
-  pkg = buildPackage();
-  bin = path.join(pkg, "bin/floe.js");
-  work = mkdtempSync(path.join(tmpdir(), "floe-e2e-kafka-"));
-  port = await freePort();
+  world = await e2eWorld("floe-e2e-kafka-");
+  ({ bin, work, port } = world);
   server = `localhost:${port}`;
-  dev = new CliProcess(bin, ["dev", "--port", String(port), "--data-dir", "data"], { cwd: work });
-  await dev.waitForOutput((out) => out.includes("Press Ctrl-C to stop."), "the dev server was ready");
+  dev = await startDev(world);
 });
 
 afterAll(async () => {
   await dev?.stop();
-  removeDir(work);
-  removeDir(pkg);
+  removeWorld(world);
 });
 
 function expectOneLine(result: { stderr: string }): void {

@@ -1,14 +1,20 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPackage, CliProcess, freePort, removeDir, runCli, STACK_FRAME } from "./cli-process.js";
+import {
+  CliProcess,
+  type E2eWorld,
+  e2eWorld,
+  freePort,
+  removeWorld,
+  runCli,
+  STACK_FRAME,
+  startDev,
+} from "./cli-process.js";
 
 /**
  * The README quickstart, typed as a user types it: the compiled `floe` CLI against a real
  * `floe dev` process on the embedded backend, restarted halfway on the same data directory.
  */
-let pkg: string;
+let world: E2eWorld;
 let bin: string;
 let work: string;
 let port: number;
@@ -18,25 +24,15 @@ let dev: CliProcess | undefined;
 const floe = (args: string[], input?: string | Buffer) =>
   runCli(bin, args, { input, cwd: work, env: { FLOE_URL: url } });
 
-async function startDev(): Promise<CliProcess> {
-  const server = new CliProcess(bin, ["dev", "--port", String(port), "--data-dir", "data"], { cwd: work });
-  await server.waitForOutput((out) => out.includes("Press Ctrl-C to stop."), "the dev server was ready");
-  return server;
-}
-
 beforeAll(async () => {
-  pkg = buildPackage();
-  bin = path.join(pkg, "bin/floe.js");
-  work = mkdtempSync(path.join(tmpdir(), "floe-e2e-work-"));
-  port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  dev = await startDev();
+  world = await e2eWorld("floe-e2e-work-");
+  ({ bin, work, port, url } = world);
+  dev = await startDev(world);
 });
 
 afterAll(async () => {
   await dev?.stop();
-  removeDir(work);
-  removeDir(pkg);
+  removeWorld(world);
 });
 
 /** Lines a user would pipe in: UTF-8 beyond ASCII, an empty line, tabs, JSON that must not be re-encoded. */
@@ -160,7 +156,7 @@ describe("floe quickstart", () => {
     const stopped = await dev!.stop("SIGTERM");
     expect(stopped.code).toBe(0);
     expect(stopped.stderr).not.toMatch(STACK_FRAME);
-    dev = await startDev();
+    dev = await startDev(world);
 
     const list = await floe(["topics", "list"]);
     expect(list.stdout.toString()).toBe("keyed\nquickstart\n");
