@@ -1,9 +1,9 @@
 /**
  * FloeBus: the whole event bus as one construct — segment bucket, metadata table, the Lambda
- * functions, a front door, the maintenance schedule, alarms and a dashboard. Another CDK app can
- * import it; cdk/app.ts deploys it as the `Floe` stack.
+ * functions, a front door, the maintenance schedule, alarms and a dashboard. Another CDK app
+ * imports it from the installed package (`import { FloeBus } from "floe/cdk"`, cdk/index.ts);
+ * cdk/app.ts deploys it as the `Floe` stack.
  */
-import path from "node:path";
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
@@ -26,10 +26,10 @@ import {
   validateAuth,
 } from "./front-door.js";
 import {
+  bundlingRoot,
   type FloeFunctionName,
   FUNCTION_SPECS,
   functionEntry,
-  PROJECT_ROOT,
   WIRED_FUNCTIONS,
 } from "./functions.js";
 import { METRICS_NAMESPACE, Observability } from "./observability.js";
@@ -254,8 +254,7 @@ export class FloeBus extends Construct {
       description: spec.description,
       entry: functionEntry(name),
       handler: "handler",
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
+      ...bundlingRoot(),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.functionMemorySize?.[name] ?? props.memorySize ?? 1024,

@@ -3,7 +3,7 @@
  * ones this app deploys. Every other part of the construct (routes, grants, alarms, dashboard,
  * outputs, the maintenance schedule) follows WIRED_FUNCTIONS.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
@@ -87,11 +87,45 @@ export const WIRED_FUNCTIONS: readonly FloeFunctionName[] = [
   "maintenance",
 ];
 
-/** The repository root: the bundler's project root, where package-lock.json and functions/ live. */
-export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+/**
+ * The floe package's root: the nearest directory above this module whose package.json is named
+ * "floe". The repository when this runs as cdk/*.ts (tsx), node_modules/floe when it runs as the
+ * installed package's compiled construct (dist/construct/cdk/*.js). functions/ and src/ live here.
+ */
+export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+/** The package root, by its older name (the repository root, where the tests find cdk.json). */
+export const PROJECT_ROOT = PACKAGE_ROOT;
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name === "floe") return dir;
+    if (path.dirname(dir) === dir) {
+      throw new Error(`cannot find the floe package root (a package.json named "floe") above ${from}`);
+    }
+  }
+}
+
+const LOCK_FILES = ["pnpm-lock.yaml", "yarn.lock", "bun.lockb", "bun.lock", "package-lock.json"];
+
+/**
+ * NodejsFunction's projectRoot and depsLockFilePath: the nearest directory, from the package root
+ * up, holding a lock file. In the repository that is the repository itself; in a project that
+ * installed the package it is that project (node_modules/floe sits under it, and its esbuild and
+ * node_modules resolve the functions' imports). NodejsFunction requires the entry to lie under
+ * projectRoot and the lock file to lie in it. None found: NodejsFunction's own search from the
+ * working directory, with its error message.
+ */
+export function bundlingRoot(): { projectRoot?: string; depsLockFilePath?: string } {
+  for (let dir = PACKAGE_ROOT; ; dir = path.dirname(dir)) {
+    const lock = LOCK_FILES.map((f) => path.join(dir, f)).find((f) => existsSync(f));
+    if (lock) return { projectRoot: dir, depsLockFilePath: lock };
+    if (path.dirname(dir) === dir) return {};
+  }
+}
 
 export function functionEntry(name: FloeFunctionName): string {
-  const entry = path.join(PROJECT_ROOT, "functions", `${name}.ts`);
+  const entry = path.join(PACKAGE_ROOT, "functions", `${name}.ts`);
   if (!existsSync(entry)) {
     throw new Error(
       `Floe function "${name}" is wired (cdk/functions.ts WIRED_FUNCTIONS) but its entry ${entry} does not exist`,

@@ -12,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ESM_REQUIRE_BANNER, FloeBus } from "../../../cdk/floe-bus.js";
 import { planRoutes } from "../../../cdk/routes.js";
 import { apiRoutes } from "../../../src/api/route-table.js";
-import { type FloeFunctionName, PROJECT_ROOT, WIRED_FUNCTIONS } from "../../../cdk/functions.js";
+import {
+  bundlingRoot,
+  type FloeFunctionName,
+  PROJECT_ROOT,
+  WIRED_FUNCTIONS,
+} from "../../../cdk/functions.js";
 import {
   allowedActionsByRole,
   allowStatements,
@@ -102,6 +107,14 @@ describe("FloeBus wiring", () => {
       );
     }
     expect(WIRED_FUNCTIONS).toEqual(expect.arrayContaining(["produce", "fetch", "admin"]));
+  });
+
+  it("bundles from the repository with its own lockfile (an installed copy: test/e2e/packed-tarball)", () => {
+    expect(PROJECT_ROOT).toBe(path.resolve(import.meta.dirname, "../../.."));
+    expect(bundlingRoot()).toEqual({
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
+    });
   });
 });
 
