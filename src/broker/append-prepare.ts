@@ -40,6 +40,9 @@ export interface PreparedRequest {
   signal?: AbortSignal;
 }
 
+/** What became of a piece: appended (or a duplicate) at `base`, or refused. */
+export type PieceResult = { base: number } | { error: FloeError };
+
 /** One request's records for one partition. */
 export interface Piece {
   request: PreparedRequest;

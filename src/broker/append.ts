@@ -11,8 +11,8 @@ import type { AppendNotifier } from "./append-notifier.js";
 import {
   type AppendRequest,
   abandoned,
-  fencedEpoch,
   type Piece,
+  type PieceResult,
   type PrepareDeps,
   type PreparedRequest,
   prepareRequest,
@@ -20,16 +20,17 @@ import {
 import { backoffDelay, sleep as realSleep } from "./backoff.js";
 import { keys } from "./keys.js";
 import type { StickyPartitioner } from "./partitioner.js";
-import type { ProducerMeta, ProducerRegistry } from "./producer-registry.js";
-import {
-  advanceSequence,
-  decideSequence,
-  type SequenceState,
-  sequenceStateFromDoc,
-  sequenceStateToDoc,
-} from "./producer-sequence.js";
+import type { ProducerRegistry } from "./producer-registry.js";
+import { advanceSequence, sequenceStateToDoc } from "./producer-sequence.js";
 import type { SegmentRef } from "./segment-index.js";
 import { segmentObjectKey } from "./segment-key.js";
+import {
+  type SequenceCheck,
+  SequenceChecker,
+  type SequenceSlot,
+  slotIdsIn,
+  splitSequenceKey,
+} from "./sequence-check.js";
 import { headFromItem, headToDoc, type TopicAdmin, unknownTopic } from "./topics.js";
 import type { PartitionHead, RecordOffset, RecordOutcome, Topic } from "./types.js";
 
@@ -110,8 +111,6 @@ export function settleOutcome(outcome: ProduceOutcome): RecordOffset[] {
   return outcome.offsets as RecordOffset[];
 }
 
-type PieceResult = { base: number } | { error: FloeError };
-
 /** One partition's chunk in an object: the pieces of every request that wrote to it. */
 interface PartitionWrite {
   topic: Topic;
@@ -123,29 +122,7 @@ interface PartitionWrite {
   entry: ChunkEntry;
 }
 
-/** An idempotent producer's state on one partition as read, and the pieces that append to it now. */
-interface SequenceSlot {
-  /** `${topicId}#${partition}`: the chunk it writes. */
-  part: string;
-  producerId: number;
-  epoch: number;
-  /** The state as read: each commit is conditional on `version`, and writes it advanced by `appends`. */
-  read: SequenceState | undefined;
-  version: number;
-  appends: Piece[];
-  /** `read` came from this process's cache, not the store. */
-  cached?: boolean;
-  /** What the last commit attempt would write; kept in the cache once it lands. */
-  written?: SequenceState;
-}
-
-/** How long a cached sequence state is used after this process last wrote it. */
-const SEQUENCE_CACHE_TTL_MS = 60_000;
-
-/** Producers one partition's share of a commit may carry (two items each: their check and sequence). */
-const MAX_PRODUCERS_PER_PARTITION_COMMIT = 40;
-
-type Checked = { slots: Map<string, SequenceSlot>; epochs: Map<number, number> };
+type Checked = Pick<SequenceCheck, "slots" | "epochs">;
 
 /** What each op of a commit guards, to tell a lost race on a head from a fenced producer. */
 type OpKind = "topic" | "producer" | "head" | "segment" | "sequence" | "ref";
@@ -155,9 +132,6 @@ interface RefState {
   version: number;
   refs: string[];
 }
-
-const sequenceKey = (producerId: number, topicId: string, partition: number) =>
-  `${producerId}#${topicId}#${partition}`;
 
 /**
  * Produce (architecture §3, decision 0008): validate and partition, encode one RecordBatch run per
@@ -171,8 +145,7 @@ const sequenceKey = (producerId: number, topicId: string, partition: number) =>
 export class Appender {
   private readonly deps: PrepareDeps;
   private readonly sleep: (ms: number) => Promise<void>;
-  /** Sequence states as this process last committed them, by sequenceKey; oldest first for eviction. */
-  private readonly sequenceCache = new Map<string, { state: SequenceState; version: number }>();
+  private readonly sequences: SequenceChecker;
 
   constructor(
     private readonly meta: MetaStore,
@@ -193,6 +166,10 @@ export class Appender {
       requestTimeoutMs: options.requestTimeoutMs,
     };
     this.sleep = options.sleep ?? realSleep;
+    this.sequences = new SequenceChecker(meta, producers, {
+      clock: options.clock,
+      cacheEntries: options.producerStateCacheEntries ?? 0,
+    });
   }
 
   async produce(requests: AppendRequest[]): Promise<ProduceOutcome[]> {
@@ -224,9 +201,9 @@ export class Appender {
       if (round > 0) await this.sleep(this.backoff(round - 1));
       pending = this.dropAbandoned(pending, results);
       if (pending.length === 0) return;
-      let checked: Awaited<ReturnType<Appender["checkSequences"]>>;
+      let checked: SequenceCheck;
       try {
-        checked = await this.checkSequences(pending, results);
+        checked = await this.sequences.check(pending, results);
       } catch (e) {
         for (const piece of pending) results.set(piece, { error: asFloeError(e) });
         return;
@@ -293,134 +270,6 @@ export class Appender {
       results.set(piece, { error: abandoned() });
       return false;
     });
-  }
-
-  /**
-   * Reads each idempotent producer's live epoch and its state on the partitions it writes, and
-   * decides every piece in request order: appended, a duplicate answered with its original
-   * offsets, or refused. Pieces decided here get their result; the others are to append, recorded
-   * in the returned slots (and the producers' epoch versions, which the commit checks).
-   */
-  private async checkSequences(
-    pieces: Piece[],
-    results: Map<Piece, PieceResult>,
-    fresh = false,
-  ): Promise<{ slots: Map<string, SequenceSlot>; epochs: Map<number, number>; deferred: Piece[] }> {
-    const slots = new Map<string, SequenceSlot>();
-    const epochs = new Map<number, number>();
-    const live = new Map<number, Promise<ProducerMeta | undefined>>();
-    const reads: Promise<void>[] = [];
-    for (const piece of pieces) {
-      const producer = piece.request.producer;
-      if (!producer) continue;
-      if (!live.has(producer.producerId))
-        live.set(producer.producerId, this.producers.lookup(producer.producerId));
-      const id = sequenceKey(producer.producerId, piece.request.topic.topicId, piece.partition);
-      if (slots.has(id)) continue;
-      const slot: SequenceSlot = {
-        part: `${piece.request.topic.topicId}#${piece.partition}`,
-        producerId: producer.producerId,
-        epoch: producer.producerEpoch,
-        read: undefined,
-        version: 0,
-        appends: [],
-      };
-      slots.set(id, slot);
-      const cached = fresh ? undefined : this.sequenceCache.get(id);
-      // Young entries only: a state that expired (producer.id.expiration.ms) and restarted elsewhere
-      // must never answer a duplicate from the old history.
-      if (cached && this.options.clock() - cached.state.lastWrite < SEQUENCE_CACHE_TTL_MS) {
-        slot.read = cached.state;
-        slot.version = cached.version;
-        slot.cached = true;
-        continue;
-      }
-      const k = keys.producerSequence(producer.producerId, piece.request.topic.topicId, piece.partition);
-      reads.push(
-        this.meta.get(k.pk, k.sk).then((item) => {
-          if (!item) return;
-          slot.read = sequenceStateFromDoc(item.data);
-          slot.version = item.version;
-        }),
-      );
-    }
-    const metas = new Map<number, ProducerMeta | undefined>();
-    await Promise.all([
-      ...reads,
-      ...[...live].map(async ([id, meta]) => {
-        metas.set(id, await meta);
-      }),
-    ]);
-    const now = this.options.clock();
-    const working = new Map<string, SequenceState | undefined>();
-    const producersPerPartition = new Map<string, Set<number>>();
-    const deferred: Piece[] = [];
-    for (const piece of pieces) {
-      const producer = piece.request.producer;
-      if (!producer || piece.firstSequence === undefined) continue;
-      const meta = metas.get(producer.producerId);
-      if (!meta || meta.epoch !== producer.producerEpoch) {
-        results.set(piece, {
-          error: meta
-            ? fencedEpoch(producer.producerId, producer.producerEpoch, meta.epoch)
-            : new FloeError(
-                "UNKNOWN_PRODUCER_ID",
-                `Producer ${producer.producerId} does not exist or expired.`,
-              ),
-        });
-        continue;
-      }
-      const part = `${piece.request.topic.topicId}#${piece.partition}`;
-      const id = sequenceKey(producer.producerId, piece.request.topic.topicId, piece.partition);
-      const slot = slots.get(id)!;
-      // Each producer writing a partition adds two items to its commit: past a bound, wait a round.
-      const writers = producersPerPartition.get(part) ?? new Set<number>();
-      producersPerPartition.set(part, writers);
-      if (!writers.has(producer.producerId) && writers.size >= MAX_PRODUCERS_PER_PARTITION_COMMIT) {
-        deferred.push(piece);
-        continue;
-      }
-      const state = working.has(id) ? working.get(id) : slot.read;
-      const decision = decideSequence(state, producer.producerEpoch, piece.firstSequence, piece.count);
-      if (decision.kind === "refused" && slot.cached) {
-        // Another process may have written since: decide everything again from the store.
-        for (const p of pieces) results.delete(p);
-        for (const key of slots.keys()) this.sequenceCache.delete(key);
-        return this.checkSequences(pieces, results, true);
-      }
-      if (decision.kind === "refused") {
-        results.set(piece, { error: decision.error });
-      } else if (decision.kind === "duplicate") {
-        // NaN: its original is in this very commit (a retry overtook the answer); ask again after.
-        results.set(
-          piece,
-          Number.isNaN(decision.base)
-            ? {
-                error: new FloeError(
-                  "OUT_OF_ORDER_SEQUENCE_NUMBER",
-                  "The batch's original is being committed right now; retry.",
-                  { retriable: true },
-                ),
-              }
-            : { base: decision.base },
-        );
-      } else {
-        working.set(
-          id,
-          advanceSequence(
-            state,
-            producer.producerEpoch,
-            { first: piece.firstSequence, count: piece.count, base: Number.NaN },
-            now,
-          ),
-        );
-        writers.add(producer.producerId);
-        slot.epoch = producer.producerEpoch;
-        slot.appends.push(piece);
-        epochs.set(producer.producerId, meta.version);
-      }
-    }
-    return { slots, epochs, deferred };
   }
 
   /** One object for the pieces, committed in slices that each fit one transaction; answers the pieces to try again. */
@@ -535,7 +384,7 @@ export class Appender {
             for (const w of writes)
               for (const p of w.pieces)
                 if (p.request.producer) this.producers.forget(p.request.producer.producerId);
-            for (const id of this.sequenceIdsOf(writes, checked.slots)) this.sequenceCache.delete(id);
+            this.sequences.forget(slotIdsIn(partsOf(writes), checked.slots));
             return { ref, fenced: false, retry: piecesOf(writes) };
           }
           if (failed.has("topic")) writes = await this.dropDeadTopics(writes, results);
@@ -574,7 +423,7 @@ export class Appender {
         }
       }
 
-      this.rememberSequences(writes, checked.slots);
+      this.sequences.remember(slotIdsIn(partsOf(writes), checked.slots), checked.slots);
       writes.forEach((w, i) => {
         const base = heads[i].next;
         for (const [piece, start] of w.starts) results.set(piece, { base: base + start });
@@ -587,27 +436,6 @@ export class Appender {
         this.notifier.notify(w.topic.topicId, w.partition);
       });
       return { ref: { version: (ref?.version ?? 0) + 1, refs }, fenced: false, retry: [] };
-    }
-  }
-
-  private sequenceIdsOf(writes: PartitionWrite[], slots: Map<string, SequenceSlot>): string[] {
-    const parts = new Set(writes.map((w) => `${w.topic.topicId}#${w.partition}`));
-    return [...slots].filter(([, slot]) => parts.has(slot.part)).map(([id]) => id);
-  }
-
-  /** After a commit landed: its sequence items as written, at their new versions. */
-  private rememberSequences(writes: PartitionWrite[], slots: Map<string, SequenceSlot>): void {
-    const limit = this.options.producerStateCacheEntries ?? 0;
-    if (limit <= 0) return;
-    for (const id of this.sequenceIdsOf(writes, slots)) {
-      const slot = slots.get(id)!;
-      if (!slot.written || slot.appends.length === 0) continue;
-      this.sequenceCache.delete(id);
-      this.sequenceCache.set(id, { state: slot.written, version: slot.version + 1 });
-    }
-    for (const id of this.sequenceCache.keys()) {
-      if (this.sequenceCache.size <= limit) break;
-      this.sequenceCache.delete(id);
     }
   }
 
@@ -760,6 +588,10 @@ export class Appender {
   }
 }
 
+function partsOf(writes: PartitionWrite[]): Set<string> {
+  return new Set(writes.map((w) => `${w.topic.topicId}#${w.partition}`));
+}
+
 /** The index entry of a partition's chunk once it starts at `base`: the `seg#` item's fields. */
 function segmentOf(w: PartitionWrite, base: number, objectKey: string): SegmentRef {
   return {
@@ -772,11 +604,6 @@ function segmentOf(w: PartitionWrite, base: number, objectKey: string): SegmentR
     minTs: w.entry.minTimestamp,
     maxTs: w.entry.maxTimestamp,
   };
-}
-
-function splitSequenceKey(id: string): [number, string, number] {
-  const [producerId, topicId, partition] = id.split("#");
-  return [Number(producerId), topicId, Number(partition)];
 }
 
 /**
