@@ -1,5 +1,5 @@
 import { runMain } from "./run-main.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -220,11 +220,15 @@ describe("small outputs", () => {
 
   it("says a data dir cannot be written instead of SQLite's words", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "floe-datadir-"));
-    expect(dataDirProblem(path.join(dir, "new/deeper"))).toBeUndefined();
-    writeFileSync(path.join(dir, "file"), "");
-    expect(dataDirProblem(path.join(dir, "file/data"))).toBe(
-      `cannot use the data dir ${path.join(dir, "file/data")}: ${path.join(dir, "file")} is not a directory`,
-    );
+    try {
+      expect(dataDirProblem(path.join(dir, "new/deeper"))).toBeUndefined();
+      writeFileSync(path.join(dir, "file"), "");
+      expect(dataDirProblem(path.join(dir, "file/data"))).toBe(
+        `cannot use the data dir ${path.join(dir, "file/data")}: ${path.join(dir, "file")} is not a directory`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const sqlite = Object.assign(new Error("sqlite open /x/meta.db: unable to open database file"), {
       cause: new Error("unable to open database file"),
     });
