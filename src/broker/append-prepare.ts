@@ -314,20 +314,25 @@ async function checkEpoch(
   let meta = await deps.producers.lookup(producer.producerId);
   if (!meta || meta.epoch !== producer.producerEpoch)
     meta = await deps.producers.lookup(producer.producerId, true);
+  const refused = epochRefusal(producer, meta);
+  if (refused) throw refused;
+}
+
+/** Why a request at `producer`'s epoch may not append given the producer's live `meta`; undefined when it may. */
+export function epochRefusal(
+  producer: { producerId: number; producerEpoch: number },
+  meta: { epoch: number } | undefined,
+): FloeError | undefined {
   if (!meta) {
-    throw new FloeError(
+    return new FloeError(
       "UNKNOWN_PRODUCER_ID",
       `Producer ${producer.producerId} does not exist or expired (producer.id.expiration.ms); initialise a new one with POST /v1/producers.`,
     );
   }
-  if (meta.epoch !== producer.producerEpoch)
-    throw fencedEpoch(producer.producerId, producer.producerEpoch, meta.epoch);
-}
-
-export function fencedEpoch(producerId: number, epoch: number, live: number): FloeError {
+  if (meta.epoch === producer.producerEpoch) return undefined;
   return new FloeError(
     "INVALID_PRODUCER_EPOCH",
-    `Producer ${producerId} is at epoch ${live}, not ${epoch}: a newer instance initialised with the same transactionalId has fenced this one.`,
+    `Producer ${producer.producerId} is at epoch ${meta.epoch}, not ${producer.producerEpoch}: a newer instance initialised with the same transactionalId has fenced this one.`,
   );
 }
 

@@ -29,6 +29,7 @@ import {
   SequenceChecker,
   type SequenceSlot,
   slotIdsIn,
+  slotsByPart,
   splitSequenceKey,
 } from "./sequence-check.js";
 import { headFromItem, headToDoc, type TopicAdmin, unknownTopic } from "./topics.js";
@@ -469,6 +470,7 @@ export class Appender {
       });
     }
     const now = this.options.clock();
+    const byPart = slotsByPart(slots);
     writes.forEach((w, i) => {
       const head = heads[i];
       const end = head.next + w.count;
@@ -484,8 +486,7 @@ export class Appender {
         data: { ...segmentOf(w, head.next, object.objectKey) },
         condition: { absent: true },
       });
-      for (const [id, slot] of slots) {
-        if (slot.part !== `${w.topic.topicId}#${w.partition}` || slot.appends.length === 0) continue;
+      for (const [id, slot] of byPart.get(`${w.topic.topicId}#${w.partition}`) ?? []) {
         let state = slot.read;
         for (const piece of slot.appends) {
           state = advanceSequence(
@@ -613,13 +614,7 @@ function segmentOf(w: PartitionWrite, base: number, objectKey: string): SegmentR
  * outcome then stands alone, as in Kafka's per-partition produce response).
  */
 function sliceWrites(writes: PartitionWrite[], slots: Map<string, SequenceSlot>): PartitionWrite[][] {
-  const byPart = new Map<string, SequenceSlot[]>();
-  for (const slot of slots.values()) {
-    if (slot.appends.length === 0) continue;
-    const list = byPart.get(slot.part);
-    if (list) list.push(slot);
-    else byPart.set(slot.part, [slot]);
-  }
+  const byPart = slotsByPart(slots);
   const slices: PartitionWrite[][] = [];
   let slice: PartitionWrite[] = [];
   let topics = new Set<string>();
@@ -628,7 +623,7 @@ function sliceWrites(writes: PartitionWrite[], slots: Map<string, SequenceSlot>)
   for (const w of writes) {
     const ps = new Set<number>();
     let sequences = 0;
-    for (const slot of byPart.get(`${w.topic.topicId}#${w.partition}`) ?? []) {
+    for (const [, slot] of byPart.get(`${w.topic.topicId}#${w.partition}`) ?? []) {
       sequences++;
       ps.add(slot.producerId);
     }
@@ -640,9 +635,8 @@ function sliceWrites(writes: PartitionWrite[], slots: Map<string, SequenceSlot>)
       slice = [];
       topics = new Set();
       producers = new Set();
-      ops = 1;
-      const again = 2 + sequences + 1 + ps.size;
-      ops += again;
+      // A new slice: the ref item, and this partition with its topic check and every producer's.
+      ops = 1 + 2 + sequences + 1 + ps.size;
     } else {
       ops += cost;
     }
@@ -653,9 +647,6 @@ function sliceWrites(writes: PartitionWrite[], slots: Map<string, SequenceSlot>)
   if (slice.length > 0) slices.push(slice);
   return slices;
 }
-
-/** The widest one commit can be for plain producers: (100 ops - 1 topic check - 1 object ref) / 2 items per partition. */
-export const MAX_PARTITIONS_PER_COMMIT = Math.floor((MAX_TRANSACT_OPS - 2) / 2);
 
 function outcomeOf(request: PreparedRequest, results: Map<Piece, PieceResult>): ProduceOutcome {
   const byPartition = new Map<number, PieceResult>();

@@ -30,9 +30,8 @@ export const keys = {
   objectRef: (objectKey: string) => ({ pk: `obj#${objectKey}`, sk: "meta" }),
   /** The idempotent producer (architecture §13, decision 0008): its epoch, and its sequences per partition. */
   producer: (producerId: number) => ({ pk: `producer#${producerId}`, sk: "meta" }),
-  producerPartition: (producerId: number) => `producer#${producerId}`,
   producerSequence: (producerId: number, topicId: string, partition: number) => ({
-    pk: `producer#${producerId}`,
+    pk: keys.producer(producerId).pk,
     sk: `seq#${topicId}#${partition}`,
   }),
   producerSequencePrefix: "seq#",

@@ -1,6 +1,6 @@
 import { FloeError } from "../errors.js";
 import type { MetaStore } from "../storage/ports.js";
-import { fencedEpoch, type Piece, type PieceResult } from "./append-prepare.js";
+import { epochRefusal, type Piece, type PieceResult } from "./append-prepare.js";
 import { keys } from "./keys.js";
 import type { ProducerMeta, ProducerRegistry } from "./producer-registry.js";
 import {
@@ -51,6 +51,18 @@ export const sequenceKey = (producerId: number, topicId: string, partition: numb
 export function splitSequenceKey(id: string): [number, string, number] {
   const [producerId, topicId, partition] = id.split("#");
   return [Number(producerId), topicId, Number(partition)];
+}
+
+/** The slots that append, by the partition (`${topicId}#${partition}`) they write, with their sequenceKey. */
+export function slotsByPart(slots: Map<string, SequenceSlot>): Map<string, [string, SequenceSlot][]> {
+  const byPart = new Map<string, [string, SequenceSlot][]>();
+  for (const [id, slot] of slots) {
+    if (slot.appends.length === 0) continue;
+    const list = byPart.get(slot.part);
+    if (list) list.push([id, slot]);
+    else byPart.set(slot.part, [[id, slot]]);
+  }
+  return byPart;
 }
 
 /** The slots whose partition (`${topicId}#${partition}`) is among `parts`, by sequenceKey. */
@@ -134,15 +146,9 @@ export class SequenceChecker {
       const producer = piece.request.producer;
       if (!producer || piece.firstSequence === undefined) continue;
       const meta = metas.get(producer.producerId);
-      if (!meta || meta.epoch !== producer.producerEpoch) {
-        results.set(piece, {
-          error: meta
-            ? fencedEpoch(producer.producerId, producer.producerEpoch, meta.epoch)
-            : new FloeError(
-                "UNKNOWN_PRODUCER_ID",
-                `Producer ${producer.producerId} does not exist or expired.`,
-              ),
-        });
+      const refused = epochRefusal(producer, meta);
+      if (refused) {
+        results.set(piece, { error: refused });
         continue;
       }
       const part = `${piece.request.topic.topicId}#${piece.partition}`;
@@ -192,7 +198,7 @@ export class SequenceChecker {
         writers.add(producer.producerId);
         slot.epoch = producer.producerEpoch;
         slot.appends.push(piece);
-        epochs.set(producer.producerId, meta.version);
+        epochs.set(producer.producerId, meta!.version);
       }
     }
     return { slots, epochs, deferred };

@@ -45,7 +45,7 @@ async function expireProducer(
 ): Promise<void> {
   const { clock, producerIdExpirationMs } = ctx.options;
   const cutoff = clock() - producerIdExpirationMs;
-  const pk = keys.producerPartition(producerId);
+  const { pk } = keys.producer(producerId);
   let live = 0;
   let gt: string | undefined;
   for (;;) {
