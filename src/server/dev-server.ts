@@ -19,6 +19,9 @@ import {
 } from "../storage/backend.js";
 import { type BatchingProfileName, formatByteSize, resolveBatching } from "./batching-profile.js";
 import { toLambdaEvent, writeLambdaResult } from "./lambda-event.js";
+import { KAFKA_APIS } from "../kafka/apis/index.js";
+import { clusterIdOf } from "../kafka/cluster-id.js";
+import { type KafkaListener, startKafkaListener } from "../kafka/listener.js";
 
 export interface DevServerOptions {
   /** Default 8092 (Kafka's 9092, moved so both can run); 0 picks a free port. */
@@ -48,6 +51,12 @@ export interface DevServerOptions {
    * maintenance function does in AWS. Default 60000; 0 turns maintenance off.
    */
   maintenanceIntervalMs?: number;
+  /**
+   * The Kafka protocol listener (architecture §8): its port (Kafka's 9092 in the CLI; 0 picks a free
+   * one) and host (default: the HTTP API's). Off when absent, so embedding the server in a test or a
+   * program never takes 9092 by surprise.
+   */
+  kafka?: { port?: number; host?: string; advertisedHost?: string };
   /** Where the banner and the closing note go; default stdout. */
   log?: (line: string) => void;
 }
@@ -55,6 +64,8 @@ export interface DevServerOptions {
 export interface DevServer {
   url: string;
   port: number;
+  /** Where Kafka clients connect (`--bootstrap-server`), when the Kafka listener is on. */
+  kafka?: { host: string; port: number; bootstrap: string };
   /** Stops accepting, answers every in-flight request, flushes the group commit, closes the backend. */
   close(): Promise<void>;
 }
@@ -238,6 +249,27 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     throw e;
   }
 
+  let kafka: KafkaListener | undefined;
+  if (options.kafka) {
+    try {
+      kafka = await startKafkaListener(
+        { broker, groups, produce: (r) => committer.produce(r), clusterId: clusterIdOf(config) },
+        {
+          host: options.kafka.host ?? options.host ?? "127.0.0.1",
+          port: options.kafka.port ?? 9092,
+          advertisedHost: options.kafka.advertisedHost,
+          apis: KAFKA_APIS,
+          warn: (message, detail) => logger.warn(message, detail),
+        },
+      );
+    } catch (e) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await maintenance?.stop();
+      await backend.close();
+      throw e;
+    }
+  }
+
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -257,6 +289,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     `  maintenance (compaction, retention, GC): ${maintenance ? `every ${maintenanceIntervalMs / 1000} s` : "off"}`,
   );
   log(`  API: ${url}/v1/openapi.json`);
+  const kafkaAddress = kafka && {
+    host: kafka.host,
+    port: kafka.port,
+    bootstrap: `${kafka.host.includes(":") ? `[${kafka.host}]` : kafka.host}:${kafka.port}`,
+  };
+  log(
+    kafkaAddress
+      ? `  Kafka protocol: ${kafkaAddress.bootstrap} (--bootstrap-server ${kafkaAddress.bootstrap})`
+      : "  Kafka protocol: off",
+  );
 
   let closed: Promise<void> | undefined;
   const close = () => {
@@ -265,6 +307,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      await kafka?.close();
       await committer.close();
       const s = committer.stats();
       log(
@@ -278,5 +321,5 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     return closed;
   };
 
-  return { url, port: address.port, close };
+  return { url, port: address.port, kafka: kafkaAddress, close };
 }

@@ -1,0 +1,3 @@
+import type { KafkaApi } from "../kafka-api.js";
+
+export const groupOffsetApis: readonly KafkaApi[] = [];
