@@ -33,7 +33,7 @@ describe("codecs derived from the message descriptions", () => {
       const decoded = metadataRequest.decode(v, bytes);
       expect(decoded.topics?.map((t) => t.name)).toEqual(["a", "b"]);
       // allowAutoTopicCreation exists from v4; before it, the description's default (true) applies.
-      expect(decoded.allowAutoTopicCreation).toBe(v >= 4 ? false : true);
+      expect(decoded.allowAutoTopicCreation).toBe(v < 4);
     }
   });
 
