@@ -120,9 +120,8 @@ export async function startKafkaListener(
       buffered.push(chunk);
       bufferedBytes += chunk.length;
       while (bufferedBytes >= 4) {
-        const head = buffered.length === 1 ? buffered[0] : Buffer.concat(buffered);
-        buffered = [head];
-        const size = head.readInt32BE(0);
+        if (buffered[0].length < 4) buffered = [Buffer.concat(buffered)];
+        const size = buffered[0].readInt32BE(0);
         if (size < 0 || size > maxFrame) {
           warn("Kafka connection closed: frame larger than socket.request.max.bytes", {
             remote: socket.remoteAddress,
@@ -132,7 +131,10 @@ export async function startKafkaListener(
           socket.destroy();
           return;
         }
+        // Joined once, when the whole frame is here: a large produce arriving in many chunks is
+        // copied once, not once per chunk.
         if (bufferedBytes < 4 + size) return;
+        const head = buffered.length === 1 ? buffered[0] : Buffer.concat(buffered);
         const frame = head.subarray(4, 4 + size);
         const rest = head.subarray(4 + size);
         buffered = rest.length > 0 ? [rest] : [];
