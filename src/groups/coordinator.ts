@@ -8,6 +8,7 @@ import { deleteGroup } from "./group-deletion.js";
 import { describeGroup, listGroups } from "./group-description.js";
 import { heartbeat } from "./heartbeat.js";
 import { commitOffsets } from "./offset-commit.js";
+import { type OffsetDeletion, deleteOffsets } from "./offset-deletion.js";
 import { fetchOffsets } from "./offset-fetch.js";
 import { resetOffsets } from "./offset-reset.js";
 import type {
@@ -22,6 +23,7 @@ import type {
   PlannedOffset,
   ResetOptions,
   ResetRequest,
+  TopicPartitions,
 } from "./types.js";
 
 export interface GroupCoordinatorOptions {
@@ -116,5 +118,10 @@ export class GroupCoordinator {
 
   delete(groupId: string): Promise<void> {
     return deleteGroup(this.ctx, groupId);
+  }
+
+  /** Deletes committed offsets of partitions whose topic no member subscribes to (Kafka's OffsetDelete). */
+  deleteOffsets(groupId: string, partitions: TopicPartitions[]): Promise<OffsetDeletion[]> {
+    return deleteOffsets(this.ctx, groupId, partitions);
   }
 }
