@@ -1,3 +1,19 @@
 import type { KafkaApi } from "../kafka-api.js";
+import {
+  consumerGroupDescribeApi,
+  deleteGroupsApi,
+  describeGroupsApi,
+  listGroupsApi,
+} from "./group-admin-apis.js";
+import { offsetCommitApi, offsetDeleteApi, offsetFetchApi } from "./offset-apis.js";
 
-export const groupOffsetApis: readonly KafkaApi[] = [];
+/** The group APIs that are not membership: offsets, and listing, describing and deleting groups. */
+export const groupOffsetApis: readonly KafkaApi[] = [
+  offsetCommitApi,
+  offsetFetchApi,
+  offsetDeleteApi,
+  listGroupsApi,
+  describeGroupsApi,
+  consumerGroupDescribeApi,
+  deleteGroupsApi,
+] as unknown as readonly KafkaApi[];
