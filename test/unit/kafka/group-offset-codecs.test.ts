@@ -694,7 +694,7 @@ describe("consumer protocol payloads", () => {
       assignment: { a: [0, 2], b: [1] },
       userData: null,
     });
-    expect(decodeConsumerProtocolAssignment(ours).assignedPartitions).toEqual([
+    expect(decodeConsumerProtocolAssignment(Buffer.from(ours)).assignedPartitions).toEqual([
       { topic: "a", partitions: [0, 2] },
       { topic: "b", partitions: [1] },
     ]);
