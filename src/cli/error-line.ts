@@ -26,11 +26,14 @@ export function errorLine(command: string, error: unknown): string {
   return `${prefix}: unexpected error: ${oneLine(message)} (FLOE_DEBUG=1 shows details)`;
 }
 
-/** What to check when the server cannot be reached: Kafka's port is the usual slip. */
+/**
+ * What to check when the server cannot be reached. Kafka's port is the usual slip: floe's commands
+ * speak HTTP, and 9092 is where `floe dev` serves the Kafka protocol, to Kafka's own tools.
+ */
 function networkHint(error: FloeError): string {
   if (error.code !== ("NETWORK_EXCEPTION" as string)) return "";
   if (/:9092\b/.test(error.message)) {
-    return " — Floe's HTTP API listens on 8092 by default (the Kafka protocol is not served yet)";
+    return " — floe's commands talk to Floe's HTTP API, on 8092 by default; 9092 is the Kafka protocol, for Kafka's own clients and tools";
   }
   return /connection refused/.test(error.message) ? " — is `floe dev` running?" : "";
 }

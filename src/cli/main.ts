@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { ignoredOptionNotes, OptionReader, parseArgs, UsageError } from "./args.js";
 import type { CliIo, Command } from "./command.js";
+import { agentCommand } from "./agent-command.js";
 import { consumeCommand } from "./consume-command.js";
 import { devCommand } from "./dev-command.js";
 import { errorLine } from "./error-line.js";
@@ -17,6 +18,7 @@ import { Floe } from "../client/floe.js";
 
 export const COMMANDS: Command[] = [
   devCommand,
+  agentCommand,
   ...topicsCommands,
   produceCommand,
   consumeCommand,

@@ -60,15 +60,51 @@ export async function e2eWorld(prefix: string): Promise<E2eWorld> {
   };
 }
 
-/** `floe dev` on the world's port and data directory (the same one across restarts), once ready. */
-export async function startDev(world: E2eWorld, extra: string[] = []): Promise<CliProcess> {
+/** Flags that choose the Kafka listener: given any, startDev leaves its port to the caller. */
+const KAFKA_FLAGS = ["--kafka-port", "--no-kafka", "--kafka-host"];
+
+/** A running `floe dev` and, unless it was started with --no-kafka, where its Kafka listener is. */
+export type DevCliProcess = CliProcess & {
+  kafka: { host: string; port: number; bootstrap: string } | undefined;
+};
+
+/**
+ * `floe dev` on the world's port and data directory (the same one across restarts), once ready. Its
+ * Kafka listener takes a free port (--kafka-port 0) unless `extra` says otherwise, so e2e files
+ * running side by side never fight over 9092; the port it got is read from the banner.
+ */
+export async function startDev(world: E2eWorld, extra: string[] = []): Promise<DevCliProcess> {
+  const kafkaChosen = extra.some((arg) =>
+    KAFKA_FLAGS.some((flag) => arg === flag || arg.startsWith(`${flag}=`)),
+  );
   const server = new CliProcess(
     world.bin,
-    ["dev", "--port", String(world.port), "--data-dir", "data", ...extra],
+    [
+      "dev",
+      "--port",
+      String(world.port),
+      "--data-dir",
+      "data",
+      ...(kafkaChosen ? [] : ["--kafka-port", "0"]),
+      ...extra,
+    ],
     { cwd: world.work },
   );
   await server.waitForOutput((out) => out.includes("Press Ctrl-C to stop."), "the dev server was ready");
-  return server;
+  return Object.assign(server, { kafka: kafkaAddressOf(server.stdout.toString("utf8")) });
+}
+
+/** The Kafka listener's address from the banner line `  Kafka protocol: host:port (…)`; undefined when off. */
+export function kafkaAddressOf(
+  banner: string,
+): { host: string; port: number; bootstrap: string } | undefined {
+  const match = /Kafka protocol: (\[[^\]]+\]|[^\s:]+):(\d+)/.exec(banner);
+  if (!match) return undefined;
+  return {
+    host: match[1].replace(/^\[|\]$/g, ""),
+    port: Number(match[2]),
+    bootstrap: `${match[1]}:${match[2]}`,
+  };
 }
 
 export function removeWorld(world: E2eWorld | undefined): void {
@@ -124,8 +160,13 @@ export class CliProcess {
   private readonly waiters = new Set<() => void>();
   readonly exited: Promise<CliResult>;
 
-  constructor(bin: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, [bin, ...args], {
+  /** `nodeArgs` go before `bin`: ["--import", "tsx"] runs src/cli/main.ts from source. */
+  constructor(
+    bin: string,
+    args: string[],
+    options: { env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[] } = {},
+  ) {
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
       cwd: options.cwd,
       env: { ...process.env, FLOE_URL: undefined, FLOE_DEBUG: undefined, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -43,7 +43,17 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${port}`;
   dev = new CliProcess(
     bin,
-    ["dev", "--port", String(port), "--data-dir", "data", "--group-session-timeout-ms", "10000"],
+    [
+      "dev",
+      "--port",
+      String(port),
+      "--kafka-port",
+      "0",
+      "--data-dir",
+      "data",
+      "--group-session-timeout-ms",
+      "10000",
+    ],
     { cwd: work },
   );
   await dev.waitForOutput((out) => out.includes("Press Ctrl-C to stop."), "the dev server was ready");

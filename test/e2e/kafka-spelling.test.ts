@@ -378,7 +378,7 @@ describe("small outputs, said plainly", () => {
     expect(result.stderr).toMatch(/: Topic name is longer than 249 characters\n$/);
   });
 
-  it("points at port 8092 when Kafka's 9092 is not answering", async () => {
+  it("says floe's commands want the HTTP API on 8092 when Kafka's 9092 is not answering", async () => {
     const taken = await new Promise<boolean>((resolve) => {
       const socket = createConnection(9092, "127.0.0.1");
       socket.on("connect", () => {
@@ -391,7 +391,7 @@ describe("small outputs, said plainly", () => {
     const result = await floe(["topics", "--list", "--bootstrap-server", "127.0.0.1:9092"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      "floe topics list: NETWORK_EXCEPTION: cannot reach Floe at http://127.0.0.1:9092: connection refused — Floe's HTTP API listens on 8092 by default (the Kafka protocol is not served yet)\n",
+      "floe topics list: NETWORK_EXCEPTION: cannot reach Floe at http://127.0.0.1:9092: connection refused — floe's commands talk to Floe's HTTP API, on 8092 by default; 9092 is the Kafka protocol, for Kafka's own clients and tools\n",
     );
   });
 

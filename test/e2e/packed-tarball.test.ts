@@ -229,7 +229,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${port}`;
   dev = new CliProcess(
     path.join(app, "node_modules/floe/bin/floe.js"),
-    ["dev", "--storage", "memory", "--port", String(port)],
+    ["dev", "--storage", "memory", "--port", String(port), "--kafka-port", "0"],
     { cwd: app },
   );
   await dev.waitForOutput((out) => out.includes("Press Ctrl-C to stop."), "the dev server was ready");

@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseArgs, UsageError } from "../../../src/cli/args.js";
-import { dataDirProblem, startupError } from "../../../src/cli/dev-command.js";
+import { dataDirProblem } from "../../../src/cli/dev-command.js";
 import { CliError, errorLine } from "../../../src/cli/error-line.js";
+import { startupError } from "../../../src/cli/startup-error.js";
 import { parseIsoDuration } from "../../../src/cli/groups-command.js";
 import { kafkaStyleArgv } from "../../../src/cli/kafka-actions.js";
 import { addConfigs, formatDescription } from "../../../src/cli/topics-commands.js";
@@ -203,13 +204,13 @@ describe("small outputs", () => {
     expect(text).toBe("Topic: t\tTopicId: id\tPartitionCount: 0\tConfigs:\n");
   });
 
-  it("points at port 8092 when Kafka's 9092 cannot be reached", () => {
+  it("says floe's commands want the HTTP API on 8092 when Kafka's 9092 cannot be reached", () => {
     const refused = new FloeClientError(
       "NETWORK_EXCEPTION",
       "cannot reach Floe at http://localhost:9092: connection refused",
     );
     expect(errorLine("topics list", refused)).toBe(
-      "floe topics list: NETWORK_EXCEPTION: cannot reach Floe at http://localhost:9092: connection refused — Floe's HTTP API listens on 8092 by default (the Kafka protocol is not served yet)",
+      "floe topics list: NETWORK_EXCEPTION: cannot reach Floe at http://localhost:9092: connection refused — floe's commands talk to Floe's HTTP API, on 8092 by default; 9092 is the Kafka protocol, for Kafka's own clients and tools",
     );
     const other = new FloeClientError(
       "NETWORK_EXCEPTION",
@@ -232,18 +233,19 @@ describe("small outputs", () => {
     const sqlite = Object.assign(new Error("sqlite open /x/meta.db: unable to open database file"), {
       cause: new Error("unable to open database file"),
     });
-    const translated = startupError(sqlite, "127.0.0.1", 8092, "/x");
+    const http = { host: "127.0.0.1", port: 8092, kafka: undefined };
+    const translated = startupError(sqlite, http, "/x");
     expect(translated).toBeInstanceOf(CliError);
     expect(errorLine("dev", translated)).toBe("floe dev: cannot write the data dir /x: permission denied");
     const mkdir = Object.assign(new Error("EACCES: permission denied, mkdir '/x'"), {
       code: "EACCES",
       syscall: "mkdir",
     });
-    expect(errorLine("dev", startupError(mkdir, "127.0.0.1", 8092, "/x"))).toBe(
+    expect(errorLine("dev", startupError(mkdir, http, "/x"))).toBe(
       "floe dev: cannot write the data dir /x: permission denied",
     );
     const listen = Object.assign(new Error("listen EACCES"), { code: "EACCES", syscall: "listen" });
-    expect(errorLine("dev", startupError(listen, "127.0.0.1", 80, "/x"))).toContain(
+    expect(errorLine("dev", startupError(listen, { ...http, port: 80 }, "/x"))).toContain(
       "not allowed to listen on 127.0.0.1:80",
     );
   });

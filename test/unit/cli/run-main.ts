@@ -3,7 +3,15 @@ import type { CliIo } from "../../../src/cli/command.js";
 import { main } from "../../../src/cli/main.js";
 
 /** main() over in-memory streams: command routing and usage errors need no server. */
-export async function runMain(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runMain(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runMainWithEnv({}, ...argv);
+}
+
+/** runMain with these environment variables (the command sees only them). */
+export async function runMainWithEnv(
+  env: NodeJS.ProcessEnv,
+  ...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: Buffer[] = [];
@@ -14,7 +22,7 @@ export async function runMain(...argv: string[]): Promise<{ code: number; stdout
     stdin: new PassThrough(),
     stdout,
     stderr,
-    env: {},
+    env,
     interrupted: new AbortController().signal,
   };
   const code = await main(argv, io);
