@@ -85,6 +85,18 @@ export async function ensureBucket(client: S3Client, bucket: string): Promise<vo
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
   } catch (e) {
     if (awsErrorName(e) === "BucketAlreadyOwnedByYou") return;
+    // Agents started side by side race to create it, and some S3 servers (s3rver) tell the loser
+    // "BucketAlreadyExists" even when it is the caller's: it is usable if we can reach it now.
+    if (awsErrorName(e) === "BucketAlreadyExists" && (await reachable(client, bucket))) return;
     throw toStorageError(e, `S3 CreateBucket ${bucket}`);
+  }
+}
+
+async function reachable(client: S3Client, bucket: string): Promise<boolean> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return true;
+  } catch {
+    return false;
   }
 }

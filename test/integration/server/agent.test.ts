@@ -1,0 +1,200 @@
+/**
+ * `floe agent`, as an operator runs it: two agent processes side by side over one bucket and table
+ * (s3rver and DynamoDB Local, started by the test setup), each serving the Kafka protocol and the
+ * HTTP API. Agents hold no state: what one does, the other sees, and each tells Kafka clients that it
+ * leads every partition of the same cluster.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KAFKA_APIS } from "../../../src/kafka/apis/index.js";
+import { CliProcess, kafkaAddressOf, REPO } from "../../e2e/cli-process.js";
+import { emulatorEndpoints, emulatorEnv } from "../../support/emulators.js";
+
+interface Agent {
+  process: CliProcess;
+  url: string;
+  kafka: { host: string; port: number; bootstrap: string };
+}
+
+const emulators = emulatorEndpoints();
+const bucket = `floe-agents-${randomUUID().slice(0, 8)}`;
+const table = `floe-agents-${randomUUID().slice(0, 8)}`;
+const agents: Agent[] = [];
+
+/** `floe agent` from source, on free ports, once it says it is ready. */
+async function startAgent(): Promise<Agent> {
+  const child = new CliProcess(
+    path.join(REPO, "src/cli/main.ts"),
+    ["agent", "--port", "0", "--kafka-port", "0"],
+    {
+      cwd: REPO,
+      nodeArgs: ["--import", "tsx"],
+      env: { ...emulatorEnv(), FLOE_BUCKET: bucket, FLOE_TABLE: table, POWERTOOLS_LOG_LEVEL: "ERROR" },
+    },
+  );
+  await child.waitForOutput((out) => out.includes("Press Ctrl-C to stop."), "the agent was ready");
+  const banner = child.stdout.toString("utf8");
+  const url = /^Floe agent listening on (http:\/\/\S+)$/m.exec(banner)?.[1];
+  const kafka = kafkaAddressOf(banner);
+  if (!url || !kafka) throw new Error(`the agent's banner names no HTTP API or Kafka listener:\n${banner}`);
+  return { process: child, url, kafka };
+}
+
+function kafkaOf(agent: Agent): Kafka {
+  return new Kafka({
+    clientId: "agent-test",
+    brokers: [agent.kafka.bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
+  });
+}
+
+/** kcat (librdkafka's CLI) with these arguments; .ci/run installs it. */
+function kcat(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("kcat", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("error", (e: NodeJS.ErrnoException) =>
+      reject(e.code === "ENOENT" ? new Error("kcat is not installed: apt-get install kcat") : e),
+    );
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface KcatMetadata {
+  originating_broker: { id: number; name: string };
+  brokers: { id: number; name: string }[];
+  topics: { topic: string; partitions: { partition: number; leader: number }[] }[];
+}
+
+describe.skipIf(!emulators)("floe agent: stateless agents side by side over one bucket and table", () => {
+  beforeAll(async () => {
+    // Started together, as an orchestrator starts replicas: both may find the table missing.
+    agents.push(...(await Promise.all([startAgent(), startAgent()])));
+  });
+
+  afterAll(async () => {
+    const results = await Promise.all(agents.map((a) => a.process.stop("SIGTERM")));
+    // A clean stop, as Ctrl-C gives: in-flight requests answered, the group commit flushed.
+    for (const result of results) expect(result.code).toBe(0);
+  });
+
+  it("a topic created through one agent's HTTP API is in both agents' Kafka metadata, each leading every partition", async () => {
+    const [a, b] = agents;
+    const topic = `orders-${randomUUID().slice(0, 8)}`;
+    const created = await fetch(`${a.url}/v1/topics`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: topic, partitions: 3 }),
+    });
+    expect(created.status).toBe(201);
+
+    for (const agent of [a, b]) {
+      const admin = kafkaOf(agent).admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        expect(topics).toHaveLength(1);
+        expect(topics[0].partitions.map((p) => [p.partitionId, p.leader]).sort()).toEqual([
+          [0, 1],
+          [1, 1],
+          [2, 1],
+        ]);
+        expect(await admin.listTopics()).toContain(topic);
+        // The only broker is the agent asked: any agent serves any partition (architecture §12).
+        const cluster = await admin.describeCluster();
+        expect(cluster.brokers).toEqual([{ nodeId: 1, host: "127.0.0.1", port: agent.kafka.port }]);
+      } finally {
+        await admin.disconnect();
+      }
+    }
+
+    // And through the other agent's HTTP API.
+    const described = await fetch(`${b.url}/v1/topics/${topic}`);
+    expect(described.status).toBe(200);
+  });
+
+  it("both agents report one cluster id, derived from the bucket and table they share", async () => {
+    const ids = await Promise.all(
+      agents.map(async (agent) => {
+        const admin = kafkaOf(agent).admin();
+        await admin.connect();
+        try {
+          return (await admin.describeCluster()).clusterId;
+        } finally {
+          await admin.disconnect();
+        }
+      }),
+    );
+    expect(ids[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(ids[1]).toBe(ids[0]);
+  });
+
+  it("kcat -L against either agent lists the same topics, that agent as their leader", async () => {
+    const topic = `kcat-${randomUUID().slice(0, 8)}`;
+    const created = await fetch(`${agents[1].url}/v1/topics`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: topic, partitions: 2 }),
+    });
+    expect(created.status).toBe(201);
+    const seen: string[][] = [];
+    for (const agent of agents) {
+      const result = await kcat(["-b", agent.kafka.bootstrap, "-L", "-J", "-m", "10"]);
+      expect(result.code, result.stderr).toBe(0);
+      const metadata = JSON.parse(result.stdout) as KcatMetadata;
+      expect(metadata.brokers).toEqual([{ id: 1, name: `127.0.0.1:${agent.kafka.port}` }]);
+      const ours = metadata.topics.find((t) => t.topic === topic);
+      expect(ours?.partitions.map((p) => [p.partition, p.leader])).toEqual([
+        [0, 1],
+        [1, 1],
+      ]);
+      seen.push(metadata.topics.map((t) => t.topic).sort());
+    }
+    expect(seen[1]).toEqual(seen[0]);
+  });
+
+  // Produce and Fetch are served once their helper's work lands; until then this check waits.
+  const served = (apiKey: number) => KAFKA_APIS.some((api) => api.apiKey === apiKey);
+  it.runIf(served(0) && served(1))(
+    "records produced through one agent's Kafka port are consumed through the other's",
+    async () => {
+      const [a, b] = agents;
+      const topic = `across-${randomUUID().slice(0, 8)}`;
+      const admin = kafkaOf(a).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+      await admin.disconnect();
+
+      const producer = kafkaOf(a).producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      const sent = Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 5}`, value: `v${i}` }));
+      await producer.send({ topic, messages: sent });
+      await producer.disconnect();
+
+      const consumer = kafkaOf(b).consumer({ groupId: `g-${randomUUID().slice(0, 8)}` });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const received: { key: string; value: string }[] = [];
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            eachMessage: async ({ message }) => {
+              received.push({ key: String(message.key), value: String(message.value) });
+              if (received.length === sent.length) resolve();
+            },
+          })
+          .catch(reject);
+      });
+      await consumer.disconnect();
+      const byValue = (x: { value: string }, y: { value: string }) => x.value.localeCompare(y.value);
+      expect(received.sort(byValue)).toEqual([...sent].sort(byValue));
+    },
+  );
+});
