@@ -46,6 +46,3 @@ export function duplicated<T>(items: readonly T[], key: (item: T) => string): Se
   }
   return twice;
 }
-
-/** How many items of one admin request are worked on at once: a wide request must not fire thousands of metadata writes together. */
-export const ADMIN_CONCURRENCY = 8;

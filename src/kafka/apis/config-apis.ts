@@ -9,7 +9,7 @@ import {
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
 } from "../protocol/messages/incremental-alter-configs.js";
-import { ADMIN_CONCURRENCY, duplicated, invalidRequest, itemError, NO_ERROR } from "./admin-errors.js";
+import { duplicated, invalidRequest, itemError, NO_ERROR } from "./admin-errors.js";
 import {
   brokerConfigEntries,
   CONFIG_TYPE,
@@ -21,6 +21,9 @@ import {
   TOPIC_CONFIGS,
   topicConfigEntries,
 } from "./kafka-configs.js";
+
+/** Items of one request worked on at once: a wide request must not fire thousands of metadata reads and writes together. */
+const ADMIN_CONCURRENCY = 8;
 
 function unsupportedResource(type: number): FloeError {
   return invalidRequest(

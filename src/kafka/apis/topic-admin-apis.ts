@@ -12,15 +12,11 @@ import { CreatePartitionsRequest, CreatePartitionsResponse } from "../protocol/m
 import { CreateTopicsRequest, CreateTopicsResponse } from "../protocol/messages/create-topics.js";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "../protocol/messages/delete-topics.js";
 import type { MessageValue } from "../protocol/spec.js";
-import {
-  ADMIN_CONCURRENCY,
-  duplicated,
-  invalidRequest,
-  itemError,
-  NO_ERROR,
-  WireRefusal,
-} from "./admin-errors.js";
+import { duplicated, invalidRequest, itemError, NO_ERROR, WireRefusal } from "./admin-errors.js";
 import { defaultPartitions, topicConfigEntries } from "./kafka-configs.js";
+
+/** Items of one request worked on at once: a wide request must not fire thousands of metadata reads and writes together. */
+const ADMIN_CONCURRENCY = 8;
 
 const NULL_UUID = "00000000-0000-0000-0000-000000000000";
 
