@@ -5,6 +5,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Emulators (DynamoDB Local, s3rver) start once for the whole run.
     globalSetup: ["test/support/global-setup.ts"],
+    setupFiles: ["test/support/node20-polyfills.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: more workers only contend with the emulators.

@@ -73,3 +73,8 @@ export function defineApi<Req extends MessageSpec, Res extends MessageSpec>(
     ...api,
   };
 }
+
+/** A list of differently typed APIs as the listener sees them (each keeps its own types inside). */
+export function apiList(...apis: { readonly apiKey: number }[]): readonly KafkaApi[] {
+  return apis as unknown as readonly KafkaApi[];
+}
