@@ -16,7 +16,11 @@ import { emulatorEndpoints, emulatorEnv } from "../../support/emulators.js";
 interface Agent {
   process: CliProcess;
   url: string;
-  kafka: { host: string; port: number; bootstrap: string };
+  /** Where a Kafka client bootstraps. */
+  bootstrap: string;
+  /** The host this agent tells Kafka clients to connect to. */
+  advertised: string;
+  kafkaPort: number;
 }
 
 const emulators = emulatorEndpoints();
@@ -24,11 +28,16 @@ const bucket = `floe-agents-${randomUUID().slice(0, 8)}`;
 const table = `floe-agents-${randomUUID().slice(0, 8)}`;
 const agents: Agent[] = [];
 
-/** `floe agent` from source, on free ports, once it says it is ready. */
-async function startAgent(): Promise<Agent> {
+/**
+ * `floe agent` from source, on free ports, once it says it is ready. With `advertise`, its Kafka
+ * listener binds every address and tells clients to use that one (a loopback address other than the
+ * bootstrap's, so a client that reaches the agent at all has followed the advertised address).
+ */
+async function startAgent(advertise?: string): Promise<Agent> {
+  const kafkaFlags = advertise ? ["--kafka-host", "0.0.0.0", "--advertised-host", advertise] : [];
   const child = new CliProcess(
     path.join(REPO, "src/cli/main.ts"),
-    ["agent", "--port", "0", "--kafka-port", "0"],
+    ["agent", "--port", "0", "--kafka-port", "0", ...kafkaFlags],
     {
       cwd: REPO,
       nodeArgs: ["--import", "tsx"],
@@ -40,13 +49,23 @@ async function startAgent(): Promise<Agent> {
   const url = /^Floe agent listening on (http:\/\/\S+)$/m.exec(banner)?.[1];
   const kafka = kafkaAddressOf(banner);
   if (!url || !kafka) throw new Error(`the agent's banner names no HTTP API or Kafka listener:\n${banner}`);
-  return { process: child, url, kafka };
+  if (advertise) {
+    expect(banner).toContain(`  advertised to Kafka clients as ${advertise}:${kafka.port}\n`);
+    expect(banner).toContain(`--bootstrap-server ${advertise}:${kafka.port} --topic quickstart`);
+  }
+  return {
+    process: child,
+    url,
+    bootstrap: `127.0.0.1:${kafka.port}`,
+    advertised: advertise ?? "127.0.0.1",
+    kafkaPort: kafka.port,
+  };
 }
 
 function kafkaOf(agent: Agent): Kafka {
   return new Kafka({
     clientId: "agent-test",
-    brokers: [agent.kafka.bootstrap],
+    brokers: [agent.bootstrap],
     logLevel: logLevel.NOTHING,
     retry: { retries: 2 },
   });
@@ -76,7 +95,7 @@ interface KcatMetadata {
 describe.skipIf(!emulators)("floe agent: stateless agents side by side over one bucket and table", () => {
   beforeAll(async () => {
     // Started together, as an orchestrator starts replicas: both may find the table missing.
-    agents.push(...(await Promise.all([startAgent(), startAgent()])));
+    agents.push(...(await Promise.all([startAgent(), startAgent("127.0.0.2")])));
   });
 
   afterAll(async () => {
@@ -109,7 +128,7 @@ describe.skipIf(!emulators)("floe agent: stateless agents side by side over one 
         expect(await admin.listTopics()).toContain(topic);
         // The only broker is the agent asked: any agent serves any partition (architecture §12).
         const cluster = await admin.describeCluster();
-        expect(cluster.brokers).toEqual([{ nodeId: 1, host: "127.0.0.1", port: agent.kafka.port }]);
+        expect(cluster.brokers).toEqual([{ nodeId: 1, host: agent.advertised, port: agent.kafkaPort }]);
       } finally {
         await admin.disconnect();
       }
@@ -146,10 +165,10 @@ describe.skipIf(!emulators)("floe agent: stateless agents side by side over one 
     expect(created.status).toBe(201);
     const seen: string[][] = [];
     for (const agent of agents) {
-      const result = await kcat(["-b", agent.kafka.bootstrap, "-L", "-J", "-m", "10"]);
+      const result = await kcat(["-b", agent.bootstrap, "-L", "-J", "-m", "10"]);
       expect(result.code, result.stderr).toBe(0);
       const metadata = JSON.parse(result.stdout) as KcatMetadata;
-      expect(metadata.brokers).toEqual([{ id: 1, name: `127.0.0.1:${agent.kafka.port}` }]);
+      expect(metadata.brokers).toEqual([{ id: 1, name: `${agent.advertised}:${agent.kafkaPort}` }]);
       const ours = metadata.topics.find((t) => t.topic === topic);
       expect(ours?.partitions.map((p) => [p.partition, p.leader])).toEqual([
         [0, 1],
@@ -195,6 +214,63 @@ describe.skipIf(!emulators)("floe agent: stateless agents side by side over one 
       await consumer.disconnect();
       const byValue = (x: { value: string }, y: { value: string }) => x.value.localeCompare(y.value);
       expect(received.sort(byValue)).toEqual([...sent].sort(byValue));
+    },
+  );
+
+  const groupsServed = [10, 11, 12, 13, 14, 8, 9].every(served);
+  it.runIf(served(0) && served(1) && groupsServed)(
+    "one consumer group with a member on each agent: the partitions split between them, every record read once",
+    async () => {
+      const topic = `split-${randomUUID().slice(0, 8)}`;
+      const groupId = `g-${randomUUID().slice(0, 8)}`;
+      const admin = kafkaOf(agents[0]).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+      await admin.disconnect();
+
+      // Each member talks to its own agent; the group is one group, kept in DynamoDB.
+      const assigned: number[][] = [[], []];
+      let split: () => void = () => {};
+      const splitDone = new Promise<void>((resolve) => {
+        split = resolve;
+      });
+      const received: { member: number; partition: number; value: string }[] = [];
+      let allIn: () => void = () => {};
+      const allDone = new Promise<void>((resolve) => {
+        allIn = resolve;
+      });
+      const sent = Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
+      const consumers = agents.map((agent) =>
+        kafkaOf(agent).consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 500 }),
+      );
+      try {
+        for (const [member, consumer] of consumers.entries()) {
+          consumer.on(consumer.events.GROUP_JOIN, (event) => {
+            assigned[member] = [...(event.payload.memberAssignment[topic] ?? [])].sort();
+            const all = [...assigned[0], ...assigned[1]].sort();
+            if (assigned.every((a) => a.length > 0) && all.join() === "0,1,2,3") split();
+          });
+          await consumer.connect();
+          await consumer.subscribe({ topic, fromBeginning: true });
+          await consumer.run({
+            eachMessage: async ({ partition, message }) => {
+              received.push({ member, partition, value: String(message.value) });
+              if (received.length >= sent.length) allIn();
+            },
+          });
+        }
+        // Produced once the two members share the partitions, so no later rebalance moves any.
+        await splitDone;
+        const producer = kafkaOf(agents[1]).producer({ allowAutoTopicCreation: false });
+        await producer.connect();
+        await producer.send({ topic, messages: sent });
+        await producer.disconnect();
+        await allDone;
+      } finally {
+        await Promise.all(consumers.map((c) => c.disconnect()));
+      }
+      expect(received.map((r) => r.value).sort()).toEqual(sent.map((m) => m.value).sort());
+      for (const r of received) expect(assigned[r.member]).toContain(r.partition);
     },
   );
 });
