@@ -29,7 +29,7 @@ export const agentCommand: Command = {
   usage: "floe agent [--host <address> --advertised-host <host>] [--kafka-port <n>] [--port <n>] [options]",
   connects: false,
   options: {
-    ...listenerOptions("127.0.0.1"),
+    ...listenerOptions("127.0.0.1", "required"),
     "auto-create-topics": {
       kind: "flag",
       description:

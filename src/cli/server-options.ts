@@ -17,8 +17,11 @@ export const DEFAULT_HTTP_PORT = 8092;
 export const DEFAULT_KAFKA_PORT = 9092;
 const WILDCARDS = new Set(["0.0.0.0", "::", "[::]"]);
 
-/** --port, --host and the Kafka listener's flags; `defaultHost` is what --help says --host defaults to. */
-export function listenerOptions(defaultHost: string): OptionSpecs {
+/**
+ * --port, --host and the Kafka listener's flags; `defaultHost` is what --help says --host defaults
+ * to, and `wildcardAdvertises` what a Kafka listener on 0.0.0.0 tells clients without --advertised-host.
+ */
+export function listenerOptions(defaultHost: string, wildcardAdvertises = "127.0.0.1"): OptionSpecs {
   return {
     port: {
       kind: "value",
@@ -43,8 +46,7 @@ export function listenerOptions(defaultHost: string): OptionSpecs {
     "advertised-host": {
       kind: "value",
       valueName: "host",
-      description:
-        "host Kafka clients are told to connect to (Kafka's advertised.listeners; default: the Kafka listener's address, 127.0.0.1 for 0.0.0.0)",
+      description: `host Kafka clients are told to connect to (Kafka's advertised.listeners; default: the Kafka listener's address, ${wildcardAdvertises} for 0.0.0.0)`,
     },
     "no-kafka": { kind: "flag", description: "do not serve the Kafka protocol (the HTTP API only)" },
   };
