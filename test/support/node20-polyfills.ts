@@ -2,7 +2,8 @@
  * @platformatic/kafka's promise API calls Promise.withResolvers (Node 22+). Floe supports and is
  * tested on Node 20, so the test run supplies it; the client itself is Node 22's to require.
  */
-if (typeof Promise.withResolvers !== "function") {
+const PromiseStatics = Promise as unknown as Record<string, unknown>;
+if (typeof PromiseStatics.withResolvers !== "function") {
   Object.defineProperty(Promise, "withResolvers", {
     configurable: true,
     writable: true,
