@@ -453,6 +453,55 @@ describe("the Kafka listener under random, truncated and corrupted frames", () =
     expect(wrong).toEqual([]);
   });
 
+  it("reassembles pipelined frames however the stream cuts them", async () => {
+    const apiVersions = new MessageCodec(ApiVersionsRequest);
+    const metadata = new MessageCodec(MetadataRequest);
+    const frames = Array.from({ length: 12 }, (_, i) =>
+      i % 2 === 0
+        ? frame(Buffer.concat([header(18, 3, i, true, "pieces"), apiVersions.encode(3, {})]))
+        : frame(
+            Buffer.concat([
+              header(3, 12, i, true, "pieces"),
+              metadata.encode(12, { topics: [{ name: TOPIC }] }),
+            ]),
+          ),
+    );
+    const stream = Buffer.concat(frames);
+    const cuts = sample(
+      fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { minLength: 1, maxLength: 40 }),
+      8,
+      3_000_000,
+    );
+    // A write per byte, too: every boundary, the length's four bytes included, falls between writes.
+    cuts.push(Array.from({ length: 60 }, (_, i) => i + 1));
+    for (const points of cuts) {
+      const socket = connect(port, "127.0.0.1");
+      socket.setNoDelay(true);
+      await new Promise((resolve) => socket.once("connect", resolve));
+      let received = Buffer.alloc(0);
+      const answers: number[] = [];
+      const all = new Promise<void>((resolve) => {
+        socket.on("data", (chunk: Buffer) => {
+          received = Buffer.concat([received, chunk]);
+          while (received.length >= 4 && received.length >= 4 + received.readInt32BE(0)) {
+            answers.push(received.readInt32BE(4));
+            received = received.subarray(4 + received.readInt32BE(0));
+          }
+          if (answers.length === frames.length) resolve();
+        });
+      });
+      let from = 0;
+      for (const to of [...points].sort((a, b) => a - b).concat(stream.length)) {
+        socket.write(stream.subarray(from, to));
+        from = to;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await all;
+      socket.destroy();
+      expect(answers).toEqual(frames.map((_, i) => i));
+    }
+  });
+
   it("closes only the connection whose frame length is over socket.request.max.bytes or negative", async () => {
     const bystander = connect(port, "127.0.0.1");
     await new Promise((resolve) => bystander.once("connect", resolve));
