@@ -60,8 +60,8 @@ export async function e2eWorld(prefix: string): Promise<E2eWorld> {
   };
 }
 
-/** Flags that choose the Kafka listener: given any, startDev leaves its port to the caller. */
-const KAFKA_FLAGS = ["--kafka-port", "--no-kafka", "--kafka-host"];
+/** Flags that choose the Kafka listener's port: given either, startDev leaves it to the caller. */
+const KAFKA_FLAGS = ["--kafka-port", "--no-kafka"];
 
 /** A running `floe dev` and, unless it was started with --no-kafka, where its Kafka listener is. */
 export type DevCliProcess = CliProcess & {
