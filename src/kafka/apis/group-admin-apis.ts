@@ -43,8 +43,8 @@ const MEMBER_TYPE_UNKNOWN = -1;
  */
 export const listGroupsApi = defineApi(ListGroupsRequest, ListGroupsResponse, {
   async handle(request, ctx) {
-    const states = new Set(request.statesFilter.map((s) => s.toLowerCase()));
-    const types = new Set(request.typesFilter.map((t) => t.toLowerCase()));
+    const states = new Set((request.statesFilter ?? []).map((s) => s.toLowerCase()));
+    const types = new Set((request.typesFilter ?? []).map((t) => t.toLowerCase()));
     if (types.size > 0 && !types.has(GROUP_TYPE)) return { errorCode: 0, groups: [] };
     try {
       const listed = await ctx.core.groups.list();

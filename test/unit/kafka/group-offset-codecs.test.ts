@@ -452,6 +452,12 @@ describe("ListGroups (16) codecs", () => {
       if (v >= 5) expect(parsed.groups[0].groupType).toBe("consumer");
     }
   });
+
+  it("reads platformatic's null type filter (no types given) as no filter, though Kafka declares it non-nullable", () => {
+    const decoded = req.decode(5, platformaticBytes(listGroupsV5, [], undefined as unknown as string[]));
+    expect(decoded.typesFilter).toBe(null);
+    expect(decoded.statesFilter).toEqual([]);
+  });
 });
 
 describe("DescribeGroups (15) codecs", () => {

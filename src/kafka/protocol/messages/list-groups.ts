@@ -1,6 +1,10 @@
 import type { MessageSpec } from "../spec.js";
 
-/** ListGroups: version 4 filters by state (KIP-518), version 5 by type, "classic" or "consumer" (KIP-848). */
+/**
+ * ListGroups: version 4 filters by state (KIP-518), version 5 by type, "classic" or "consumer"
+ * (KIP-848). Kafka declares both filters non-nullable; we also read null as "no filter", because
+ * @platformatic/kafka sends a null type filter when its caller gives none.
+ */
 export const ListGroupsRequest = {
   apiKey: 16,
   name: "ListGroupsRequest",
@@ -8,8 +12,8 @@ export const ListGroupsRequest = {
   validVersions: "0-5",
   flexibleVersions: "3+",
   fields: [
-    { name: "statesFilter", type: "[]string", versions: "4+" },
-    { name: "typesFilter", type: "[]string", versions: "5+" },
+    { name: "statesFilter", type: "[]string", versions: "4+", nullableVersions: "4+" },
+    { name: "typesFilter", type: "[]string", versions: "5+", nullableVersions: "5+" },
   ],
 } as const satisfies MessageSpec;
 
