@@ -1,4 +1,4 @@
-import type { KafkaApi } from "../kafka-api.js";
+import { apiList } from "../kafka-api.js";
 import {
   consumerGroupDescribeApi,
   deleteGroupsApi,
@@ -8,7 +8,7 @@ import {
 import { offsetCommitApi, offsetDeleteApi, offsetFetchApi } from "./offset-apis.js";
 
 /** The group APIs that are not membership: offsets, and listing, describing and deleting groups. */
-export const groupOffsetApis: readonly KafkaApi[] = [
+export const groupOffsetApis = apiList(
   offsetCommitApi,
   offsetFetchApi,
   offsetDeleteApi,
@@ -16,4 +16,4 @@ export const groupOffsetApis: readonly KafkaApi[] = [
   describeGroupsApi,
   consumerGroupDescribeApi,
   deleteGroupsApi,
-] as unknown as readonly KafkaApi[];
+);
