@@ -54,9 +54,11 @@ function invalid(position: number, why: string): FloeError {
  * Checks client-encoded RecordBatch v2 bytes the way Kafka's broker does before it appends them
  * (LogValidator): whole batches of magic 2 whose CRC matches, none over max.message.bytes, dense
  * (records = lastOffsetDelta + 1, offset deltas 0..n-1), no control or transactional batches, no
- * idempotent-producer fields that disagree, a codec Floe can read back (none, gzip), and
- * records that decode. A refused request appends nothing. The bytes are then stored as they are;
- * only a LogAppendTime topic changes them (see `stampLogAppendTime`).
+ * idempotent-producer fields that disagree, and records that decode — compressed ones (gzip,
+ * snappy, lz4, zstd) inflated for that, within the decoder's bound on inflated size, so a
+ * compression bomb is refused as MESSAGE_TOO_LARGE and a frame that does not inflate as
+ * CORRUPT_MESSAGE. A refused request appends nothing. The bytes are then stored as they are, still
+ * compressed; only a LogAppendTime topic changes them (see `stampLogAppendTime`).
  */
 export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules): AcceptedBatches {
   if (bytes.length === 0) {
@@ -88,12 +90,6 @@ export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules):
     if (header.isControl) throw invalid(position, "is a control batch, which only a broker may write");
     if (header.isTransactional) throw invalid(position, "is transactional; Floe has no transactions");
     producer = checkProducerFields(header, position, producer, batches.length === 0, records);
-    if (header.compression !== "none" && header.compression !== "gzip") {
-      throw new FloeError(
-        "UNSUPPORTED_ENCODING",
-        `The record batch at byte ${position} is ${header.compression}-compressed; Floe accepts none and gzip.`,
-      );
-    }
     if (header.recordCount < 1 || header.recordCount !== header.lastOffsetDelta + 1) {
       throw invalid(
         position,

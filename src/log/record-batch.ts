@@ -1,7 +1,7 @@
-import { gunzipSync } from "node:zlib";
 import { CorruptDataError, FloeError } from "../errors.js";
 import { ByteReader } from "./byte-reader.js";
 import { ByteWriter, utf8Length } from "./byte-writer.js";
+import { CODECS, type CompressionCodec, compress, decompress } from "./compression.js";
 import { crc32c } from "./crc32c.js";
 import { sizeOfVarint, sizeOfVarlong } from "./varint.js";
 
@@ -50,7 +50,7 @@ export interface DecodedRecord extends LogRecord {
 }
 
 export type TimestampType = "CreateTime" | "LogAppendTime";
-export type CompressionCodec = "none" | "gzip" | "snappy" | "lz4" | "zstd";
+export type { CompressionCodec } from "./compression.js";
 
 export interface BatchEncodeOptions {
   /** Default 0: Floe stores batches at 0 and patches the real offset in on read. */
@@ -68,6 +68,11 @@ export interface BatchEncodeOptions {
    * every record; stamp the records with the append time before encoding.
    */
   timestampType?: TimestampType;
+  /**
+   * Default "none". Any of Kafka's codecs, framed as Kafka's Java producer frames it; "zstd" needs
+   * Node 22.15+ (UNSUPPORTED_COMPRESSION_TYPE otherwise: see `canCompress`).
+   */
+  compression?: CompressionCodec;
 }
 
 export interface BatchHeader {
@@ -100,7 +105,10 @@ export interface RecordBatch extends BatchHeader {
 export interface BatchDecodeOptions {
   /** Check the CRC before decoding (default true). */
   verifyCrc?: boolean;
-  /** Upper bound on a compressed batch's inflated size (default 64 MiB): a guard against gzip bombs. */
+  /**
+   * Upper bound on a compressed batch's inflated records (default 64 MiB): a guard against
+   * compression bombs, checked before the memory is spent (MESSAGE_TOO_LARGE past it).
+   */
   maxDecompressedBytes?: number;
 }
 
@@ -123,7 +131,6 @@ const COMPRESSION_MASK = 0x07;
 const TIMESTAMP_TYPE_MASK = 0x08;
 const TRANSACTIONAL_MASK = 0x10;
 const CONTROL_MASK = 0x20;
-const CODECS: readonly CompressionCodec[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 
 /** Smallest possible record: 7 one-byte fields (length, attributes, deltas, key, value, header count). */
 const MIN_RECORD_BYTES = 7;
@@ -139,9 +146,10 @@ function isBytesOrNull(v: unknown): v is Uint8Array | null {
 }
 
 /**
- * Encodes `records` as one uncompressed batch. The first record's timestamp becomes the batch's
- * baseTimestamp (deltas may be negative, as in Kafka); maxTimestamp is the largest. The output is
- * sized exactly up front: one allocation for the whole batch.
+ * Encodes `records` as one batch, uncompressed unless `options.compression` says otherwise. The
+ * first record's timestamp becomes the batch's baseTimestamp (deltas may be negative, as in
+ * Kafka); maxTimestamp is the largest. An uncompressed batch is sized exactly up front: one
+ * allocation for the whole batch.
  */
 export function encodeRecordBatch(records: LogRecord[], options: BatchEncodeOptions = {}): Uint8Array {
   const count = records.length;
@@ -156,6 +164,11 @@ export function encodeRecordBatch(records: LogRecord[], options: BatchEncodeOpti
   const timestampType = options.timestampType ?? "CreateTime";
   if (timestampType !== "CreateTime" && timestampType !== "LogAppendTime") {
     throw invalidRecord(`invalid timestampType ${String(timestampType)}`);
+  }
+  const codec = options.compression ?? "none";
+  const codecId = CODECS.indexOf(codec);
+  if (codecId < 0) {
+    throw new FloeError("UNSUPPORTED_COMPRESSION_TYPE", `unknown compression codec ${String(codec)}`);
   }
 
   const baseTimestamp = records[0]?.timestamp;
@@ -243,8 +256,26 @@ export function encodeRecordBatch(records: LogRecord[], options: BatchEncodeOpti
   if (w.position !== total)
     throw new Error(`record batch size mismatch: wrote ${w.position}, sized ${total}`);
   const bytes = w.finish();
-  w.setUint32At(CRC_OFFSET, crc32c(bytes, ATTRIBUTES_OFFSET, total));
-  return bytes;
+  if (codecId === 0) {
+    w.setUint32At(CRC_OFFSET, crc32c(bytes, ATTRIBUTES_OFFSET, total));
+    return bytes;
+  }
+  return compressBatch(bytes, codec, codecId);
+}
+
+/** An uncompressed batch (CRC not yet set) re-packed with its records region compressed. */
+function compressBatch(plain: Uint8Array, codec: CompressionCodec, codecId: number): Uint8Array {
+  const compressed = compress(codec, plain.subarray(RECORD_BATCH_OVERHEAD));
+  const size = RECORD_BATCH_OVERHEAD + compressed.length;
+  if (size > INT32_MAX) throw invalidRecord("record batch larger than 2 GiB");
+  const out = new Uint8Array(size);
+  out.set(plain.subarray(0, RECORD_BATCH_OVERHEAD));
+  out.set(compressed, RECORD_BATCH_OVERHEAD);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setInt32(8, size - LOG_OVERHEAD);
+  view.setInt16(ATTRIBUTES_OFFSET, view.getInt16(ATTRIBUTES_OFFSET) | codecId);
+  view.setUint32(CRC_OFFSET, crc32c(out, ATTRIBUTES_OFFSET, size));
+  return out;
 }
 
 function checkPosition(bytes: Uint8Array, position: number): void {
@@ -340,8 +371,8 @@ export function verifyBatchCrc(bytes: Uint8Array, position = 0): void {
 }
 
 /**
- * Yields the region holding the batch's records, inflated when compressed. Codecs other than
- * gzip are not supported (FloeError UNSUPPORTED_ENCODING).
+ * Yields the region holding the batch's records, inflated (within `maxDecompressedBytes`) when
+ * compressed.
  */
 function recordsRegion(
   bytes: Uint8Array,
@@ -352,27 +383,16 @@ function recordsRegion(
   const start = position + RECORD_BATCH_OVERHEAD;
   const end = position + header.size;
   if (header.compression === "none") return new ByteReader(bytes, start, end);
-  if (header.compression !== "gzip") {
-    throw new FloeError(
-      "UNSUPPORTED_ENCODING",
-      `record batch at ${position}: ${header.compression} is not supported`,
-    );
-  }
-  const maxOutputLength = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED;
+  const maxBytes = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED;
   let inflated: Uint8Array;
   try {
-    inflated = gunzipSync(bytes.subarray(start, end), { maxOutputLength });
+    inflated = decompress(header.compression, bytes.subarray(start, end), maxBytes);
   } catch (cause) {
-    if ((cause as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
-      throw new FloeError(
-        "MESSAGE_TOO_LARGE",
-        `record batch at ${position} inflates beyond ${maxOutputLength} bytes`,
-        {
-          cause,
-        },
-      );
-    }
-    throw new CorruptDataError(`record batch at ${position}: gzip data does not inflate`, { cause });
+    // The codec's own message, placed: which batch, and which codec said so.
+    const what = `record batch at ${position} (${header.compression})`;
+    if (cause instanceof CorruptDataError) throw new CorruptDataError(`${what}: ${cause.message}`, { cause });
+    if (cause instanceof FloeError) throw new FloeError(cause.code, `${what} ${cause.message}`, { cause });
+    throw new CorruptDataError(`${what} does not inflate`, { cause });
   }
   if (header.recordCount * MIN_RECORD_BYTES > inflated.length) {
     throw new CorruptDataError(
@@ -523,8 +543,7 @@ export function patchBaseOffsets(
 /**
  * The smallest and largest record timestamps of the batch at `position` (as decoders report them),
  * or null when it holds no records. Uncompressed batches are scanned without materialising
- * records; LogAppendTime batches answer from the header; gzip batches are decoded; for codecs
- * Floe cannot inflate the header's baseTimestamp/maxTimestamp are the best available answer.
+ * records; LogAppendTime batches answer from the header; compressed batches are decoded.
  */
 export function batchTimestampRange(
   bytes: Uint8Array,
@@ -560,15 +579,12 @@ export function batchTimestampRange(
     }
     return { min, max };
   }
-  if (header.compression === "gzip") {
-    const { records } = decodeRecordBatch(bytes, position, { verifyCrc: false });
-    let min = Number.POSITIVE_INFINITY;
-    let max = Number.NEGATIVE_INFINITY;
-    for (const record of records) {
-      if (record.timestamp < min) min = record.timestamp;
-      if (record.timestamp > max) max = record.timestamp;
-    }
-    return { min, max };
+  const { records } = decodeRecordBatch(bytes, position, { verifyCrc: false });
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const record of records) {
+    if (record.timestamp < min) min = record.timestamp;
+    if (record.timestamp > max) max = record.timestamp;
   }
-  return { min: Math.min(header.firstTimestamp, header.maxTimestamp), max: header.maxTimestamp };
+  return { min, max };
 }

@@ -33,7 +33,9 @@ export const batchProduceRoute = defineRoute({
   description:
     `The body is one or more RecordBatch v2 (magic 2) with Content-Type ${RECORD_BATCH_MEDIA_TYPE}, at most ` +
     `${MAX_RECORD_BATCH_BODY_BYTES} bytes. Each batch's CRC, size (max.message.bytes), record count and records are checked; ` +
-    "control and transactional batches and codecs other than none and gzip are refused. One bad batch " +
+    "control and transactional batches are refused. Compressed batches (gzip, snappy raw or xerial-framed, lz4 frames, zstd) " +
+    "are inflated to check their records, to at most 64 MiB (413 MESSAGE_TOO_LARGE past it; 400 CORRUPT_MESSAGE when they do " +
+    "not inflate), and stored still compressed. One bad batch " +
     "appends nothing. The batches are stored as sent (a LogAppendTime topic stamps maxTimestamp and the CRC, as Kafka does). " +
     "An idempotent producer (POST /v1/producers) sets producerId, producerEpoch and baseSequence in the batch headers " +
     "(every batch of a request the same id and epoch, sequences following each other): a retry of an appended request " +
@@ -50,7 +52,6 @@ export const batchProduceRoute = defineRoute({
     "UNKNOWN_TOPIC_OR_PARTITION",
     "CORRUPT_MESSAGE",
     "INVALID_RECORD",
-    "UNSUPPORTED_ENCODING",
     "UNSUPPORTED_MEDIA_TYPE",
     "RECORD_TOO_LARGE",
     "MESSAGE_TOO_LARGE",

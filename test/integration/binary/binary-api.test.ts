@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBatches, readBatchHeaders } from "../../../src/log/record-batch.js";
 import { apiStorages, startTestServer, type TestServer, uniqueTopic } from "../api/harness.js";
@@ -188,14 +189,14 @@ describe.each(apiStorages)("binary fast path on %s", (storage) => {
     expect(await highWatermark(t)).toBe(0);
   });
 
-  it("refuses control, transactional and idempotent batches, and codecs it cannot read back", async () => {
+  it("refuses control, transactional and idempotent batches, and records that do not inflate under their codec", async () => {
     const t = await topic();
     const plain = batch(records(2));
     const refusals = [
       [withAttributes(plain, 0x20), 400, "INVALID_RECORD"],
       [withAttributes(plain, 0x10), 400, "INVALID_RECORD"],
       [withProducerId(plain, 7n), 400, "INVALID_RECORD"],
-      [withAttributes(plain, 0x02), 400, "UNSUPPORTED_ENCODING"],
+      [withAttributes(plain, 0x02), 400, "CORRUPT_MESSAGE"], // "snappy" over uncompressed records
       [withAttributes(plain, 0x08), 400, "INVALID_RECORD"],
     ] as const;
     for (const [body, status, code] of refusals) {
@@ -223,6 +224,25 @@ describe.each(apiStorages)("binary fast path on %s", (storage) => {
     expect(fetched.body.records.map((r: { value: string }) => r.value)).toEqual(["z0", "z1", "z2"]);
     const raw = await fetchBinary(t, 0, "offset=0");
     expect(readBatchHeaders(raw.bytes)[0].compression).toBe("gzip");
+  });
+
+  it("stores snappy, lz4 and zstd batches from Kafka's Java producer as sent and serves their records over JSON", async () => {
+    const java = JSON.parse(
+      readFileSync(new URL("../../unit/log/fixtures/java-producer-batches.json", import.meta.url), "utf8"),
+    ) as Record<string, { small: string }>;
+    for (const codec of ["snappy", "lz4", "zstd"]) {
+      const t = await topic();
+      const sent = Buffer.from(java[codec].small, "base64");
+      expect((await produceBinary(t, 0, sent)).body).toEqual({ baseOffset: 0, count: 3 });
+      const fetched = await s.call("GET", `/v1/topics/${t}/partitions/0/records?offset=0&encoding=string`);
+      expect(fetched.body.records.map((r: { key: string | null }) => r.key)).toEqual([
+        "key-0",
+        "key-1",
+        "key-2",
+      ]);
+      const raw = await fetchBinary(t, 0, "offset=0");
+      expect(raw.bytes.equals(sent)).toBe(true); // stored as sent, still compressed
+    }
   });
 
   it("honours LogAppendTime: maxTimestamp and the attribute are stamped and the CRC still holds", async () => {
