@@ -5,7 +5,7 @@ import { AppendNotifier } from "./append-notifier.js";
 import { listOffsets } from "./list-offsets.js";
 import { StickyPartitioner } from "./partitioner.js";
 import { Reader } from "./read.js";
-import { type RawFetchResult, RawReader } from "./read-raw.js";
+import { type RawFetchRequest, type RawFetchResult, RawReader } from "./read-raw.js";
 import { TopicAdmin } from "./topics.js";
 import type {
   FetchRequest,
@@ -162,8 +162,39 @@ export class Broker {
   }
 
   /** The binary fast path: whole stored batches with their real base offsets, never decoded. */
-  fetchRaw(request: FetchRequest): Promise<RawFetchResult> {
+  fetchRaw(request: RawFetchRequest): Promise<RawFetchResult> {
     return this.rawReader.fetch(request);
+  }
+
+  /**
+   * The long-poll of a fetch over many partitions on raw bytes (Kafka's Fetch): resolves once any
+   * partition's high-water mark passes its offset, at the deadline (the broker's clock), or when
+   * `cancelled` says so (checked at each wake-up). A partition that cannot be looked up ends the
+   * wait, so the fetch that follows reports its error.
+   */
+  async waitForAnyAppend(
+    partitions: { topic: string; partition: number; offset: number }[],
+    deadline: number,
+    cancelled: () => boolean = () => false,
+  ): Promise<void> {
+    if (partitions.length === 0) return;
+    let woken = false;
+    await Promise.race(
+      partitions.map(async (p) => {
+        try {
+          const topic = await this.reader.partitionOf(p.topic, p.partition);
+          await this.reader.waitForAppend(topic, p.partition, p.offset, deadline, () => woken || cancelled());
+        } catch {
+          // The fetch after the wait reports it.
+        }
+      }),
+    );
+    woken = true;
+  }
+
+  /** The broker's clock (deadlines given to produce and waitForAnyAppend are on it). */
+  now(): number {
+    return this.clock();
   }
 
   /**

@@ -14,6 +14,16 @@ export interface RawReaderOptions {
   maxWaitCapMs: number;
 }
 
+/** A raw fetch; Kafka's Fetch sets `minOneBatch` false for partitions after the first that answered data. */
+export interface RawFetchRequest extends FetchRequest {
+  /**
+   * Default true: the first batch is returned even when larger than maxBytes, so a consumer always
+   * progresses. Kafka grants that to the first partition of a response with data only; with false,
+   * batches beyond maxBytes are left out and maxBytes may be 0 (just the partition's marks).
+   */
+  minOneBatch?: boolean;
+}
+
 /** A binary fetch answer: Kafka's FetchResponse records field for one partition, plus its marks. */
 export interface RawFetchResult {
   topic: string;
@@ -56,7 +66,7 @@ export class RawReader {
     this.cache = new ChunkCache(options.chunkCacheBytes);
   }
 
-  async fetch(request: FetchRequest): Promise<RawFetchResult> {
+  async fetch(request: RawFetchRequest): Promise<RawFetchResult> {
     const topic = await this.reader.partitionOf(request.topic, request.partition);
     const offset = request.offset;
     if (!Number.isSafeInteger(offset) || offset < 0) {
@@ -67,11 +77,16 @@ export class RawReader {
     const maxRecords = request.maxRecords ?? Number.POSITIVE_INFINITY;
     const maxBytes = request.maxBytes ?? DEFAULT_MAX_BYTES;
     const maxWaitMs = Math.min(Math.max(0, request.maxWaitMs ?? 0), this.options.maxWaitCapMs);
+    const minOneBatch = request.minOneBatch ?? true;
     if (maxRecords !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxRecords) || maxRecords < 1)) {
       throw new FloeError("INVALID_REQUEST", `maxRecords must be an integer >= 1, got ${maxRecords}.`);
     }
-    if (!Number.isInteger(maxBytes) || maxBytes < 1) {
-      throw new FloeError("INVALID_REQUEST", `maxBytes must be an integer >= 1, got ${maxBytes}.`);
+    const leastBytes = minOneBatch ? 1 : 0;
+    if (!Number.isInteger(maxBytes) || maxBytes < leastBytes) {
+      throw new FloeError(
+        "INVALID_REQUEST",
+        `maxBytes must be an integer >= ${leastBytes}, got ${maxBytes}.`,
+      );
     }
 
     let head = await this.reader.head(topic, request.partition);
@@ -90,7 +105,10 @@ export class RawReader {
       );
     }
     const from = Math.max(offset, head.logStart);
-    const picked = await this.collect(topic, request.partition, from, head.next, maxRecords, maxBytes);
+    const picked =
+      maxBytes === 0
+        ? { parts: [], batches: 0, records: 0, next: from }
+        : await this.collect(topic, request.partition, from, head.next, maxRecords, maxBytes, minOneBatch);
     return {
       topic: request.topic,
       partition: request.partition,
@@ -110,6 +128,7 @@ export class RawReader {
     highWatermark: number,
     maxRecords: number,
     maxBytes: number,
+    minOneBatch: boolean,
   ): Promise<{ parts: Uint8Array[]; batches: number; records: number; next: number }> {
     const parts: Uint8Array[] = [];
     let bytes = 0;
@@ -144,7 +163,7 @@ export class RawReader {
           if (batch.end <= cursor) continue;
           if (batch.base >= highWatermark) break;
           // Kafka answers at least one batch even past maxBytes, so a consumer always progresses.
-          if (batches > 0 && (bytes + batch.size > maxBytes || records >= maxRecords)) {
+          if ((batches > 0 || !minOneBatch) && (bytes + batch.size > maxBytes || records >= maxRecords)) {
             if (runStart >= 0) parts.push(chunk.bytes.subarray(runStart, runEnd));
             return done();
           }

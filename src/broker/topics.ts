@@ -124,6 +124,12 @@ export class TopicAdmin {
     return items.map((i) => i.sk);
   }
 
+  /** Every topic's name by its id, from the directory in one query: for Kafka's APIs that name topics by id (KIP-516). */
+  async namesById(): Promise<Map<string, string>> {
+    const items = await this.meta.query(keys.topicDirectory);
+    return new Map(items.map((i) => [String(i.data.topicId), i.sk]));
+  }
+
   /** Reads the topic from the store, bypassing the cache. */
   async get(name: string): Promise<Topic> {
     validateTopicName(name);

@@ -124,7 +124,8 @@ export interface FetchResult {
   logStartOffset: number;
 }
 
-export type OffsetSpec = "earliest" | "latest" | { timestamp: number };
+/** `maxTimestamp`: the record with the largest timestamp (Kafka's ListOffsets -3, KIP-734). */
+export type OffsetSpec = "earliest" | "latest" | "maxTimestamp" | { timestamp: number };
 
 export interface ListedOffset {
   partition: number;
