@@ -4,6 +4,7 @@ import { mapConcurrent } from "../../groups/map-concurrent.js";
 import { MAX_OFFSET_METADATA_LENGTH } from "../../groups/request-validation.js";
 import type { CommitRequest, GroupOffset } from "../../groups/types.js";
 import { ERROR_NUMBERS } from "../error-codes.js";
+import { classicMembersOf } from "../groups/classic-members.js";
 import { defineApi, type RequestContext } from "../kafka-api.js";
 import { OffsetCommitRequest, OffsetCommitResponse } from "../protocol/messages/offset-commit.js";
 import { OffsetDeleteRequest, OffsetDeleteResponse } from "../protocol/messages/offset-delete.js";
@@ -48,8 +49,10 @@ interface CommitEntry {
  * which a classic member knows as its generation; generation -1 is a standalone commit (KafkaJS's
  * and Kafka's admin tools), accepted while the group has no members. Errors are per partition, as
  * in Kafka: an unknown partition or oversized metadata refuses that partition only, the rest is
- * committed; a membership error refuses them all. Versions below 9 are classic clients, which get
- * ILLEGAL_GENERATION where a KIP-848 client (version 9) gets STALE_MEMBER_EPOCH.
+ * committed; a membership error refuses them all. A classic member gets ILLEGAL_GENERATION where a
+ * KIP-848 member gets STALE_MEMBER_EPOCH, as Kafka answers each: every client below version 9 is
+ * classic, and at version 9 (which classic clients of Kafka 4 use too) a member that joined
+ * through JoinGroup on this process is; one this process does not know gets the KIP-848 code.
  *
  * The logical offsets -2 (earliest) and -1 (latest) are resolved to the partition's log start and
  * high-water mark: KafkaJS's admin.resetOffsets commits them, and Floe stores only real positions.
@@ -60,7 +63,9 @@ interface CommitEntry {
  */
 export const offsetCommitApi = defineApi(OffsetCommitRequest, OffsetCommitResponse, {
   async handle(request, ctx) {
-    const classic = ctx.apiVersion < 9;
+    const classic =
+      ctx.apiVersion < 9 ||
+      classicMembersOf(ctx.core.groups).get(request.groupId, request.memberId) !== undefined;
     const topicOf = topicLookup(ctx);
     const entries: CommitEntry[] = [];
     for (const t of request.topics) {

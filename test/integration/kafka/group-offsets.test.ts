@@ -2,6 +2,7 @@
 import {
   Admin,
   Connection,
+  Consumer,
   consumerGroupDescribeV0,
   offsetCommitV8,
   offsetCommitV9,
@@ -334,6 +335,46 @@ describe("committed offsets over Kafka and HTTP", () => {
     expect(codesOf(await commit(offsetCommitV9, "", -1, 1n))).toEqual({ [key]: 25 });
     expect(await httpOffsets(groupId)).toEqual({ [key]: 5 });
     await httpLeave(groupId, member.memberId);
+  });
+
+  it("a classic member (JoinGroup) committing at v9 with an old generation gets ILLEGAL_GENERATION, on which classic clients rejoin", async () => {
+    const topic = await topicWithRecords(1, 3);
+    const groupId = unique("g");
+    const consumer = new Consumer({
+      clientId: "classic-v9",
+      groupId,
+      bootstrapBrokers: [server.kafka?.bootstrap as string],
+      groupProtocol: "classic",
+      autocommit: false,
+      retries: 0,
+    });
+    try {
+      const stream = await consumer.consume({ topics: [topic], mode: "committed", fallbackMode: "earliest" });
+      while (!consumer.assignments?.length) await new Promise((resolve) => setTimeout(resolve, 20));
+      const commit = (generation: number, offset: bigint) =>
+        answer<CommitAnswer>(
+          offsetCommitV9.api.async(connection, groupId, generation, consumer.memberId as string, null, [
+            {
+              name: topic,
+              partitions: [
+                {
+                  partitionIndex: 0,
+                  committedOffset: offset,
+                  committedLeaderEpoch: -1,
+                  committedMetadata: null,
+                },
+              ],
+            },
+          ]),
+        );
+      const key = `${topic}/0`;
+      expect(codesOf(await commit(consumer.generationId, 2n))).toEqual({ [key]: 0 });
+      expect(codesOf(await commit(consumer.generationId - 1, 3n))).toEqual({ [key]: 22 });
+      expect(await httpOffsets(groupId)).toEqual({ [key]: 2 });
+      await stream.close();
+    } finally {
+      await consumer.close(true);
+    }
   });
 
   it("OffsetFetch: every topic for null, -1 where nothing is committed, nothing for an unknown group, groups batched", async () => {
