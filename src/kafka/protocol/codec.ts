@@ -260,6 +260,22 @@ function fieldCodec(
     if (!field.fields) throw new Error(`${field.name}: a struct needs fields`);
     const struct = structCodec(field.fields, version, flexible);
     if (field.type === "{}") {
+      if (inVersions(field.nullableVersions, version)) {
+        // A nullable struct (ConsumerGroupHeartbeat's assignment) is prefixed by an int8 as Kafka
+        // writes it: -1 for null, 1 for present.
+        const what = field.name;
+        return {
+          decode: (r) => (r.int8(`${what} presence`) < 0 ? null : struct.decode(r)),
+          encode: (out, v) => {
+            if (v === null || v === undefined) {
+              out.w.int8(-1);
+              return;
+            }
+            out.w.int8(1);
+            struct.encode(out, v);
+          },
+        };
+      }
       return {
         decode: struct.decode,
         encode: (out, v) => struct.encode(out, v ?? {}),
@@ -276,6 +292,7 @@ function fieldCodec(
 
 function defaultFactory(field: FieldSpec, version: number, flexible: boolean): () => unknown {
   if (field.type === "{}" && field.fields) {
+    if (field.default === null) return () => null;
     const struct = structCodec(field.fields, version, flexible);
     return () => struct.defaults();
   }
