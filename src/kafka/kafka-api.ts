@@ -33,6 +33,8 @@ export interface RequestContext {
   clientId: string | null;
   /** Aborted when the connection closes: a produce not yet committed then never commits. */
   signal: AbortSignal;
+  /** Aborted when the listener stops: a long-poll answers with what it has instead of holding shutdown. */
+  stopping?: AbortSignal;
   /** Every API this listener serves, for ApiVersions. */
   served: readonly KafkaApi[];
 }

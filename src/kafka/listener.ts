@@ -49,7 +49,8 @@ const API_VERSIONS_KEY = 18;
 /** An answer waiting its turn: Kafka clients match responses to requests by order on a connection. */
 interface Pending {
   done: Promise<Uint8Array[] | undefined>;
-  bytes: number;
+  /** Settles the listener's count of unanswered requests once the answer is on the socket. */
+  written: () => void;
 }
 
 /**
@@ -69,6 +70,7 @@ export async function startKafkaListener(
   const byKey = new Map(options.apis.map((api) => [api.apiKey, api]));
   const sockets = new Set<Socket>();
   const inflight = new Set<Promise<unknown>>();
+  const stopping = new AbortController();
   let node: AdvertisedNode = { nodeId: options.nodeId ?? 1, host, port: 0 };
   const fullCore: KafkaCore = { ...core, node: () => node };
 
@@ -87,13 +89,14 @@ export async function startKafkaListener(
       try {
         while (queue.length > 0) {
           const chunks = await queue[0].done;
-          queue.shift();
+          const { written } = queue.shift() as Pending;
           if (chunks && !socket.destroyed) {
             socket.cork();
             for (const c of chunks) socket.write(c);
             socket.uncork();
           }
-          if (socket.isPaused() && queue.length < queuedMax) socket.resume();
+          written();
+          if (socket.isPaused() && queue.length < queuedMax && !stopping.signal.aborted) socket.resume();
         }
       } finally {
         writing = false;
@@ -101,7 +104,10 @@ export async function startKafkaListener(
     };
 
     const onFrame = (frame: Buffer) => {
-      const done = answer(frame, fullCore, byKey, options.apis, closed.signal).catch((e: unknown) => {
+      const done = answer(frame, fullCore, byKey, options.apis, {
+        signal: closed.signal,
+        stopping: stopping.signal,
+      }).catch((e: unknown) => {
         warn("Kafka connection closed: a request could not be read", {
           remote: socket.remoteAddress,
           error: errorMessage(e),
@@ -109,9 +115,13 @@ export async function startKafkaListener(
         socket.destroy();
         return undefined;
       });
-      inflight.add(done);
-      void done.finally(() => inflight.delete(done));
-      queue.push({ done, bytes: frame.length });
+      let written = () => {};
+      const answered = new Promise<void>((resolve) => {
+        written = resolve;
+      });
+      inflight.add(answered);
+      void answered.then(() => inflight.delete(answered));
+      queue.push({ done, written });
       if (queue.length >= queuedMax) socket.pause();
       void drain();
     };
@@ -145,6 +155,8 @@ export async function startKafkaListener(
     socket.on("error", () => {});
     socket.on("close", () => {
       closed.abort();
+      // Nothing more can be written: whatever is queued counts as answered.
+      for (const pending of queue) void pending.done.then(pending.written);
       sockets.delete(socket);
     });
   });
@@ -165,8 +177,9 @@ export async function startKafkaListener(
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        // Stop reading; requests already read are answered below.
+        // Stop reading; requests already read are answered below, long-polls at once.
         for (const s of sockets) s.pause();
+        stopping.abort();
         void (async () => {
           while (inflight.size > 0) await Promise.allSettled([...inflight]);
           for (const s of sockets) s.end();
@@ -185,7 +198,7 @@ async function answer(
   core: KafkaCore,
   byKey: Map<number, KafkaApi>,
   served: readonly KafkaApi[],
-  signal: AbortSignal,
+  signals: Pick<RequestContext, "signal" | "stopping">,
 ): Promise<Uint8Array[] | undefined> {
   const peek = new ByteReader(frame);
   const apiKey = peek.int16("request api key");
@@ -214,7 +227,7 @@ async function answer(
 
   const codec = api.request.at(apiVersion);
   const request = codec.decode(reader);
-  const ctx: RequestContext = { core, apiVersion, clientId: header.clientId, signal, served };
+  const ctx: RequestContext = { core, apiVersion, clientId: header.clientId, ...signals, served };
   let response: unknown;
   try {
     response = await api.handle(request as never, ctx);

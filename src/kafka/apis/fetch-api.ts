@@ -116,7 +116,8 @@ async function readLongPolled(ctx: RequestContext, request: Request, wanted: Wan
       wanted.length === 0 ||
       bytes >= request.minBytes ||
       broker.now() >= deadline ||
-      ctx.signal.aborted
+      ctx.signal.aborted ||
+      ctx.stopping?.aborted === true
     ) {
       return answers;
     }
@@ -125,7 +126,11 @@ async function readLongPolled(ctx: RequestContext, request: Request, wanted: Wan
       const a = answers[i];
       return { topic: w.topic as string, partition: w.partition, offset: a.ok ? a.highWatermark : 0 };
     });
-    await broker.waitForAnyAppend(positions, deadline, () => ctx.signal.aborted);
+    await broker.waitForAnyAppend(
+      positions,
+      deadline,
+      () => ctx.signal.aborted || ctx.stopping?.aborted === true,
+    );
   }
 }
 

@@ -7,6 +7,7 @@ import {
   ApiVersionsResponse,
 } from "../../../src/kafka/protocol/messages/api-versions.js";
 import { RequestHeader, ResponseHeader } from "../../../src/kafka/protocol/messages/headers.js";
+import { FetchRequest } from "../../../src/kafka/protocol/messages/fetch.js";
 import { MetadataRequest, MetadataResponse } from "../../../src/kafka/protocol/messages/metadata.js";
 import { type DevServer, startDevServer } from "../../../src/server/dev-server.js";
 
@@ -169,4 +170,44 @@ describe("the Kafka listener", () => {
     expect(((await bystander.next()) as Buffer).readInt32BE(0)).toBe(1);
     bystander.close();
   });
+});
+
+describe("stopping the Kafka listener", () => {
+  it("answers a long-polling fetch at once instead of holding the shutdown for its wait", async () => {
+    const own = await startDevServer({
+      port: 0,
+      storage: "memory",
+      kafka: { port: 0 },
+      maintenanceIntervalMs: 0,
+      log: () => {},
+    });
+    let closed = false;
+    try {
+      await fetch(`${own.url}/v1/topics`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "idle", partitions: 1 }),
+      });
+      const wire = await Wire.open(own.kafka?.port as number);
+      // Waits up to 20 s (the cap) for a record that never comes; the test's timeout is shorter.
+      const fetchRequest = new MessageCodec(FetchRequest).encode(11, {
+        maxWaitMs: 20_000,
+        minBytes: 1,
+        topics: [{ topic: "idle", partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }],
+      });
+      wire.request(1, 11, 3, fetchRequest);
+      // A request not yet read when the listener stops is never answered (nor is it in Kafka), so
+      // give the server a moment to read this one before stopping.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Closing while the fetch waits: it is answered (with no records) and the close completes.
+      const closing = own.close().then(() => {
+        closed = true;
+      });
+      const answer = await wire.next();
+      expect(answer?.readInt32BE(0)).toBe(3);
+      await closing;
+    } finally {
+      if (!closed) await own.close();
+    }
+  }, 10_000);
 });
