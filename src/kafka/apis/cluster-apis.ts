@@ -1,6 +1,7 @@
 import { FloeError } from "../../errors.js";
 import type { Topic } from "../../broker/types.js";
 import { ERROR_NUMBERS, errorNumber } from "../error-codes.js";
+import { topicNamesById } from "./topic-ids.js";
 import { defineApi, type KafkaApi, type RequestContext } from "../kafka-api.js";
 import { ApiVersionsRequest, ApiVersionsResponse } from "../protocol/messages/api-versions.js";
 import { MetadataRequest, MetadataResponse } from "../protocol/messages/metadata.js";
@@ -55,7 +56,8 @@ export const metadataApi = defineApi(MetadataRequest, MetadataResponse, {
     const wanted: { name: string | null; topicId: string }[] = all
       ? (await broker.listTopics()).map((name) => ({ name, topicId: "" }))
       : (request.topics ?? []);
-    const byId = wanted.some((t) => t.name === null) ? await topicsById(ctx) : undefined;
+    const unnamed = wanted.filter((t) => t.name === null).map((t) => t.topicId);
+    const byId = unnamed.length > 0 ? await topicNamesById(broker, unnamed) : undefined;
     const topics = await Promise.all(
       wanted.map(async ({ name, topicId }) => {
         const topicName = name ?? byId?.get(topicId);
@@ -91,10 +93,3 @@ export const metadataApi = defineApi(MetadataRequest, MetadataResponse, {
     };
   },
 });
-
-async function topicsById(ctx: RequestContext): Promise<Map<string, string>> {
-  const { broker } = ctx.core;
-  const names = await broker.listTopics();
-  const topics = await Promise.all(names.map((n) => broker.topics.cached(n).catch(() => undefined)));
-  return new Map(topics.filter((t): t is Topic => t !== undefined).map((t) => [t.topicId, t.name]));
-}

@@ -1,3 +1,4 @@
+import { topicNamesById } from "./topic-ids.js";
 import {
   effectiveConfig,
   parseTopicConfig,
@@ -124,16 +125,6 @@ export const createTopicsApi = defineApi(CreateTopicsRequest, CreateTopicsRespon
   }),
 });
 
-/** The topics' names by id, for requests naming topics by id (DeleteTopics v6). */
-async function topicNamesById(ctx: RequestContext): Promise<Map<string, string>> {
-  const { broker } = ctx.core;
-  const names = await broker.listTopics();
-  const topics = await mapConcurrent(names, ADMIN_CONCURRENCY, (n) =>
-    broker.topics.cached(n).catch(() => undefined),
-  );
-  return new Map(topics.filter((t): t is Topic => t !== undefined).map((t) => [t.topicId, t.name]));
-}
-
 export const deleteTopicsApi = defineApi(DeleteTopicsRequest, DeleteTopicsResponse, {
   async handle(request, ctx) {
     const { broker } = ctx.core;
@@ -144,7 +135,13 @@ export const deleteTopicsApi = defineApi(DeleteTopicsRequest, DeleteTopicsRespon
     const byId = wanted.filter((t) => t.name === null);
     const twiceNamed = duplicated(byName, (t) => t.name as string);
     const twiceId = duplicated(byId, (t) => t.topicId);
-    const ids = byId.length > 0 ? await topicNamesById(ctx) : undefined;
+    const ids =
+      byId.length > 0
+        ? await topicNamesById(
+            broker,
+            byId.map((t) => t.topicId),
+          )
+        : undefined;
     const responses = await mapConcurrent(wanted, ADMIN_CONCURRENCY, async ({ name, topicId }) => {
       let topicName = name;
       try {
