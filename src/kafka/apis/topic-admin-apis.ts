@@ -157,11 +157,22 @@ export const deleteTopicsApi = defineApi(DeleteTopicsRequest, DeleteTopicsRespon
         } else if (twiceNamed.has(name)) {
           throw invalidRequest(`Topic '${name}' appears more than once in the request.`);
         }
-        const topic = await broker.topics.get(topicName as string);
+        const topic = await broker.topics.get(topicName as string).catch((e: unknown) => {
+          // The id map may still name a topic deleted since: by id, that is an unknown id.
+          if (name === null) throw new WireRefusal("UNKNOWN_TOPIC_ID", `Topic id ${topicId} does not exist.`);
+          throw e;
+        });
+        if (name === null && topic.topicId !== topicId) {
+          throw new WireRefusal("UNKNOWN_TOPIC_ID", `Topic id ${topicId} does not exist.`);
+        }
         await broker.deleteTopic(topic.name);
         return { name: topic.name, topicId: topic.topicId, ...NO_ERROR };
       } catch (e) {
-        return { name: topicName, topicId, ...itemError(e) };
+        return {
+          name: e instanceof WireRefusal && e.code === "UNKNOWN_TOPIC_ID" ? null : topicName,
+          topicId,
+          ...itemError(e),
+        };
       }
     });
     return { throttleTimeMs: 0, responses };
