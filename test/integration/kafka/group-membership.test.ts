@@ -7,6 +7,7 @@ import {
   type Message,
   stringDeserializers,
 } from "@platformatic/kafka";
+import { type ChildProcess, spawn } from "node:child_process";
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GroupDescription } from "../../../src/groups/types.js";
@@ -312,6 +313,62 @@ describe("a @platformatic/kafka consumer group", () => {
       }
     });
   }
+});
+
+/** A kcat (librdkafka) balanced consumer: `-G`, the classic protocol with librdkafka's own client. */
+interface KcatMember {
+  process: ChildProcess;
+  lines: string[];
+}
+
+function kcatMember(groupId: string, topic: string): KcatMember {
+  // .ci/run installs kcat. Unbuffered, one "partition value" line per record.
+  const child = spawn(
+    "kcat",
+    ["-b", bootstrap, "-G", groupId, "-X", "auto.offset.reset=earliest", "-u", "-q", "-f", "%p %s\\n", topic],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const member: KcatMember = { process: child, lines: [] };
+  let pending = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const parts = (pending + chunk.toString()).split("\n");
+    pending = parts.pop() ?? "";
+    member.lines.push(...parts);
+  });
+  return member;
+}
+
+async function stop(member: KcatMember): Promise<void> {
+  if (member.process.exitCode !== null) return;
+  const exited = new Promise((resolve) => member.process.once("exit", resolve));
+  // SIGTERM: kcat closes its consumer, which leaves the group.
+  member.process.kill("SIGTERM");
+  await exited;
+}
+
+describe("kcat balanced consumers (librdkafka, classic protocol)", () => {
+  it("split the partitions and deliver every record once", async () => {
+    const topic = "kcat-group";
+    const groupId = "kcat-group";
+    await createTopic(topic, 4);
+    const members = [kcatMember(groupId, topic), kcatMember(groupId, topic)];
+    try {
+      await eventually("both kcat members settle", () => coordinatorStable(groupId, 2));
+      const values = await produce(topic, "kcat", 40);
+      const delivered = () => members.flatMap((m) => m.lines.map((l) => l.split(" ")[1]));
+      await eventually("every record is consumed", () => values.every((v) => delivered().includes(v)));
+      expect([...delivered()].sort()).toEqual([...values].sort());
+      // Each member consumed its own partitions, and none of the other's.
+      const partitionsOf = (m: KcatMember) => new Set(m.lines.map((l) => l.split(" ")[0]));
+      const [a, b] = members.map(partitionsOf);
+      expect(a.size).toBe(2);
+      expect(b.size).toBe(2);
+      for (const p of a) expect(b.has(p)).toBe(false);
+    } finally {
+      for (const m of members) await stop(m);
+    }
+    await eventually("both members left", async () => (await describeGroup(groupId))?.members.length === 0);
+  });
 });
 
 describe("the group APIs on the wire", () => {
