@@ -54,6 +54,23 @@ export class ClassicMembers {
     return merged;
   }
 
+  /**
+   * The member epoch an OffsetCommit from a classic member at `generationId` should carry.
+   *
+   * A classic member learns a new generation only by rejoining, but the coordinator may move its
+   * epoch on at a Heartbeat that also gives it more (another member left): Heartbeat then answers
+   * REBALANCE_IN_PROGRESS, and the client commits what it consumed before rejoining, at the
+   * generation it holds, as Java and librdkafka do. Kafka accepts that commit (its classic members'
+   * epochs move only at JoinGroup). When the generation is the one this process handed an
+   * assignment out at, the member still holds that assignment, so its commit is carried at the
+   * member's current epoch; the coordinator still refuses any partition no longer assigned to the
+   * member or being revoked from it. Any other generation is passed on as it is.
+   */
+  commitEpoch(groupId: string, memberId: string, generationId: number): number {
+    const member = this.get(groupId, memberId);
+    return member?.handedOut?.generation === generationId ? member.memberEpoch : generationId;
+  }
+
   forget(groupId: string, memberId: string): void {
     this.members.delete(key(groupId, memberId));
   }

@@ -10,6 +10,7 @@ import {
   syncGroupApi,
 } from "../../../src/kafka/apis/classic-group-apis.js";
 import { ERROR_NUMBERS } from "../../../src/kafka/error-codes.js";
+import { classicMembersOf } from "../../../src/kafka/groups/classic-members.js";
 import {
   type KafkaApi,
   type KafkaCore,
@@ -281,6 +282,32 @@ describe("a group of classic members", () => {
     await settle(agentA, stay);
     expect(stay.flatMap((m) => m.assignment).sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(await heartbeat(agentA, leaver)).toBe(ERROR_NUMBERS.UNKNOWN_MEMBER_ID);
+  });
+
+  it("lets a member commit at the generation it holds after a Heartbeat moved its epoch on", async () => {
+    const members = [await newMember(agentA), await newMember(agentA), await newMember(agentA)];
+    await settle(agentA, members);
+    const [leaver, stayer] = members;
+    await call(leaveGroupApi, agentA, 3, { groupId: "g", members: [{ memberId: leaver.memberId }] });
+    // The stayer is given part of the leaver's share at once, at a new epoch: it must rejoin.
+    expect(await heartbeat(agentA, stayer)).toBe(ERROR_NUMBERS.REBALANCE_IN_PROGRESS);
+    const offsets = stayer.assignment.map((partition) => ({ topic: TOPIC, partition, offset: 0 }));
+    // Before rejoining, the client commits what it consumed, at the generation it holds.
+    await expect(
+      agentA.groups.commitOffsets("g", {
+        memberId: stayer.memberId,
+        memberEpoch: stayer.generationId,
+        offsets,
+      }),
+    ).rejects.toMatchObject({ code: "STALE_MEMBER_EPOCH" });
+    const epoch = classicMembersOf(agentA.groups).commitEpoch("g", stayer.memberId, stayer.generationId);
+    expect(epoch).toBeGreaterThan(stayer.generationId);
+    await agentA.groups.commitOffsets("g", { memberId: stayer.memberId, memberEpoch: epoch, offsets });
+    // A generation this agent handed nothing out at is passed on unchanged (and refused as before).
+    expect(classicMembersOf(agentA.groups).commitEpoch("g", stayer.memberId, 1234)).toBe(1234);
+    expect(classicMembersOf(agentB.groups).commitEpoch("g", stayer.memberId, stayer.generationId)).toBe(
+      stayer.generationId,
+    );
   });
 
   it("leaves with a v0 LeaveGroup too", async () => {
