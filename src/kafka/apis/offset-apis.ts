@@ -87,7 +87,7 @@ export const offsetCommitApi = defineApi(OffsetCommitRequest, OffsetCommitRespon
       }
     }
     await resolveLogicalOffsets(ctx, entries);
-    await commit(ctx, request.groupId, identity(request), entries, classic);
+    await commit(ctx, request.groupId, identity(request, classic ? ctx : undefined), entries, classic);
     return { topics: byTopic(entries, (e) => ({ partitionIndex: e.partition, errorCode: e.errorCode })) };
   },
   errorResponse(request, errorCode) {
@@ -100,13 +100,23 @@ export const offsetCommitApi = defineApi(OffsetCommitRequest, OffsetCommitRespon
   },
 });
 
-function identity(request: {
-  generationIdOrMemberEpoch: number;
-  memberId: string;
-}): Omit<CommitRequest, "offsets"> {
-  const epoch = request.generationIdOrMemberEpoch;
+/**
+ * Who commits. A classic member's generation is the epoch it joined at, but the coordinator may
+ * have moved its epoch on at a heartbeat (more partitions after another member left) where Kafka
+ * would only at the next JoinGroup; Java and librdkafka then commit at the old generation before
+ * rejoining, so a generation this process handed out commits at the member's current epoch (the
+ * coordinator still refuses partitions it no longer owns).
+ */
+function identity(
+  request: { groupId: string; generationIdOrMemberEpoch: number; memberId: string },
+  classicCtx: RequestContext | undefined,
+): Omit<CommitRequest, "offsets"> {
+  const generation = request.generationIdOrMemberEpoch;
   // A negative generation is a commit from outside the group's membership, whatever memberId says.
-  if (epoch < 0) return {};
+  if (generation < 0) return {};
+  const epoch = classicCtx
+    ? classicMembersOf(classicCtx.core.groups).commitEpoch(request.groupId, request.memberId, generation)
+    : generation;
   return request.memberId === ""
     ? { memberEpoch: epoch }
     : { memberId: request.memberId, memberEpoch: epoch };

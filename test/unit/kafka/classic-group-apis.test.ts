@@ -9,6 +9,7 @@ import {
   leaveGroupApi,
   syncGroupApi,
 } from "../../../src/kafka/apis/classic-group-apis.js";
+import { offsetCommitApi } from "../../../src/kafka/apis/offset-apis.js";
 import { ERROR_NUMBERS } from "../../../src/kafka/error-codes.js";
 import { classicMembersOf } from "../../../src/kafka/groups/classic-members.js";
 import {
@@ -302,7 +303,21 @@ describe("a group of classic members", () => {
     ).rejects.toMatchObject({ code: "STALE_MEMBER_EPOCH" });
     const epoch = classicMembersOf(agentA.groups).commitEpoch("g", stayer.memberId, stayer.generationId);
     expect(epoch).toBeGreaterThan(stayer.generationId);
-    await agentA.groups.commitOffsets("g", { memberId: stayer.memberId, memberEpoch: epoch, offsets });
+    // OffsetCommit (v8, as Java and librdkafka send it) commits at the generation the member holds.
+    const committed = await call(offsetCommitApi, agentA, 8, {
+      groupId: "g",
+      generationIdOrMemberEpoch: stayer.generationId,
+      memberId: stayer.memberId,
+      topics: [
+        {
+          name: TOPIC,
+          partitions: stayer.assignment.map((partitionIndex) => ({ partitionIndex, committedOffset: 0 })),
+        },
+      ],
+    });
+    expect(committed.topics[0].partitions.map((p: { errorCode: number }) => p.errorCode)).toEqual(
+      stayer.assignment.map(() => 0),
+    );
     // A generation this agent handed nothing out at is passed on unchanged (and refused as before).
     expect(classicMembersOf(agentA.groups).commitEpoch("g", stayer.memberId, 1234)).toBe(1234);
     expect(classicMembersOf(agentB.groups).commitEpoch("g", stayer.memberId, stayer.generationId)).toBe(
