@@ -3,7 +3,7 @@
  * records (JSON order events of 300-600 bytes, keyed, one header each), encoded as a RecordBatch v2
  * records region.
  *
- *   npx tsx bench/compression.ts [--ms 1500]
+ *   npx tsx bench/compression.ts [--ms 1500] [--repeat 3]
  *
  * For each codec: compress (Floe's encoder), decompress (what the broker does to validate a
  * produced batch and to answer a JSON fetch), and decodeRecordBatch (decompress plus parsing every
@@ -12,7 +12,8 @@
  * without a zstd encoder the frames come from libzstd itself (@bokuweb/zstd-wasm, a dev dependency:
  * level 3, size declared) and, when the `zstd` command is installed, from it with
  * --no-content-size (as zstd-jni's streaming producer writes them). Prints a Markdown table and
- * the machine's load average: a loaded machine is slower.
+ * the machine's load average: a loaded machine is slower, so each figure is the median of
+ * `--repeat` measurements.
  */
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -27,8 +28,11 @@ import {
   RECORD_BATCH_OVERHEAD,
 } from "../src/log/record-batch.js";
 
-const { values: args } = parseArgs({ options: { ms: { type: "string", default: "1500" } } });
+const { values: args } = parseArgs({
+  options: { ms: { type: "string", default: "1500" }, repeat: { type: "string", default: "3" } },
+});
 const minMs = Number(args.ms);
+const repeat = Number(args.repeat);
 const MAX = 64 * 1024 * 1024;
 
 function records(): LogRecord[] {
@@ -71,8 +75,9 @@ function records(): LogRecord[] {
   return out;
 }
 
-function rate(bytes: number, fn: () => unknown): number {
-  for (let i = 0; i < 3; i++) fn();
+function once(bytes: number, fn: () => unknown): number {
+  // Warm up long enough for V8 to optimise the codec, then count whole runs for `minMs`.
+  for (const warm = performance.now(); performance.now() - warm < minMs / 4; ) fn();
   let runs = 0;
   const start = performance.now();
   let elapsed = 0;
@@ -82,6 +87,12 @@ function rate(bytes: number, fn: () => unknown): number {
     elapsed = performance.now() - start;
   }
   return (bytes * runs) / 1048576 / (elapsed / 1000);
+}
+
+/** MiB/s of `bytes` per call of `fn`: the median of `repeat` measurements. */
+function rate(bytes: number, fn: () => unknown): number {
+  const rates = Array.from({ length: repeat }, () => once(bytes, fn)).sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)];
 }
 
 /** `plain` re-packed with its records region replaced by `compressed` (codec id `id`). */
