@@ -21,6 +21,7 @@ import { logRecords } from "./arbitraries.js";
  * batches decoded by them:
  * - Kafka's own Java client (kafka-clients 4.4.0 with snappy-java, lz4-java and zstd-jni): batches
  *   it built, committed in fixtures/java-producer-batches.json (see JavaProducerBatches.java there);
+ * - librdkafka 2.0.2 (kcat): batches it sent to floe dev, in fixtures/librdkafka-producer-batches.json;
  * - @platformatic/kafka, whose snappy and lz4 are Rust codecs compiled to WASM (raw snappy, LZ4
  *   frames), building batches here;
  * - KafkaJS with kafkajs-snappy, its snappy codec;
@@ -109,6 +110,35 @@ describe("compressed batches from Kafka's Java producer", () => {
     expect(region("lz4").subarray(0, 7).toString("hex")).toBe("04224d18604082");
     // zstd magic, then a frame header descriptor with no declared content size (zstd-jni streams).
     expect(region("zstd").subarray(0, 5).toString("hex")).toBe("28b52ffd00");
+  });
+});
+
+describe("compressed batches from librdkafka (kcat)", () => {
+  const librdkafka = JSON.parse(
+    readFileSync(new URL("./fixtures/librdkafka-producer-batches.json", import.meta.url), "utf8"),
+  ) as Record<CompressionCodec, string>;
+
+  it.each(["gzip", "snappy", "lz4", "zstd"] as const)(
+    "decodes %s batches to the records kcat was given",
+    (codec) => {
+      const bytes = new Uint8Array(Buffer.from(librdkafka[codec], "base64"));
+      verifyBatchCrc(bytes);
+      const batch = decodeRecordBatch(bytes);
+      expect(batch.compression).toBe(codec);
+      expect(batch.records.map((r) => [text(r.key), text(r.value)])).toEqual(
+        Array.from({ length: 200 }, (_, i) => [
+          `k${i % 7}`,
+          `{"i":${i},"text":"${"payload ".repeat(1 + (i % 5))}"}`,
+        ]),
+      );
+    },
+  );
+
+  it("writes raw snappy, not xerial frames, and lz4 frames like Kafka's", () => {
+    const region = (codec: CompressionCodec) =>
+      Buffer.from(librdkafka[codec], "base64").subarray(RECORD_BATCH_OVERHEAD, RECORD_BATCH_OVERHEAD + 7);
+    expect(region("snappy").subarray(0, 8).toString("hex")).not.toMatch(/^82534e41/);
+    expect(region("lz4").toString("hex")).toBe("04224d18604082");
   });
 });
 
