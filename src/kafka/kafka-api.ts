@@ -56,13 +56,18 @@ export interface KafkaApi<Req extends MessageSpec = MessageSpec, Res extends Mes
    * errorMessage) set, everything else empty; APIs without a top-level code must supply one.
    */
   errorResponse?(request: MessageValue<Req>, errorCode: number, message: string | null): MessageInput<Res>;
+  /**
+   * The lowest version ApiVersions advertises when it is below the lowest served (requests below
+   * the served range still get UNSUPPORTED_VERSION); see Produce.
+   */
+  readonly advertisedMinVersion?: number;
 }
 
 /** Binds a request and response description to its handler, typed. */
 export function defineApi<Req extends MessageSpec, Res extends MessageSpec>(
   request: Req,
   response: Res,
-  api: Pick<KafkaApi<Req, Res>, "handle" | "errorResponse">,
+  api: Pick<KafkaApi<Req, Res>, "handle" | "errorResponse" | "advertisedMinVersion">,
 ): KafkaApi<Req, Res> {
   if (request.apiKey !== response.apiKey || request.validVersions !== response.validVersions) {
     throw new Error(`${request.name} and ${response.name} do not describe the same API versions`);

@@ -16,7 +16,11 @@ export const apiVersionsApi = defineApi(ApiVersionsRequest, ApiVersionsResponse,
 export function servedVersions(served: readonly KafkaApi[]) {
   return [...served]
     .sort((a, b) => a.apiKey - b.apiKey)
-    .map((api) => ({ apiKey: api.apiKey, minVersion: api.request.low, maxVersion: api.request.high }));
+    .map((api) => ({
+      apiKey: api.apiKey,
+      minVersion: api.advertisedMinVersion ?? api.request.low,
+      maxVersion: api.request.high,
+    }));
 }
 
 /** The topic, created first when the client may and the bus does (auto.create.topics.enable). */

@@ -28,6 +28,10 @@ const LOG_START_TTL_MS = 5_000;
  * which an idempotent producer's sequences rely on.
  */
 export const produceApi = defineApi(ProduceRequest, ProduceResponse, {
+  // librdkafka before 2.10 compresses gzip, snappy and lz4 only when a broker's Produce range
+  // reaches v0 (it checks for message format v0/v1 support), and otherwise sends them uncompressed.
+  // Kafka 4.0 advertises 0 and refuses v0-v2 for the same reason (KAFKA-18659); so does Floe.
+  advertisedMinVersion: 0,
   handle(request, ctx) {
     const { core } = ctx;
     const acks = request.acks;
