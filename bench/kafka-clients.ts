@@ -7,7 +7,9 @@
  * both alike; prints a table and writes bench/results/tmp/kafka-clients.json.
  *
  *   npm run bench:kafka-clients -- [--records 20000] [--record-bytes 1024] [--partitions 8]
- *     [--senders 8] [--batch 100] [--repeat 2]
+ *     [--senders 8] [--batch 100] [--repeat 2] [--clients kafkajs,floe] [--cpu-prof <dir>]
+ *
+ * --cpu-prof writes the server's V8 CPU profile there (read it with bench/profile-summary.ts).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -28,6 +30,8 @@ const { values: args } = parseArgs({
     senders: { type: "string", default: "8" },
     batch: { type: "string", default: "100" },
     repeat: { type: "string", default: "2" },
+    clients: { type: "string", default: "kafkajs,floe" },
+    "cpu-prof": { type: "string" },
   },
   strict: true,
 });
@@ -37,6 +41,7 @@ const PARTITIONS = Number(args.partitions);
 const SENDERS = Number(args.senders);
 const BATCH = Number(args.batch);
 const REPEAT = Number(args.repeat);
+const CLIENTS = new Set((args.clients ?? "").split(","));
 const MIB = 1024 * 1024;
 
 interface Server {
@@ -49,6 +54,7 @@ async function startServer(dataDir: string): Promise<Server> {
   const child = spawn(
     process.execPath,
     [
+      ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(args["cpu-prof"])}`] : []),
       path.join(ROOT, "bin/floe.js"),
       "dev",
       "--storage",
@@ -214,8 +220,8 @@ const results: Measured[] = [];
 const loadBefore = loadavg()[0];
 try {
   for (let run = 0; run < REPEAT; run++) {
-    results.push(await runKafkaJs(server, `kafkajs-${run}`));
-    results.push(await runFloe(server, `floe-${run}`));
+    if (CLIENTS.has("kafkajs")) results.push(await runKafkaJs(server, `kafkajs-${run}`));
+    if (CLIENTS.has("floe")) results.push(await runFloe(server, `floe-${run}`));
   }
 } finally {
   server.child.kill("SIGTERM");
