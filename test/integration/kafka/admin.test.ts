@@ -10,51 +10,18 @@ import {
 } from "@platformatic/kafka";
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../../src/server/dev-server.js";
+import type { DevServer } from "../../../src/server/dev-server.js";
+import { apiCodes, call, kafkajsClient, rejection, startKafkaDevServer } from "./data-path-harness.js";
 
-const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
+const { ConfigResourceTypes, Kafka } = kafkajs;
 
 const TOPIC = ConfigResourceTypes.TOPIC;
 const BROKER = ConfigResourceTypes.BROKER;
-
-/**
- * @platformatic/kafka's promise API needs Node 22's Promise.withResolvers; its callback API works on
- * every Node this project supports, so the tests call it through this.
- */
-function call<T>(fn: (callback: (error: unknown, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) =>
-    fn((error, value) => (error ? reject(error) : resolve(value as T))),
-  );
-}
-
-/** The Kafka error codes inside a @platformatic/kafka failure (a MultipleErrors around ResponseErrors). */
-function apiCodes(error: unknown): number[] {
-  const codes: number[] = [];
-  const walk = (e: unknown) => {
-    if (e === null || typeof e !== "object") return;
-    const x = e as { apiCode?: number; errors?: unknown };
-    if (typeof x.apiCode === "number") codes.push(x.apiCode);
-    const nested = x.errors;
-    if (Array.isArray(nested)) nested.forEach(walk);
-    else if (nested && typeof nested === "object") Object.values(nested).forEach(walk);
-  };
-  walk(error);
-  return codes;
-}
 
 /** A KafkaJS error's Kafka code name; a retriable one (an unknown topic) arrives wrapped as the cause of KafkaJSNumberOfRetriesExceeded. */
 function kafkajsType(error: unknown): string | undefined {
   const e = error as { type?: string; cause?: { type?: string } };
   return e.type ?? e.cause?.type;
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
 }
 
 let server: DevServer;
@@ -68,19 +35,8 @@ async function httpTopic(name: string): Promise<{ status: number; body: Record<s
 }
 
 beforeAll(async () => {
-  server = await startDevServer({
-    port: 0,
-    storage: "memory",
-    kafka: { port: 0 },
-    maintenanceIntervalMs: 0,
-    log: () => {},
-  });
-  // No retries: Floe answers at once, and an error a client would retry (an unknown topic) must reach the test.
-  kafka = new Kafka({
-    brokers: [server.kafka?.bootstrap as string],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  server = await startKafkaDevServer();
+  kafka = kafkajsClient(server);
   admin = kafka.admin();
   await admin.connect();
   platformatic = new Admin({

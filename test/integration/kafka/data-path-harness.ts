@@ -1,17 +1,19 @@
 import { createRequire } from "node:module";
 import { connect, type Socket } from "node:net";
 import { Connection } from "@platformatic/kafka";
+import kafkajs from "kafkajs";
 import { expect } from "vitest";
 import { RECORD_BATCH_MEDIA_TYPE } from "../../../src/api/routes/record-batch-media.js";
 import { ByteReader } from "../../../src/log/byte-reader.js";
 import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
 import { RequestHeader, ResponseHeader } from "../../../src/kafka/protocol/messages/headers.js";
 import type { MessageInput, MessageSpec, MessageValue } from "../../../src/kafka/protocol/spec.js";
-import { type DevServer, startDevServer } from "../../../src/server/dev-server.js";
+import { type DevServer, type DevServerOptions, startDevServer } from "../../../src/server/dev-server.js";
 
-/** What the Produce, Fetch and ListOffsets integration tests share: a real floe dev with its Kafka listener, and clients. */
+/** What the Kafka protocol's integration tests share: a real floe dev with its Kafka listener, and clients. */
 
-export async function startKafkaDevServer(options: { autoCreateTopics?: boolean } = {}): Promise<DevServer> {
+/** floe dev in memory with its Kafka listener, both on free ports, maintenance off and quiet; `options` override. */
+export async function startKafkaDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   return startDevServer({
     port: 0,
     storage: "memory",
@@ -121,8 +123,47 @@ export const b64 = (value: string | Buffer) => Buffer.from(value).toString("base
  * @platformatic/kafka's promise API needs Node 22's Promise.withResolvers; its callback API works on
  * every Node this project supports, so the tests call it through this.
  */
-export function call<T>(fn: (callback: (error: unknown, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((error, value) => (error ? reject(error) : resolve(value))));
+export function call<T>(fn: (callback: (error: unknown, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) =>
+    fn((error, value) => (error ? reject(error) : resolve(value as T))),
+  );
+}
+
+/** The Kafka error codes inside a @platformatic/kafka failure (a MultipleErrors around ResponseErrors). */
+export function apiCodes(error: unknown): number[] {
+  const codes: number[] = [];
+  const walk = (e: unknown) => {
+    if (e === null || typeof e !== "object") return;
+    const x = e as { apiCode?: number; errors?: unknown };
+    if (typeof x.apiCode === "number") codes.push(x.apiCode);
+    const nested = x.errors;
+    if (Array.isArray(nested)) nested.forEach(walk);
+    else if (nested && typeof nested === "object") Object.values(nested).forEach(walk);
+  };
+  walk(error);
+  return codes;
+}
+
+/** What a promise rejected with; fails if it fulfilled. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected a rejection");
+}
+
+/**
+ * A KafkaJS client of the listener. No retries: Floe answers at once, and an error a client would
+ * retry (an unknown topic) must reach the test.
+ */
+export function kafkajsClient(server: DevServer): InstanceType<typeof kafkajs.Kafka> {
+  return new kafkajs.Kafka({
+    brokers: [server.kafka?.bootstrap as string],
+    logLevel: kafkajs.logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
 }
 
 /** A @platformatic/kafka connection to the listener, for its per-API functions (`produceV11.api(connection, ...)`). */

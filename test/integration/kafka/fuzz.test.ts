@@ -31,7 +31,8 @@ import { MetadataRequest, MetadataResponse } from "../../../src/kafka/protocol/m
 import { type FieldSpec, inVersions, type ScalarType } from "../../../src/kafka/protocol/spec.js";
 import { ByteReader } from "../../../src/log/byte-reader.js";
 import { encodeRecordBatch } from "../../../src/log/record-batch.js";
-import { type DevServer, startDevServer } from "../../../src/server/dev-server.js";
+import type { DevServer } from "../../../src/server/dev-server.js";
+import { startKafkaDevServer } from "./data-path-harness.js";
 
 /** Fixed, so every run sends the same frames; FLOE_FUZZ_SEED=<n> explores others. */
 const SEED = Number(process.env.FLOE_FUZZ_SEED ?? 1_2_2025);
@@ -362,13 +363,7 @@ const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
 
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
-  server = await startDevServer({
-    port: 0,
-    storage: "memory",
-    kafka: { port: 0 },
-    maintenanceIntervalMs: 0,
-    log: () => {},
-  });
+  server = await startKafkaDevServer();
   if (logLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
   else process.env.POWERTOOLS_LOG_LEVEL = logLevel;
   port = server.kafka?.port as number;

@@ -11,7 +11,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GroupDescription } from "../../../src/groups/types.js";
-import { type DevServer, startDevServer } from "../../../src/server/dev-server.js";
+import type { DevServer } from "../../../src/server/dev-server.js";
+import { call, createTopic, startKafkaDevServer } from "./data-path-harness.js";
 
 const { Kafka, logLevel } = kafkajs;
 type KafkaConsumer = ReturnType<InstanceType<typeof Kafka>["consumer"]>;
@@ -29,14 +30,7 @@ let server: DevServer;
 let bootstrap: string;
 
 beforeAll(async () => {
-  server = await startDevServer({
-    port: 0,
-    storage: "memory",
-    kafka: { port: 0 },
-    maintenanceIntervalMs: 0,
-    groupSessionTimeoutMs: SESSION_MS,
-    log: () => {},
-  });
+  server = await startKafkaDevServer({ groupSessionTimeoutMs: SESSION_MS });
   bootstrap = server.kafka?.bootstrap as string;
 });
 
@@ -44,31 +38,12 @@ afterAll(async () => {
   await server?.close();
 });
 
-/**
- * @platformatic/kafka's promise API needs Node 22's Promise.withResolvers; its callback API works on
- * every Node this project supports, so the tests call it through this.
- */
-function call<T>(fn: (callback: (error: unknown, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) =>
-    fn((error, value) => (error ? reject(error) : resolve(value as T))),
-  );
-}
-
 async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + PATIENCE_MS;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-async function createTopic(name: string, partitions: number): Promise<void> {
-  const res = await fetch(`${server.url}/v1/topics`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, partitions }),
-  });
-  expect(res.status).toBe(201);
 }
 
 async function describeGroup(groupId: string): Promise<GroupDescription | undefined> {
@@ -179,7 +154,7 @@ describe("a KafkaJS consumer group (classic protocol)", () => {
   let members: KafkaJsMember[] = [];
 
   beforeAll(async () => {
-    await createTopic(topic, 6);
+    await createTopic(server, topic, 6);
     for (const name of ["kjs-a", "kjs-b", "kjs-c"])
       members.push(await kafkajsMember(groupId, topic, name, seen));
   });
@@ -231,7 +206,7 @@ describe("a KafkaJS consumer restarted", () => {
   it("resumes from its committed offsets, delivering nothing twice", async () => {
     const topic = "kjs-resume";
     const groupId = "kjs-resume-group";
-    await createTopic(topic, 2);
+    await createTopic(server, topic, 2);
     const seen = new Map<string, { by: string; partition: number }[]>();
     const first = await produce(topic, "before", 20);
     const one = await kafkajsMember(groupId, topic, "first-run", seen);
@@ -258,7 +233,7 @@ describe("a @platformatic/kafka consumer group", () => {
     it(`splits partitions, delivers every record once and rebalances on leave (group.protocol=${groupProtocol})`, async () => {
       const topic = `plt-${groupProtocol}`;
       const groupId = `plt-group-${groupProtocol}`;
-      await createTopic(topic, 6);
+      await createTopic(server, topic, 6);
       const seen = new Map<string, { by: string; partition: number }[]>();
       const consumers = ["p1", "p2", "p3"].map(
         (clientId) =>
@@ -350,7 +325,7 @@ describe("kcat balanced consumers (librdkafka, classic protocol)", () => {
   it("split the partitions and deliver every record once", async () => {
     const topic = "kcat-group";
     const groupId = "kcat-group";
-    await createTopic(topic, 4);
+    await createTopic(server, topic, 4);
     const members = [kcatMember(groupId, topic), kcatMember(groupId, topic)];
     try {
       await eventually("both kcat members settle", () => coordinatorStable(groupId, 2));
@@ -416,7 +391,7 @@ describe("the group APIs on the wire", () => {
   });
 
   it("answers a ConsumerGroupHeartbeat with an unknown assignor UNSUPPORTED_ASSIGNOR, without joining", async () => {
-    await createTopic("raw-cgh", 1);
+    await createTopic(server, "raw-cgh", 1);
     const error = await consumerGroupHeartbeatV1.api
       .async(connection, "raw-group", "raw-member", 0, null, null, 30_000, ["raw-cgh"], null, "sticky", [])
       .then(

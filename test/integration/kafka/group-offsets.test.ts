@@ -11,40 +11,10 @@ import {
 } from "@platformatic/kafka";
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../../src/server/dev-server.js";
+import type { DevServer } from "../../../src/server/dev-server.js";
+import { apiCodes, call, kafkajsClient, rejection, startKafkaDevServer } from "./data-path-harness.js";
 
-const { AssignerProtocol, Kafka, logLevel } = kafkajs;
-
-/** @platformatic/kafka's callback API (its promise API needs Node 22's Promise.withResolvers). */
-function call<T>(fn: (callback: (error: unknown, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) =>
-    fn((error, value) => (error ? reject(error) : resolve(value as T))),
-  );
-}
-
-/** The Kafka error codes inside a @platformatic/kafka failure (MultipleErrors around ResponseErrors). */
-function apiCodes(error: unknown): number[] {
-  const codes: number[] = [];
-  const walk = (e: unknown) => {
-    if (e === null || typeof e !== "object") return;
-    const x = e as { apiCode?: number; errors?: unknown };
-    if (typeof x.apiCode === "number") codes.push(x.apiCode);
-    const nested = x.errors;
-    if (Array.isArray(nested)) nested.forEach(walk);
-    else if (nested && typeof nested === "object") Object.values(nested).forEach(walk);
-  };
-  walk(error);
-  return codes;
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a rejection");
-}
+const { AssignerProtocol, Kafka } = kafkajs;
 
 /** A platformatic raw response, whether it parsed cleanly or was thrown for an error code it holds. */
 async function answer<T>(p: Promise<unknown>): Promise<T> {
@@ -136,18 +106,8 @@ async function httpLeave(groupId: string, memberId: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startDevServer({
-    port: 0,
-    storage: "memory",
-    kafka: { port: 0 },
-    maintenanceIntervalMs: 0,
-    log: () => {},
-  });
-  kafka = new Kafka({
-    brokers: [server.kafka?.bootstrap as string],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  server = await startKafkaDevServer();
+  kafka = kafkajsClient(server);
   admin = kafka.admin();
   await admin.connect();
   // Learn the broker list now: without retries, a first group lookup would find the pool empty.

@@ -6,24 +6,21 @@ import {
   call,
   createTopic,
   httpProduce,
+  kafkajsClient,
   platformaticConnection,
   platformaticResponse,
   startKafkaDevServer,
   uniqueTopic,
 } from "./data-path-harness.js";
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka } = kafkajs;
 
 let server: DevServer;
 let kafka: InstanceType<typeof Kafka>;
 
 beforeAll(async () => {
   server = await startKafkaDevServer();
-  kafka = new Kafka({
-    brokers: [server.kafka?.bootstrap as string],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  kafka = kafkajsClient(server);
 });
 
 afterAll(async () => {

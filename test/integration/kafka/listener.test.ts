@@ -10,6 +10,7 @@ import { RequestHeader, ResponseHeader } from "../../../src/kafka/protocol/messa
 import { FetchRequest } from "../../../src/kafka/protocol/messages/fetch.js";
 import { MetadataRequest, MetadataResponse } from "../../../src/kafka/protocol/messages/metadata.js";
 import { type DevServer, startDevServer } from "../../../src/server/dev-server.js";
+import { startKafkaDevServer } from "./data-path-harness.js";
 
 const header = new MessageCodec(RequestHeader);
 const responseHeader = new MessageCodec(ResponseHeader);
@@ -86,13 +87,7 @@ let server: DevServer;
 let port: number;
 
 beforeAll(async () => {
-  server = await startDevServer({
-    port: 0,
-    storage: "memory",
-    kafka: { port: 0 },
-    maintenanceIntervalMs: 0,
-    log: () => {},
-  });
+  server = await startKafkaDevServer();
   port = server.kafka?.port as number;
 });
 

@@ -12,6 +12,7 @@ import {
   createTopic,
   httpBatches,
   httpRecords,
+  kafkajsClient,
   platformaticConnection,
   platformaticResponse,
   RawKafka,
@@ -19,7 +20,7 @@ import {
   uniqueTopic,
 } from "./data-path-harness.js";
 
-const { CompressionTypes, Kafka, logLevel } = kafkajs;
+const { CompressionTypes, Kafka } = kafkajs;
 const require = createRequire(import.meta.url);
 const produceCodecs = {
   request: new MessageCodec(ProduceRequest),
@@ -31,12 +32,7 @@ let kafka: InstanceType<typeof Kafka>;
 
 beforeAll(async () => {
   server = await startKafkaDevServer();
-  // No retries: Floe answers at once, and an error a client would retry must reach the test.
-  kafka = new Kafka({
-    brokers: [server.kafka?.bootstrap as string],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  kafka = kafkajsClient(server);
 });
 
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import {
   alterConfigsV2,
   createPartitionsV2,
@@ -15,9 +14,15 @@ import {
   describeConfigsV4,
   incrementalAlterConfigsV0,
   incrementalAlterConfigsV1,
-  Reader,
 } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
+import {
+  kafkajsBytes,
+  kafkajsRequest,
+  kafkajsResponse,
+  platformaticBytes,
+  platformaticParse,
+} from "../../support/independent-codecs.js";
 import { CorruptDataError } from "../../../src/errors.js";
 import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
 import {
@@ -48,51 +53,6 @@ import {
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
 } from "../../../src/kafka/protocol/messages/incremental-alter-configs.js";
-
-// Two implementations written independently of ours: KafkaJS for the versions it speaks (the
-// non-flexible ones), @platformatic/kafka for the flexible ones Kafka 4 clients use.
-const require = createRequire(import.meta.url);
-const kafkajsRequest = (api: string, version: number) =>
-  require(`kafkajs/src/protocol/requests/${api}/v${version}/request.js`);
-const kafkajsResponse = (api: string, version: number) =>
-  require(`kafkajs/src/protocol/requests/${api}/v${version}/response.js`);
-
-async function kafkajsBytes(request: { encode: () => Promise<{ buffer: Buffer }> }): Promise<Buffer> {
-  return (await request.encode()).buffer;
-}
-
-interface PlatformaticApi {
-  createRequest: (...args: never[]) => { buffer: Buffer };
-  parseResponse: (correlationId: number, apiKey: number, apiVersion: number, reader: Reader) => unknown;
-}
-
-/** A platformatic request body, encoded by its own writer. */
-function platformaticBytes<A extends PlatformaticApi>(
-  api: A,
-  ...args: Parameters<A["createRequest"]>
-): Buffer {
-  return (api.createRequest as (...a: unknown[]) => { buffer: Buffer })(...args).buffer;
-}
-
-/** Our response as platformatic reads it; it throws a ResponseError (holding the response) on any error code. */
-function platformaticParse(
-  api: PlatformaticApi,
-  apiKey: number,
-  version: number,
-  bytes: Uint8Array,
-): unknown {
-  const reader = Reader.from(Buffer.from(bytes));
-  try {
-    const parsed = api.parseResponse(1, apiKey, version, reader);
-    expect(reader.position).toBe(bytes.length);
-    return parsed;
-  } catch (e) {
-    const response = (e as { response?: unknown }).response;
-    if (response === undefined) throw e;
-    expect(reader.position).toBe(bytes.length);
-    return response;
-  }
-}
 
 const TOPIC_ID = "0b8a2a9e-1c1d-4c7a-9a0e-3c2f7f0e2b11";
 const NULL_UUID = "00000000-0000-0000-0000-000000000000";

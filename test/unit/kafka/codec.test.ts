@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { CorruptDataError } from "../../../src/errors.js";
 import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
@@ -9,17 +8,7 @@ import {
 import { RequestHeader } from "../../../src/kafka/protocol/messages/headers.js";
 import { MetadataRequest, MetadataResponse } from "../../../src/kafka/protocol/messages/metadata.js";
 import type { MessageSpec } from "../../../src/kafka/protocol/spec.js";
-
-// KafkaJS's own encoders and decoders: an implementation written independently of ours.
-const require = createRequire(import.meta.url);
-const kafkajsRequest = (api: string, version: number) =>
-  require(`kafkajs/src/protocol/requests/${api}/v${version}/request.js`);
-const kafkajsResponse = (api: string, version: number) =>
-  require(`kafkajs/src/protocol/requests/${api}/v${version}/response.js`);
-
-async function kafkajsBytes(request: { encode: () => Promise<{ buffer: Buffer }> }): Promise<Buffer> {
-  return (await request.encode()).buffer;
-}
+import { kafkajsBytes, kafkajsRequest, kafkajsResponse } from "../../support/independent-codecs.js";
 
 const metadataRequest = new MessageCodec(MetadataRequest);
 const metadataResponse = new MessageCodec(MetadataResponse);

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import {
   fetchV4,
   fetchV5,
@@ -8,20 +7,15 @@ import {
   fetchV13,
   fetchV15,
   fetchV16,
-  Reader,
 } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
+import { kafkajsRequest, kafkajsResponse, platformaticParse } from "../../support/independent-codecs.js";
 import { encodeRecordBatch, patchBaseOffset } from "../../../src/log/record-batch.js";
 import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
 import { FetchRequest, FetchResponse } from "../../../src/kafka/protocol/messages/fetch.js";
 
 // Two implementations written independently of ours: KafkaJS for the versions it speaks (4-11),
 // @platformatic/kafka for those and the flexible ones, topic ids included (12-16).
-const require = createRequire(import.meta.url);
-const kafkajsRequest = (version: number) =>
-  require(`kafkajs/src/protocol/requests/fetch/v${version}/request.js`);
-const kafkajsResponse = (version: number) =>
-  require(`kafkajs/src/protocol/requests/fetch/v${version}/response.js`);
 
 const req = new MessageCodec(FetchRequest);
 const res = new MessageCodec(FetchResponse);
@@ -57,23 +51,6 @@ const EXPECTED = [
 ];
 
 const text = (b: Buffer | null | undefined) => (b === null || b === undefined ? null : b.toString());
-
-function platformaticParse(
-  api: { parseResponse: (c: number, k: number, v: number, r: Reader) => unknown },
-  version: number,
-  bytes: Uint8Array,
-): Record<string, unknown> {
-  const reader = Reader.from(Buffer.from(bytes));
-  let parsed: unknown;
-  try {
-    parsed = api.parseResponse(1, 1, version, reader);
-  } catch (e) {
-    parsed = (e as { response?: unknown }).response;
-    if (parsed === undefined) throw e;
-  }
-  expect(reader.position).toBe(bytes.length);
-  return parsed as Record<string, unknown>;
-}
 
 /** A response holding the two batches for partition 3 and an error for partition 4. */
 function response(readCommitted: boolean) {
@@ -114,7 +91,10 @@ function response(readCommitted: boolean) {
 describe("Fetch (1) codecs", () => {
   it("decodes KafkaJS's requests (v4-v11): limits, isolation, session and every partition's offset and limit", async () => {
     for (let v = 4; v <= 11; v++) {
-      const encoded = await kafkajsRequest(v)({
+      const encoded = await kafkajsRequest(
+        "fetch",
+        v,
+      )({
         replicaId: -1,
         maxWaitTime: 5000,
         minBytes: 1,
@@ -211,7 +191,9 @@ describe("Fetch (1) codecs", () => {
   it("encodes responses KafkaJS reads (v4-v11): records from stored batches, marks, errors, aborted transactions", async () => {
     for (let v = 4; v <= 11; v++) {
       for (const readCommitted of [false, true]) {
-        const decoded = await kafkajsResponse(v).decode(Buffer.from(res.encode(v, response(readCommitted))));
+        const decoded = await kafkajsResponse("fetch", v).decode(
+          Buffer.from(res.encode(v, response(readCommitted))),
+        );
         if (v >= 7) expect(decoded).toMatchObject({ errorCode: 0, sessionId: 0 });
         const [topic] = decoded.responses;
         expect(topic.topicName).toBe("orders");
@@ -253,7 +235,7 @@ describe("Fetch (1) codecs", () => {
     };
     for (const [version, api] of Object.entries(apis)) {
       const v = Number(version);
-      const parsed = platformaticParse(api, v, res.encode(v, response(false))) as {
+      const parsed = platformaticParse(api, 1, v, res.encode(v, response(false))) as {
         responses: { topicId: string; partitions: Record<string, unknown>[] }[];
       };
       const [topic] = parsed.responses;

@@ -1,7 +1,11 @@
-import { createRequire } from "node:module";
-import * as platformatic from "@platformatic/kafka";
-import { Reader } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
+import {
+  kafkajsBytes,
+  kafkajsRequest,
+  kafkajsResponse,
+  platformaticBytes,
+  platformaticParse,
+} from "../../support/independent-codecs.js";
 import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
 import type { MessageInput, MessageSpec } from "../../../src/kafka/protocol/spec.js";
 import {
@@ -16,52 +20,6 @@ import { HeartbeatRequest, HeartbeatResponse } from "../../../src/kafka/protocol
 import { JoinGroupRequest, JoinGroupResponse } from "../../../src/kafka/protocol/messages/join-group.js";
 import { LeaveGroupRequest, LeaveGroupResponse } from "../../../src/kafka/protocol/messages/leave-group.js";
 import { SyncGroupRequest, SyncGroupResponse } from "../../../src/kafka/protocol/messages/sync-group.js";
-
-// Two implementations written independently of ours: KafkaJS for the versions it speaks (the
-// non-flexible ones), @platformatic/kafka for every version up to the flexible ones Kafka 4 uses.
-const require = createRequire(import.meta.url);
-const kafkajsRequest = (api: string, version: number) =>
-  require(`kafkajs/src/protocol/requests/${api}/v${version}/request.js`);
-const kafkajsResponse = (api: string, version: number) =>
-  require(`kafkajs/src/protocol/requests/${api}/v${version}/response.js`);
-
-async function kafkajsBytes(request: { encode: () => Promise<{ buffer: Buffer }> }): Promise<Buffer> {
-  return (await request.encode()).buffer;
-}
-
-interface PlatformaticApi {
-  createRequest: (...args: never[]) => { buffer: Buffer };
-  parseResponse: (correlationId: number, apiKey: number, apiVersion: number, reader: Reader) => unknown;
-}
-
-/** platformatic's module for an API at a version, e.g. `api("joinGroup", 9)`. */
-function api(name: string, version: number): PlatformaticApi {
-  const found = (platformatic as unknown as Record<string, PlatformaticApi | undefined>)[
-    `${name}V${version}`
-  ];
-  if (!found) throw new Error(`@platformatic/kafka has no ${name}V${version}`);
-  return found;
-}
-
-function platformaticBytes(name: string, version: number, ...args: unknown[]): Buffer {
-  return (api(name, version).createRequest as (...a: unknown[]) => { buffer: Buffer })(...args).buffer;
-}
-
-/** Our response as platformatic reads it, which must consume every byte; error codes throw with the response. */
-// biome-ignore lint/suspicious/noExplicitAny: platformatic's parsed responses are checked field by field by the tests.
-function platformaticParse(name: string, apiKey: number, version: number, bytes: Uint8Array): any {
-  const reader = Reader.from(Buffer.from(bytes));
-  try {
-    const parsed = api(name, version).parseResponse(1, apiKey, version, reader);
-    expect(reader.position).toBe(bytes.length);
-    return parsed;
-  } catch (e) {
-    const response = (e as { response?: unknown }).response;
-    if (response === undefined) throw e;
-    expect(reader.position).toBe(bytes.length);
-    return response;
-  }
-}
 
 const findCoordinatorRequest = new MessageCodec(FindCoordinatorRequest);
 const findCoordinatorResponse = new MessageCodec(FindCoordinatorResponse);

@@ -17,9 +17,15 @@ import {
   offsetFetchV7,
   offsetFetchV8,
   offsetFetchV9,
-  Reader,
 } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
+import {
+  kafkajsBytes,
+  kafkajsRequest,
+  kafkajsResponse,
+  platformaticBytes,
+  platformaticParse,
+} from "../../support/independent-codecs.js";
 import { CorruptDataError } from "../../../src/errors.js";
 import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
 import {
@@ -55,46 +61,8 @@ import {
   OffsetFetchResponse,
 } from "../../../src/kafka/protocol/messages/offset-fetch.js";
 
-// Two implementations written independently of ours: KafkaJS for the versions it speaks (the
-// non-flexible ones), @platformatic/kafka for the flexible ones Kafka 4 clients use.
 const require = createRequire(import.meta.url);
-const kafkajsRequest = (api: string, version: number) =>
-  require(`kafkajs/src/protocol/requests/${api}/v${version}/request.js`);
-const kafkajsResponse = (api: string, version: number) =>
-  require(`kafkajs/src/protocol/requests/${api}/v${version}/response.js`);
 const { MemberMetadata, MemberAssignment } = require("kafkajs").AssignerProtocol;
-
-async function kafkajsBytes(request: { encode: () => Promise<{ buffer: Buffer }> }): Promise<Buffer> {
-  return (await request.encode()).buffer;
-}
-
-interface PlatformaticApi {
-  createRequest: (...args: never[]) => { buffer: Buffer };
-  parseResponse: (correlationId: number, apiKey: number, apiVersion: number, reader: Reader) => unknown;
-}
-
-function platformaticBytes<A extends PlatformaticApi>(
-  api: A,
-  ...args: Parameters<A["createRequest"]>
-): Buffer {
-  return (api.createRequest as (...a: unknown[]) => { buffer: Buffer })(...args).buffer;
-}
-
-/** Our response as platformatic reads it (to the last byte); it throws holding the response on any error code. */
-// biome-ignore lint/suspicious/noExplicitAny: platformatic's parsed responses are checked field by field below.
-function platformaticParse(api: PlatformaticApi, apiKey: number, version: number, bytes: Uint8Array): any {
-  const reader = Reader.from(Buffer.from(bytes));
-  try {
-    const parsed = api.parseResponse(1, apiKey, version, reader);
-    expect(reader.position).toBe(bytes.length);
-    return parsed;
-  } catch (e) {
-    const response = (e as { response?: unknown }).response;
-    if (response === undefined) throw e;
-    expect(reader.position).toBe(bytes.length);
-    return response;
-  }
-}
 
 const TOPIC_ID = "0b8a2a9e-1c1d-4c7a-9a0e-3c2f7f0e2b11";
 

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import {
   initProducerIdV0,
   initProducerIdV1,
@@ -9,6 +8,7 @@ import {
   Reader,
 } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
+import { kafkajsRequest, kafkajsResponse } from "../../support/independent-codecs.js";
 import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
 import {
   InitProducerIdRequest,
@@ -16,11 +16,6 @@ import {
 } from "../../../src/kafka/protocol/messages/init-producer-id.js";
 
 // KafkaJS speaks versions 0-1; @platformatic/kafka all of 0-5, the flexible ones (2+) included.
-const require = createRequire(import.meta.url);
-const kafkajsRequest = (version: number) =>
-  require(`kafkajs/src/protocol/requests/initProducerId/v${version}/request.js`);
-const kafkajsResponse = (version: number) =>
-  require(`kafkajs/src/protocol/requests/initProducerId/v${version}/response.js`);
 
 const req = new MessageCodec(InitProducerIdRequest);
 const res = new MessageCodec(InitProducerIdResponse);
@@ -38,7 +33,10 @@ describe("InitProducerId (22) codecs", () => {
   it("decodes KafkaJS's requests (v0-v1), with and without a transactionalId", async () => {
     for (const v of [0, 1]) {
       for (const transactionalId of [null, "tx-1"]) {
-        const encoded = await kafkajsRequest(v)({ transactionalId, transactionTimeout: 30_000 }).encode();
+        const encoded = await kafkajsRequest(
+          "initProducerId",
+          v,
+        )({ transactionalId, transactionTimeout: 30_000 }).encode();
         expect(req.decode(v, encoded.buffer)).toEqual({
           transactionalId,
           transactionTimeoutMs: 30_000,
@@ -65,7 +63,9 @@ describe("InitProducerId (22) codecs", () => {
   it("encodes responses KafkaJS (v0-v1) and @platformatic/kafka (v0-v5) read", async () => {
     const answer = { throttleTimeMs: 0, errorCode: 0, producerId: 7, producerEpoch: 2 };
     for (const v of [0, 1]) {
-      expect(await kafkajsResponse(v).decode(Buffer.from(res.encode(v, answer)))).toMatchObject({
+      expect(
+        await kafkajsResponse("initProducerId", v).decode(Buffer.from(res.encode(v, answer))),
+      ).toMatchObject({
         throttleTime: 0,
         errorCode: 0,
         producerId: "7",

@@ -7,9 +7,9 @@ import {
   produceV9,
   produceV10,
   produceV11,
-  Reader,
 } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
+import { kafkajsRequest, kafkajsResponse, platformaticParse } from "../../support/independent-codecs.js";
 import { CorruptDataError } from "../../../src/errors.js";
 import { decodeBatches, readBatchHeaders } from "../../../src/log/record-batch.js";
 import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
@@ -18,10 +18,6 @@ import { ProduceRequest, ProduceResponse } from "../../../src/kafka/protocol/mes
 // Two implementations written independently of ours: KafkaJS for the versions it speaks (3-7),
 // @platformatic/kafka for those and the flexible ones Kafka 4 clients use (9-11).
 const require = createRequire(import.meta.url);
-const kafkajsRequest = (version: number) =>
-  require(`kafkajs/src/protocol/requests/produce/v${version}/request.js`);
-const kafkajsResponse = (version: number) =>
-  require(`kafkajs/src/protocol/requests/produce/v${version}/response.js`);
 const Long = require("kafkajs/src/utils/long");
 const { Types: KafkaJSCompression } = require("kafkajs/src/protocol/message/compression");
 
@@ -41,24 +37,6 @@ function recordsOf(bytes: Uint8Array | null) {
   );
 }
 
-/** Our response as platformatic reads it; it throws a ResponseError (holding the response) on any error code. */
-function platformaticParse(
-  api: { parseResponse: (c: number, k: number, v: number, r: Reader) => unknown },
-  version: number,
-  bytes: Uint8Array,
-): Record<string, unknown> {
-  const reader = Reader.from(Buffer.from(bytes));
-  let parsed: unknown;
-  try {
-    parsed = api.parseResponse(1, 0, version, reader);
-  } catch (e) {
-    parsed = (e as { response?: unknown }).response;
-    if (parsed === undefined) throw e;
-  }
-  expect(reader.position).toBe(bytes.length);
-  return parsed as Record<string, unknown>;
-}
-
 const bigints = (value: unknown) =>
   JSON.parse(JSON.stringify(value, (_, v) => (typeof v === "bigint" ? Number(v) : v)));
 
@@ -66,7 +44,10 @@ describe("Produce (0) codecs", () => {
   it("decodes KafkaJS's requests (v3-v7): acks, timeout, topics and the record batch as KafkaJS built it", async () => {
     for (const v of [3, 4, 5, 6, 7]) {
       for (const compression of [KafkaJSCompression.None, KafkaJSCompression.GZIP]) {
-        const encoded = await kafkajsRequest(v)({
+        const encoded = await kafkajsRequest(
+          "produce",
+          v,
+        )({
           acks: -1,
           timeout: 30_000,
           compression,
@@ -113,7 +94,10 @@ describe("Produce (0) codecs", () => {
   });
 
   it("decodes a transactional KafkaJS request's transactionalId and transactional batch (v3)", async () => {
-    const encoded = await kafkajsRequest(3)({
+    const encoded = await kafkajsRequest(
+      "produce",
+      3,
+    )({
       acks: -1,
       timeout: 1000,
       transactionalId: "tx-1",
@@ -179,7 +163,7 @@ describe("Produce (0) codecs", () => {
         ],
         throttleTimeMs: 0,
       });
-      const decoded = await kafkajsResponse(v).decode(Buffer.from(bytes));
+      const decoded = await kafkajsResponse("produce", v).decode(Buffer.from(bytes));
       expect(decoded.topics).toEqual([
         {
           topicName: "orders",
@@ -219,7 +203,7 @@ describe("Produce (0) codecs", () => {
         ],
         throttleTimeMs: 0,
       });
-      const parsed = bigints(platformaticParse(api, v, bytes));
+      const parsed = bigints(platformaticParse(api, 0, v, bytes));
       const [ok, refused] = parsed.responses[0].partitionResponses;
       expect(parsed.responses[0].name).toBe("t");
       expect(ok).toMatchObject({
@@ -280,7 +264,10 @@ describe("Produce (0) codecs", () => {
   it("refuses versions outside 3-11 and truncated requests", async () => {
     expect(req.supports(2)).toBe(false);
     expect(req.supports(12)).toBe(false);
-    const encoded = await kafkajsRequest(7)({
+    const encoded = await kafkajsRequest(
+      "produce",
+      7,
+    )({
       acks: 1,
       timeout: 1,
       topicData: [{ topic: "t", partitions: [{ partition: 0, messages: [{ value: "v" }] }] }],
