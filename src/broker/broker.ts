@@ -230,14 +230,10 @@ export class Broker {
     const deadline = this.clock() + maxWaitMs;
     const waitable = first.filter((r): r is FetchResult => !("error" in r));
     if (waitable.length === 0) return first;
-    let woken = false;
-    await Promise.race(
-      waitable.map(async (r) => {
-        const topic = await this.reader.partitionOf(r.topic, r.partition);
-        await this.reader.waitForAppend(topic, r.partition, r.nextOffset, deadline, () => woken);
-      }),
+    await this.waitForAnyAppend(
+      waitable.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.nextOffset })),
+      deadline,
     );
-    woken = true;
     return once();
   }
 
