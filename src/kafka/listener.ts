@@ -54,7 +54,7 @@ interface Pending {
 }
 
 /**
- * The Kafka protocol over TCP (architecture §8): frames in, one handler per API over the same
+ * The Kafka protocol over TCP (architecture §12): frames in, one handler per API over the same
  * Broker and coordinator as the HTTP API, frames out in request order. Requests on a connection
  * run concurrently (a long-polling fetch does not hold up a heartbeat behind it) but start in
  * arrival order, so produce requests reach the group commit in the order the client sent them.
