@@ -29,6 +29,10 @@ export interface KafkaListenerOptions {
   socketRequestMaxBytes?: number;
   /** Kafka's queued.max.requests, per connection here: past it the connection stops being read. Default 100. */
   queuedMaxRequests?: number;
+  /** Kafka's connections.max.idle.ms: a connection with nothing in flight for this long is closed. Default 600000. */
+  connectionsMaxIdleMs?: number;
+  /** Where the HTTP API is, for the answer to an HTTP request sent to the Kafka port by mistake. */
+  httpUrl?: string;
   apis: readonly KafkaApi[];
   /** Connection-level problems (a malformed frame, an oversized one); default silent. */
   warn?: (message: string, detail: Record<string, unknown>) => void;
@@ -66,6 +70,7 @@ export async function startKafkaListener(
   const host = options.host ?? "127.0.0.1";
   const maxFrame = options.socketRequestMaxBytes ?? 100 * 1024 * 1024;
   const queuedMax = options.queuedMaxRequests ?? 100;
+  const idleMs = options.connectionsMaxIdleMs ?? 600_000;
   const warn = options.warn ?? (() => {});
   const byKey = new Map(options.apis.map((api) => [api.apiKey, api]));
   const sockets = new Set<Socket>();
@@ -77,6 +82,10 @@ export async function startKafkaListener(
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
+    // Idle means no bytes either way; a long-poll in flight is not idle, however quiet.
+    socket.setTimeout(idleMs, () => {
+      if (queue.length === 0) socket.destroy();
+    });
     const closed = new AbortController();
     const queue: Pending[] = [];
     let buffered: Buffer[] = [];
@@ -132,6 +141,16 @@ export async function startKafkaListener(
       while (bufferedBytes >= 4) {
         if (buffered[0].length < 4) buffered = [Buffer.concat(buffered)];
         const size = buffered[0].readInt32BE(0);
+        if (looksLikeHttp(buffered[0])) {
+          // curl or a browser pointed at 9092: say where the HTTP API is instead of "frame too large".
+          const where = options.httpUrl ? ` Floe's HTTP API is at ${options.httpUrl}.` : "";
+          socket.end(
+            `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nThis port speaks the Kafka protocol, not HTTP.${where}\n`,
+          );
+          buffered = [];
+          bufferedBytes = 0;
+          return;
+        }
         if (size < 0 || size > maxFrame) {
           warn("Kafka connection closed: frame larger than socket.request.max.bytes", {
             remote: socket.remoteAddress,
@@ -190,6 +209,13 @@ export async function startKafkaListener(
       });
     },
   };
+}
+
+const HTTP_METHODS = ["GET ", "POST", "PUT ", "HEAD", "DELE", "PATC", "OPTI"];
+
+/** The first four bytes of an HTTP request, read as a Kafka frame size, would be ~1.2 GB: never a frame. */
+function looksLikeHttp(first: Buffer): boolean {
+  return HTTP_METHODS.includes(first.toString("latin1", 0, 4));
 }
 
 /** Decodes one request, runs its handler, encodes the response frame (undefined: none is sent). */

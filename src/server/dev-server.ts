@@ -107,6 +107,11 @@ function backendConfig(options: DevServerOptions): BackendConfig {
   return { storage };
 }
 
+function httpUrlOf(address: AddressInfo): string {
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
 /** The Broker `floe dev` runs (the benchmark's server process builds the same one). */
 export function devBrokerOptions(options: { autoCreateTopics?: boolean } = {}): BrokerOptions {
   return {
@@ -258,6 +263,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           host: options.kafka.host ?? options.host ?? "127.0.0.1",
           port: options.kafka.port ?? 9092,
           advertisedHost: options.kafka.advertisedHost,
+          httpUrl: httpUrlOf(server.address() as AddressInfo),
           apis: KAFKA_APIS,
           warn: (message, detail) => logger.warn(message, detail),
         },
@@ -271,8 +277,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
 
   const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = httpUrlOf(address);
   log(`Floe dev server listening on ${url}`);
   log(
     `  storage: ${config.storage}${config.storage === "embedded" ? ` (data dir ${config.dataDir})` : config.storage === "aws" ? ` (bucket ${config.bucket}, table ${config.table})` : " (lost on exit)"}`,

@@ -1,6 +1,11 @@
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Broker } from "../../../src/broker/broker.js";
+import { GroupCoordinator } from "../../../src/groups/coordinator.js";
+import { KAFKA_APIS } from "../../../src/kafka/apis/index.js";
+import { startKafkaListener } from "../../../src/kafka/listener.js";
 import { ByteReader } from "../../../src/log/byte-reader.js";
+import { createBackend } from "../../../src/storage/backend.js";
 import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
 import {
   ApiVersionsRequest,
@@ -205,4 +210,54 @@ describe("stopping the Kafka listener", () => {
       if (!closed) await own.close();
     }
   }, 10_000);
+});
+
+describe("connections the Kafka listener does not keep", () => {
+  it("answers an HTTP request on the Kafka port with a 400 that says where the HTTP API is", async () => {
+    const res = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () =>
+        socket.write("GET /v1/topics HTTP/1.1\r\nHost: x\r\n\r\n"),
+      );
+      let text = "";
+      socket.on("data", (c: Buffer) => {
+        text += c.toString();
+      });
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(res).toMatch(/^HTTP\/1\.1 400 Bad Request/);
+    expect(res).toContain(
+      `This port speaks the Kafka protocol, not HTTP. Floe's HTTP API is at ${server.url}.`,
+    );
+  });
+
+  it("closes a connection idle for connections.max.idle.ms, and keeps one that is busy", async () => {
+    const backend = await createBackend({ storage: "memory" });
+    const broker = new Broker(backend);
+    const listener = await startKafkaListener(
+      {
+        broker,
+        groups: new GroupCoordinator({ meta: backend.meta, broker }),
+        produce: (r) => broker.produce(r),
+        clusterId: "idle-test",
+      },
+      { port: 0, apis: KAFKA_APIS, connectionsMaxIdleMs: 300 },
+    );
+    try {
+      const idle = await Wire.open(listener.port);
+      const busy = await Wire.open(listener.port);
+      // The busy one asks something every 100 ms, well inside the idle time; the other says nothing.
+      for (let i = 0; i < 8; i++) {
+        busy.request(18, 0, i, new Uint8Array(0));
+        expect(((await busy.next()) as Buffer).readInt32BE(0)).toBe(i);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(idle.closed).toBe(true);
+      expect(busy.closed).toBe(false);
+      busy.close();
+    } finally {
+      await listener.close();
+      await backend.close();
+    }
+  });
 });
