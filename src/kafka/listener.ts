@@ -103,6 +103,9 @@ export async function startKafkaListener(
             socket.cork();
             for (const c of chunks) socket.write(c);
             socket.uncork();
+            // A client reading slowly holds its answers in our memory: wait for it before writing
+            // the next one, so at most one answer beyond the socket's buffer is held per connection.
+            if (socket.writableNeedDrain) await waitForDrain(socket);
           }
           written();
           if (socket.isPaused() && queue.length < queuedMax && !stopping.signal.aborted) socket.resume();
@@ -209,6 +212,18 @@ export async function startKafkaListener(
       });
     },
   };
+}
+
+function waitForDrain(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      resolve();
+    };
+    socket.on("drain", done);
+    socket.on("close", done);
+  });
 }
 
 const HTTP_METHODS = ["GET ", "POST", "PUT ", "HEAD", "DELE", "PATC", "OPTI"];

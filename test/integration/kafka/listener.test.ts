@@ -212,6 +212,48 @@ describe("stopping the Kafka listener", () => {
   }, 10_000);
 });
 
+describe("a client that reads slowly", () => {
+  it("gets every pipelined answer, in order, once it reads again", async () => {
+    await fetch(`${server.url}/v1/topics`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "large-records", partitions: 1 }),
+    });
+    const value = Buffer.alloc(700 * 1024, 7).toString("base64");
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${server.url}/v1/topics/large-records/records?encoding=base64`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ records: [{ value, partition: 0 }] }),
+      });
+      expect(res.status).toBe(200);
+    }
+    const wire = await Wire.open(port);
+    wire.socket.pause();
+    // Ten answers of ~3.5 MiB each: far more than the socket buffers hold while nobody reads.
+    const request = new MessageCodec(FetchRequest).encode(11, {
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 8 * 1024 * 1024,
+      topics: [
+        {
+          topic: "large-records",
+          partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 8 * 1024 * 1024 }],
+        },
+      ],
+    });
+    for (let i = 0; i < 10; i++) wire.request(1, 11, 100 + i, request);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    wire.socket.resume();
+    for (let i = 0; i < 10; i++) {
+      const answer = (await wire.next()) as Buffer;
+      expect(answer.readInt32BE(0)).toBe(100 + i);
+      expect(answer.length).toBeGreaterThan(5 * 700 * 1024);
+    }
+    wire.close();
+  });
+});
+
 describe("connections the Kafka listener does not keep", () => {
   it("answers an HTTP request on the Kafka port with a 400 that says where the HTTP API is", async () => {
     const res = await new Promise<string>((resolve, reject) => {
