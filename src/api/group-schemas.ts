@@ -136,7 +136,16 @@ const GroupState = z.enum(["Empty", "Assigning", "Reconciling", "Stable", "Dead"
 export const GroupList = named(
   "GroupList",
   z.object({
-    groups: z.array(z.object({ groupId: z.string(), state: GroupState, members: z.number().int() })),
+    groups: z.array(
+      z.object({
+        groupId: z.string(),
+        state: GroupState,
+        members: z.number().int(),
+        type: z
+          .enum(["classic", "consumer"])
+          .describe("classic: every member joined over Kafka's JoinGroup."),
+      }),
+    ),
   }),
 );
 
@@ -159,6 +168,7 @@ export const GroupDescription = named(
         targetAssignment: z.array(TopicPartitions).describe("What it is converging to."),
         pendingRevocation: z.array(TopicPartitions).describe("Taken away, not yet reported released."),
         lastHeartbeatMs: z.number().int(),
+        protocol: z.enum(["classic", "consumer"]).describe("classic: joined over Kafka's JoinGroup."),
       }),
     ),
     offsets: z.array(GroupOffset),

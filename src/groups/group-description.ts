@@ -9,7 +9,7 @@ import { committedOffsets } from "./offset-fetch.js";
 import { optimistically } from "./optimistic-retry.js";
 import { compareStrings, toTopicPartitions } from "./partition-set.js";
 import { validateGroupId } from "./request-validation.js";
-import type { GroupDescription, GroupListing } from "./types.js";
+import type { GroupDescription, GroupListing, MemberProtocol } from "./types.js";
 
 /**
  * ConsumerGroupDescribe plus the committed offsets and lag kafka-consumer-groups --describe shows.
@@ -39,6 +39,7 @@ export async function describeGroup(ctx: GroupContext, groupId: string): Promise
         targetAssignment: toTopicPartitions(meta.target.get(m.memberId) ?? []),
         pendingRevocation: toTopicPartitions(m.revoking),
         lastHeartbeatMs: m.lastHeartbeatMs,
+        protocol: m.protocol,
       })),
     offsets: await committedOffsets(ctx, meta),
   };
@@ -51,9 +52,21 @@ export async function listGroups(ctx: GroupContext): Promise<GroupListing[]> {
     const group = await settled(ctx, groupId);
     // Deleted between the directory query and this read.
     if (!group.meta) return undefined;
-    return { groupId, state: groupState(group), members: group.members.size };
+    return { groupId, state: groupState(group), members: group.members.size, type: groupType(group) };
   });
   return listed.filter((g): g is GroupListing => g !== undefined);
+}
+
+/**
+ * Kafka's group type as ListGroups reports it: a group whose members all speak the classic
+ * protocol is `classic`, as Kafka 4 downgrades a consumer group once its last consumer-protocol
+ * member leaves. An empty group is `consumer`; Kafka keeps an empty group's type (a classic group
+ * whose members all left lists as classic and Empty), which would need the type stored on meta.
+ */
+function groupType(group: GroupSnapshot): MemberProtocol {
+  if (group.members.size === 0) return "consumer";
+  for (const m of group.members.values()) if (m.protocol !== "classic") return "consumer";
+  return "classic";
 }
 
 function settled(ctx: GroupContext, groupId: string): Promise<GroupSnapshot> {

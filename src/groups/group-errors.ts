@@ -1,4 +1,5 @@
 import { FloeError } from "../errors.js";
+import type { MemberProtocol } from "./types.js";
 
 /** The errors several group operations answer with, worded once. */
 
@@ -19,4 +20,19 @@ export function nonEmptyGroup(groupId: string, members: number, action: string):
     "NON_EMPTY_GROUP",
     `Cannot ${action} group '${groupId}': it has ${members} active member(s). Stop its consumers (or wait for their sessions to expire) first.`,
   );
+}
+
+/**
+ * A commit refused because the member's epoch moved on or the partition is no longer its own
+ * (STALE_MEMBER_EPOCH). It names the protocol the coordinator knows the member by, read from the
+ * member item the commit checks anyway, so a transport can answer in that protocol's terms: Kafka
+ * tells a classic member ILLEGAL_GENERATION, on which it rejoins.
+ */
+export class StaleMemberEpochError extends FloeError {
+  constructor(
+    message: string,
+    readonly memberProtocol: MemberProtocol,
+  ) {
+    super("STALE_MEMBER_EPOCH", message);
+  }
 }

@@ -2,7 +2,7 @@ import type { Doc, Item, MetaStore } from "../storage/ports.js";
 import { groupKeys, MEMBER_PREFIX } from "./keys.js";
 import { toPartitionSet, toTopicPartitions } from "./partition-set.js";
 import type { MemberAssignment, MemberState } from "./reconcile.js";
-import type { AssignorName, TopicPartitions } from "./types.js";
+import type { AssignorName, MemberProtocol, TopicPartitions } from "./types.js";
 
 /**
  * The stored shape of a group (architecture §2): the `meta` item holds the epochs, the target assignment
@@ -39,6 +39,7 @@ export interface MemberRecord extends MemberAssignment {
   subscribedTopicRegex: string | null;
   rebalanceTimeoutMs: number;
   lastHeartbeatMs: number;
+  protocol: MemberProtocol;
   /** 0 for a member not yet stored. */
   version: number;
 }
@@ -127,6 +128,8 @@ export function memberFromItem(item: Item): MemberRecord {
     revocationDeadline: d.revocationDeadline,
     // Items written before the field existed: assume the worst, which costs at most an epoch.
     grown: d.grown ?? true,
+    // Items written before the field existed, and every consumer-protocol member, carry none.
+    protocol: d.protocol ?? "consumer",
     version: item.version,
   };
 }
@@ -147,6 +150,8 @@ export function memberToDoc(m: MemberRecord): Doc {
     revocationDeadline: m.revocationDeadline,
     grown: m.grown,
   };
+  // Stored only for classic members, so the common case costs no bytes.
+  if (m.protocol === "classic") stored.protocol = "classic";
   return stored as unknown as Doc;
 }
 
@@ -195,4 +200,6 @@ interface StoredMember {
   revocationDeadline: number | null;
   /** Absent on items written before it existed. */
   grown?: boolean;
+  /** Present only for a classic member; absent reads as "consumer". */
+  protocol?: "classic";
 }

@@ -159,6 +159,7 @@ function joining(
     revoking: held,
     revocationDeadline: held.size > 0 ? (existing?.revocationDeadline ?? now + rebalanceTimeoutMs) : null,
     grown: false,
+    protocol: request.protocol ?? "consumer",
     version: existing?.version ?? 0,
   };
 }
@@ -175,6 +176,8 @@ function heartbeating(existing: MemberRecord, request: HeartbeatRequest, now: nu
         : request.subscribedTopicRegex || null,
     rebalanceTimeoutMs: request.rebalanceTimeoutMs ?? existing.rebalanceTimeoutMs,
     lastHeartbeatMs: now,
+    // Unlike the subscription, absent is not "unchanged": each request says which protocol it is.
+    protocol: request.protocol ?? "consumer",
   };
 }
 

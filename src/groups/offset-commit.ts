@@ -2,7 +2,7 @@ import { FloeError } from "../errors.js";
 import type { WriteOp } from "../storage/ports.js";
 import type { GroupContext } from "./group-context.js";
 import { createEmptyGroup } from "./group-creation.js";
-import { unknownMember } from "./group-errors.js";
+import { StaleMemberEpochError, unknownMember } from "./group-errors.js";
 import { type GroupSnapshot, offsetToDoc } from "./group-records.js";
 import { groupKeys } from "./keys.js";
 import { mapConcurrent } from "./map-concurrent.js";
@@ -81,17 +81,17 @@ function memberGuard(
   const member = group.members.get(memberId);
   if (!member) throw unknownMember(group.groupId, memberId);
   if (request.memberEpoch !== member.memberEpoch) {
-    throw new FloeError(
-      "STALE_MEMBER_EPOCH",
+    throw new StaleMemberEpochError(
       `Member ${memberId} of group '${group.groupId}' committed with epoch ${request.memberEpoch ?? "none"}, but its epoch is ${member.memberEpoch}; heartbeat, then commit with the new epoch.`,
+      member.protocol,
     );
   }
   const owned = union(member.assigned, member.revoking);
   for (const o of chunk) {
     if (!owned.has(tp(o.topic, o.partition))) {
-      throw new FloeError(
-        "STALE_MEMBER_EPOCH",
+      throw new StaleMemberEpochError(
         `Partition ${o.partition} of topic '${o.topic}' is not assigned to member ${memberId} at epoch ${member.memberEpoch}.`,
+        member.protocol,
       );
     }
   }

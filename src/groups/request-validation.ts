@@ -63,6 +63,9 @@ export function validateHeartbeat(request: HeartbeatRequest): void {
       invalid(`rebalanceTimeoutMs must be a positive integer of milliseconds, got ${t}.`);
     }
   }
+  if (request.protocol !== undefined && request.protocol !== "classic" && request.protocol !== "consumer") {
+    invalid(`protocol must be "classic" or "consumer", got ${String(request.protocol)}.`);
+  }
 }
 
 function validateTopicPartitions(list: unknown, field: string): void {

@@ -19,6 +19,14 @@ export type AssignorName = "uniform" | "range";
 export const JOIN_GROUP_MEMBER_EPOCH = 0;
 export const LEAVE_GROUP_MEMBER_EPOCH = -1;
 
+/**
+ * The protocol a member speaks: `classic` for Kafka's JoinGroup/SyncGroup/Heartbeat (served on this
+ * coordinator by the Kafka listener), `consumer` for KIP-848's heartbeat (ConsumerGroupHeartbeat,
+ * HTTP, the client Consumer). Kafka answers the two differently (ListGroups' type, describe's member
+ * type, a classic member's stale commit being ILLEGAL_GENERATION), so the coordinator records it.
+ */
+export type MemberProtocol = "classic" | "consumer";
+
 export interface HeartbeatRequest {
   /** Absent on a first join: the coordinator generates one. Required once joined. */
   memberId?: string;
@@ -37,6 +45,8 @@ export interface HeartbeatRequest {
   ownedPartitions?: TopicPartitions[];
   /** Kafka's max.poll.interval.ms: how long the member may take to revoke. Default 300000. */
   rebalanceTimeoutMs?: number;
+  /** The protocol the member speaks, recorded at every heartbeat; absent is `consumer`. */
+  protocol?: MemberProtocol;
 }
 
 export interface HeartbeatResponse {
@@ -92,6 +102,8 @@ export interface MemberDescription {
   /** Partitions it was told to give up and has not yet reported released. */
   pendingRevocation: TopicPartitions[];
   lastHeartbeatMs: number;
+  /** What its last heartbeat spoke. */
+  protocol: MemberProtocol;
 }
 
 export interface GroupDescription {
@@ -108,6 +120,12 @@ export interface GroupListing {
   groupId: string;
   state: GroupState;
   members: number;
+  /**
+   * Kafka's group type: `classic` while the group has members and every one of them speaks the
+   * classic protocol, `consumer` otherwise (an empty group included: the coordinator keeps no type
+   * for a group apart from its members').
+   */
+  type: MemberProtocol;
 }
 
 /** kafka-consumer-groups --reset-offsets: --to-earliest, --to-latest, --to-offset, --to-datetime, --shift-by. */

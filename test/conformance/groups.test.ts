@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Broker } from "../../src/broker/broker.js";
 import { FloeError } from "../../src/errors.js";
 import { GroupCoordinator, type GroupCoordinatorOptions } from "../../src/groups/coordinator.js";
+import { StaleMemberEpochError } from "../../src/groups/group-errors.js";
+import { groupKeys } from "../../src/groups/keys.js";
 import { parseTp, toPartitionSet, toTopicPartitions } from "../../src/groups/partition-set.js";
 import type { GroupDescription, HeartbeatResponse } from "../../src/groups/types.js";
 import type { Backend } from "../../src/storage/ports.js";
@@ -530,7 +532,7 @@ describe.each(testBackends)("consumer groups on $name", ({ create }) => {
     expect(await c.fetchOffsets(groupId)).toEqual([
       expect.objectContaining({ topic, partition: 0, offset: 1, metadata: "by hand" }),
     ]);
-    expect(await c.list()).toContainEqual({ groupId, state: "Empty", members: 0 });
+    expect(await c.list()).toContainEqual({ groupId, state: "Empty", members: 0, type: "consumer" });
     await c.commitOffsets(groupId, { memberEpoch: -1, offsets: [{ topic, partition: 1, offset: 2 }] });
     await expectCode(
       c.commitOffsets(groupId, { memberEpoch: 4, offsets: [{ topic, partition: 1, offset: 2 }] }),
@@ -835,8 +837,18 @@ describe.each(testBackends)("consumer groups on $name", ({ create }) => {
     const a = await c.heartbeat(busy, { memberEpoch: 0, subscribedTopics: [topic] });
     const b = await c.heartbeat(busy, { memberEpoch: 0, subscribedTopics: [topic] });
     const listed = async () => new Map((await c.list()).map((g) => [g.groupId, g]));
-    expect((await listed()).get(empty)).toEqual({ groupId: empty, state: "Empty", members: 0 });
-    expect((await listed()).get(busy)).toEqual({ groupId: busy, state: "Reconciling", members: 2 });
+    expect((await listed()).get(empty)).toEqual({
+      groupId: empty,
+      state: "Empty",
+      members: 0,
+      type: "consumer",
+    });
+    expect((await listed()).get(busy)).toEqual({
+      groupId: busy,
+      state: "Reconciling",
+      members: 2,
+      type: "consumer",
+    });
     // a gives one partition up, reports it released, and b picks it up.
     const a1 = await c.heartbeat(busy, {
       memberId: a.memberId,
@@ -854,6 +866,79 @@ describe.each(testBackends)("consumer groups on $name", ({ create }) => {
       ownedPartitions: [],
     });
     expect([a2.assignment, b2.assignment].map((x) => x[0].partitions.length)).toEqual([1, 1]);
-    expect((await listed()).get(busy)).toEqual({ groupId: busy, state: "Stable", members: 2 });
+    expect((await listed()).get(busy)).toEqual({
+      groupId: busy,
+      state: "Stable",
+      members: 2,
+      type: "consumer",
+    });
+  });
+
+  it("records each member's protocol: stored for classic members only, described, and typing the group", async () => {
+    const topic = unique("proto");
+    const groupId = unique("g");
+    await broker.createTopic(topic, 2);
+    const c = coordinator();
+    const stored = async (memberId: string) => {
+      const k = groupKeys.member(groupId, memberId);
+      return (await backend.meta.get(k.pk, k.sk))?.data;
+    };
+    const typeOf = async () => (await c.list()).find((g) => g.groupId === groupId)?.type;
+    const protocols = async () =>
+      new Map((await c.describe(groupId)).members.map((m) => [m.memberId, m.protocol]));
+
+    const a = await c.heartbeat(groupId, { memberEpoch: 0, subscribedTopics: [topic], protocol: "classic" });
+    expect((await stored(a.memberId))?.protocol).toBe("classic");
+    expect(await protocols()).toEqual(new Map([[a.memberId, "classic"]]));
+    expect(await typeOf()).toBe("classic");
+    // Heartbeats after the join keep saying so, and the record stays.
+    const a1 = await c.heartbeat(groupId, {
+      memberId: a.memberId,
+      memberEpoch: a.memberEpoch,
+      ownedPartitions: a.assignment,
+      protocol: "classic",
+    });
+    expect((await protocols()).get(a.memberId)).toBe("classic");
+
+    // A KIP-848 member (no protocol given) stores nothing, reads as consumer, and makes the group one.
+    const b = await c.heartbeat(groupId, { memberEpoch: 0, subscribedTopics: [topic] });
+    expect(await stored(b.memberId)).not.toHaveProperty("protocol");
+    expect(await protocols()).toEqual(
+      new Map([
+        [a.memberId, "classic"],
+        [b.memberId, "consumer"],
+      ]),
+    );
+    expect(await typeOf()).toBe("consumer");
+
+    // A refused commit names the protocol the member is known by, for the transport to answer in.
+    for (const [memberId, protocol] of [
+      [a.memberId, "classic"],
+      [b.memberId, "consumer"],
+    ] as const) {
+      const refused = await c
+        .commitOffsets(groupId, { memberId, memberEpoch: 999, offsets: [{ topic, partition: 0, offset: 0 }] })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(refused).toBeInstanceOf(StaleMemberEpochError);
+      expect(refused).toMatchObject({ code: "STALE_MEMBER_EPOCH", memberProtocol: protocol });
+    }
+
+    // The consumer member leaves: only classic members are left, and the group is classic again.
+    await c.heartbeat(groupId, { memberId: b.memberId, memberEpoch: -1 });
+    expect(await typeOf()).toBe("classic");
+    await expectCode(
+      c.heartbeat(groupId, {
+        memberId: a.memberId,
+        memberEpoch: a1.memberEpoch,
+        protocol: "bogus" as "classic",
+      }),
+      "INVALID_REQUEST",
+    );
+    // An empty group is listed as consumer (Kafka would keep a classic group's type; see GroupListing).
+    await c.heartbeat(groupId, { memberId: a.memberId, memberEpoch: -1, protocol: "classic" });
+    expect(await typeOf()).toBe("consumer");
   });
 });

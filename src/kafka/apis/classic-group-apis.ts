@@ -38,6 +38,8 @@ import { parseVersions } from "../protocol/spec.js";
  */
 
 const CONSUMER_PROTOCOL_TYPE = "consumer";
+/** What every coordinator heartbeat made here records as the member's protocol. */
+const CLASSIC = "classic";
 const ASSIGNMENT_HIGH = parseVersions(ConsumerProtocolAssignment.validVersions).high;
 /** The transaction key type: Floe has no transactions, see findCoordinatorApi. */
 const GROUP_KEY = 0;
@@ -119,6 +121,7 @@ export const joinGroupApi = defineApi(JoinGroupRequest, JoinGroupResponse, {
       subscribedTopics: subscription.topics,
       ownedPartitions: owned,
       rebalanceTimeoutMs: request.rebalanceTimeoutMs > 0 ? request.rebalanceTimeoutMs : undefined,
+      protocol: CLASSIC,
     };
     let answer: HeartbeatResponse;
     try {
@@ -204,6 +207,7 @@ export const syncGroupApi = defineApi(SyncGroupRequest, SyncGroupResponse, {
         memberEpoch: generationId,
         clientId: ctx.clientId ?? undefined,
         ownedPartitions: owned,
+        protocol: CLASSIC,
       });
     } catch (e) {
       if (isFloeError(e) && e.code === "UNKNOWN_MEMBER_ID") members.forget(groupId, memberId);
@@ -250,6 +254,7 @@ export const heartbeatApi = defineApi(HeartbeatRequest, HeartbeatAnswer, {
         memberEpoch: generationId,
         clientId: ctx.clientId ?? undefined,
         ownedPartitions: handedOut ?? (joining ? known?.joined?.owned : undefined),
+        protocol: CLASSIC,
       });
     } catch (e) {
       if (isFloeError(e) && e.code === "UNKNOWN_MEMBER_ID") members.forget(groupId, memberId);
@@ -285,7 +290,7 @@ async function leave(ctx: RequestContext, groupId: string, memberId: string): Pr
   if (memberId === "") return ERROR_NUMBERS.UNKNOWN_MEMBER_ID;
   classicMembersOf(ctx.core.groups).forget(groupId, memberId);
   try {
-    await ctx.core.groups.heartbeat(groupId, { memberId, memberEpoch: -1 });
+    await ctx.core.groups.heartbeat(groupId, { memberId, memberEpoch: -1, protocol: CLASSIC });
     return 0;
   } catch (e) {
     return groupErrorCode(e, { classic: true });

@@ -21,9 +21,8 @@ import {
 import { ListGroupsRequest, ListGroupsResponse } from "../protocol/messages/list-groups.js";
 import { groupErrorCode, isUnknownTopic } from "./group-error-codes.js";
 
-/** Every Floe group is a KIP-848 consumer group carrying the consumer protocol. */
+/** Every Floe group carries the consumer protocol, whatever its members speak. */
 const PROTOCOL_TYPE = "consumer";
-const GROUP_TYPE = "consumer";
 /** DescribeGroups' state for a group that does not exist (Kafka answers it without an error). */
 const DEAD = "Dead";
 /** Groups of one describe or delete request handled at once. */
@@ -33,30 +32,31 @@ const GROUPS_IN_FLIGHT = 8;
  * DESCRIBE (8), as bits of Kafka's AclOperation codes.
  */
 const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
-/** KIP-1099's member type: the coordinator does not record which protocol a member joined with. */
-const MEMBER_TYPE_UNKNOWN = -1;
+/** KIP-1099's member type: 0 for a member speaking the classic protocol, 1 for a KIP-848 one. */
+const MEMBER_TYPES = { classic: 0, consumer: 1 } as const;
 
 /**
  * ListGroups. Group states are KIP-848's (Empty, Assigning, Reconciling, Stable, Dead), the names
- * Kafka 4 reports for consumer groups. Both filters compare without regard to case, as Kafka's do;
- * a type filter without "consumer" matches no Floe group.
+ * Kafka 4 reports for consumer groups. A group whose members all joined with JoinGroup is of type
+ * "classic", any other "consumer" (see GroupListing). Both filters compare without regard to case,
+ * as Kafka's do.
  */
 export const listGroupsApi = defineApi(ListGroupsRequest, ListGroupsResponse, {
   async handle(request, ctx) {
     const states = new Set((request.statesFilter ?? []).map((s) => s.toLowerCase()));
     const types = new Set((request.typesFilter ?? []).map((t) => t.toLowerCase()));
-    if (types.size > 0 && !types.has(GROUP_TYPE)) return { errorCode: 0, groups: [] };
     try {
       const listed = await ctx.core.groups.list();
       return {
         errorCode: 0,
         groups: listed
           .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
+          .filter((g) => types.size === 0 || types.has(g.type))
           .map((g) => ({
             groupId: g.groupId,
             protocolType: PROTOCOL_TYPE,
             groupState: g.state,
-            groupType: GROUP_TYPE,
+            groupType: g.type,
           })),
       };
     } catch (e) {
@@ -201,7 +201,7 @@ export const consumerGroupDescribeApi = defineApi(
                 subscribedTopicRegex: m.subscribedTopicRegex,
                 assignment: await withIds(m.assignment),
                 targetAssignment: await withIds(m.targetAssignment),
-                memberType: MEMBER_TYPE_UNKNOWN,
+                memberType: MEMBER_TYPES[m.protocol],
               })),
             ),
             authorizedOperations,

@@ -1,4 +1,5 @@
 import { isFloeError } from "../../errors.js";
+import { StaleMemberEpochError } from "../../groups/group-errors.js";
 import { ERROR_NUMBERS, errorNumber } from "../error-codes.js";
 
 /**
@@ -10,12 +11,16 @@ import { ERROR_NUMBERS, errorNumber } from "../error-codes.js";
  *
  * `classic`: the caller speaks the classic protocol (an OffsetCommit below version 9), where a
  * stale or fenced member epoch is a generation the client no longer holds: ILLEGAL_GENERATION, on
- * which it rejoins, as Kafka answers its classic members.
+ * which it rejoins, as Kafka answers its classic members. A commit refusal naming a member the
+ * coordinator knows as classic is answered the same way whatever the caller says, since a classic
+ * client takes STALE_MEMBER_EPOCH as fatal.
  */
 export function groupErrorCode(error: unknown, options: { classic?: boolean } = {}): number {
   if (isFloeError(error)) {
     if (error.retriable) return ERROR_NUMBERS.COORDINATOR_LOAD_IN_PROGRESS;
-    if (options.classic && (error.code === "STALE_MEMBER_EPOCH" || error.code === "FENCED_MEMBER_EPOCH")) {
+    const classic =
+      options.classic || (error instanceof StaleMemberEpochError && error.memberProtocol === "classic");
+    if (classic && (error.code === "STALE_MEMBER_EPOCH" || error.code === "FENCED_MEMBER_EPOCH")) {
       return ERROR_NUMBERS.ILLEGAL_GENERATION;
     }
   }

@@ -51,8 +51,8 @@ interface CommitEntry {
  * in Kafka: an unknown partition or oversized metadata refuses that partition only, the rest is
  * committed; a membership error refuses them all. A classic member gets ILLEGAL_GENERATION where a
  * KIP-848 member gets STALE_MEMBER_EPOCH, as Kafka answers each: every client below version 9 is
- * classic, and at version 9 (which classic clients of Kafka 4 use too) a member that joined
- * through JoinGroup on this process is; one this process does not know gets the KIP-848 code.
+ * classic, and at any version so is a member the coordinator knows joined through JoinGroup (on
+ * this process or another agent: the refusal names the member's recorded protocol).
  *
  * The logical offsets -2 (earliest) and -1 (latest) are resolved to the partition's log start and
  * high-water mark: KafkaJS's admin.resetOffsets commits them, and Floe stores only real positions.

@@ -76,7 +76,7 @@ describe.each(apiStorages)("consumer-group API on %s", (storage) => {
     expect((await s.call("GET", `${groupPath(g, "/offsets")}?topic=other-topic`)).body.offsets).toEqual([]);
 
     const listed = GroupList.parse((await s.call("GET", "/v1/groups")).body);
-    expect(listed.groups).toContainEqual({ groupId: g, state: "Stable", members: 1 });
+    expect(listed.groups).toContainEqual({ groupId: g, state: "Stable", members: 1, type: "consumer" });
 
     const described = GroupDescription.parse((await s.call("GET", groupPath(g))).body);
     expect(described).toMatchObject({ groupId: g, state: "Stable", assignor: "uniform" });

@@ -74,6 +74,7 @@ describe.skipIf(!emulators)("the groups Lambda function on the aws backend (emul
       groupId: group,
       state: "Stable",
       members: 1,
+      type: "consumer",
     });
 
     const left = await invoke(

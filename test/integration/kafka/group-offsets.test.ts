@@ -11,8 +11,20 @@ import {
 } from "@platformatic/kafka";
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MessageCodec } from "../../../src/kafka/protocol/codec.js";
+import {
+  ConsumerGroupDescribeRequest,
+  ConsumerGroupDescribeResponse,
+} from "../../../src/kafka/protocol/messages/consumer-group-describe.js";
 import type { DevServer } from "../../../src/server/dev-server.js";
-import { apiCodes, call, kafkajsClient, rejection, startKafkaDevServer } from "./data-path-harness.js";
+import {
+  apiCodes,
+  call,
+  kafkajsClient,
+  RawKafka,
+  rejection,
+  startKafkaDevServer,
+} from "./data-path-harness.js";
 
 const { AssignerProtocol, Kafka } = kafkajs;
 
@@ -406,8 +418,8 @@ describe("listing, describing and deleting groups", () => {
         { groupId: busy, protocolType: "consumer" },
       ]),
     );
-    // Floe's groups are KIP-848 consumer groups, as Kafka 4 types them; platformatic lists only
-    // "classic" groups unless told otherwise, as it would against Kafka.
+    // Groups of KIP-848 members (and empty ones) are consumer groups, as Kafka 4 types them;
+    // platformatic lists only "classic" groups unless told otherwise, as it would against Kafka.
     const byDefault = await call<Map<string, any>>((cb) => platformatic.listGroups({}, cb));
     expect(byDefault.size).toBe(0);
     const all = await call<Map<string, any>>((cb) => platformatic.listGroups({ types: ["consumer"] }, cb));
@@ -494,6 +506,58 @@ describe("listing, describing and deleting groups", () => {
     expect(m).toMatchObject({ errorCode: 69, groupId: missing }); // GROUP_ID_NOT_FOUND
     expect(m.errorMessage).toContain(missing);
     await httpLeave(groupId, member.memberId);
+  });
+
+  it("a group whose members all joined with JoinGroup lists as classic; ConsumerGroupDescribe v1 types each member", async () => {
+    const topic = await topicWithRecords(2, 1);
+    const groupId = unique("g");
+    const consumer = new Consumer({
+      clientId: "classic-typed",
+      groupId,
+      bootstrapBrokers: [server.kafka?.bootstrap as string],
+      groupProtocol: "classic",
+      autocommit: false,
+      retries: 0,
+    });
+    const raw = await RawKafka.open(server);
+    const codecs = {
+      request: new MessageCodec(ConsumerGroupDescribeRequest),
+      response: new MessageCodec(ConsumerGroupDescribeResponse),
+    };
+    const memberTypes = async () => {
+      const described = await raw.request(codecs, 1, {
+        groupIds: [groupId],
+        includeAuthorizedOperations: false,
+      });
+      return Object.fromEntries(described.groups[0].members.map((m) => [m.memberId, m.memberType]));
+    };
+    const listed = async (types: string[]) =>
+      (await call<Map<string, any>>((cb) => platformatic.listGroups({ types }, cb))).get(groupId);
+    try {
+      const stream = await consumer.consume({ topics: [topic], mode: "committed", fallbackMode: "earliest" });
+      while (!consumer.assignments?.length) await new Promise((resolve) => setTimeout(resolve, 20));
+      const classicId = consumer.memberId as string;
+      // As Kafka 4 lists a group of classic members (kafka-consumer-groups --list --type: Classic).
+      expect(await listed(["classic"])).toMatchObject({ groupType: "classic", protocolType: "consumer" });
+      expect(await listed(["consumer"])).toBeUndefined();
+      expect(await memberTypes()).toEqual({ [classicId]: 0 });
+
+      // A KIP-848 member joins: the group is a consumer group with one member of each type.
+      const modern = await httpMember(groupId, [topic]);
+      expect(await listed(["consumer"])).toMatchObject({ groupType: "consumer" });
+      expect(await listed(["classic"])).toBeUndefined();
+      expect(await memberTypes()).toEqual({ [classicId]: 0, [modern.memberId]: 1 });
+      const described = (await http("GET", `/v1/groups/${groupId}`)).body;
+      expect(Object.fromEntries(described.members.map((m: any) => [m.memberId, m.protocol]))).toEqual({
+        [classicId]: "classic",
+        [modern.memberId]: "consumer",
+      });
+      await httpLeave(groupId, modern.memberId);
+      await stream.close();
+    } finally {
+      raw.close();
+      await consumer.close(true);
+    }
   });
 
   it("OffsetDelete removes offsets of topics no member subscribes to, and refuses the subscribed ones", async () => {

@@ -325,6 +325,34 @@ describe("a group of classic members", () => {
     );
   });
 
+  it("answers a stale commit from a classic member that joined through another agent with ILLEGAL_GENERATION", async () => {
+    const classic = await newMember(agentA);
+    expect(await heartbeat(agentA, classic)).toBe(0);
+    // Every heartbeat the classic handlers make records the member as classic.
+    expect((await agentA.groups.describe("g")).members.map((m) => m.protocol)).toEqual(["classic"]);
+    // A KIP-848 member of the same group, for contrast.
+    const modern = await agentA.groups.heartbeat("g", { memberEpoch: 0, subscribedTopics: [TOPIC] });
+    const commitThroughB = async (memberId: string, generationIdOrMemberEpoch: number) => {
+      // Version 9, which Kafka 4's classic clients send too; agent B never saw either member join.
+      const answer = await call(offsetCommitApi, agentB, 9, {
+        groupId: "g",
+        generationIdOrMemberEpoch,
+        memberId,
+        topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 0 }] }],
+      });
+      return answer.topics[0].partitions[0].errorCode;
+    };
+    expect(classicMembersOf(agentB.groups).get("g", classic.memberId)).toBeUndefined();
+    // Kafka's answer to a classic member: it rejoins, where STALE_MEMBER_EPOCH would be fatal to it.
+    expect(await commitThroughB(classic.memberId, classic.generationId + 5)).toBe(
+      ERROR_NUMBERS.ILLEGAL_GENERATION,
+    );
+    expect(await commitThroughB(modern.memberId, modern.memberEpoch + 5)).toBe(
+      ERROR_NUMBERS.STALE_MEMBER_EPOCH,
+    );
+    expect(await commitThroughB("nobody", 3)).toBe(ERROR_NUMBERS.UNKNOWN_MEMBER_ID);
+  });
+
   it("leaves with a v0 LeaveGroup too", async () => {
     const a = await newMember(agentA);
     expect((await call(leaveGroupApi, agentA, 0, { groupId: "g", memberId: a.memberId })).errorCode).toBe(0);
