@@ -123,6 +123,21 @@ async function timed<T>(server: Server, work: () => Promise<T>): Promise<{ secon
   return { seconds, cpu: (await cpuSeconds(server.child.pid as number)) - cpu0 };
 }
 
+/** Runs a KafkaJS-shaped consumer (KafkaJS's or Floe's) until it has seen every record. */
+function readAll(consumer: {
+  run(config: { eachBatch: (payload: { batch: { messages: unknown[] } }) => Promise<void> }): Promise<void>;
+}): Promise<void> {
+  let seen = 0;
+  return new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= RECORDS) resolve();
+      },
+    });
+  });
+}
+
 async function runKafkaJs(server: Server, topic: string): Promise<Measured> {
   const kafka = new Kafka({ brokers: [server.bootstrap], logLevel: logLevel.NOTHING, clientId: "bench" });
   const admin = kafka.admin();
@@ -147,19 +162,7 @@ async function runKafkaJs(server: Server, topic: string): Promise<Measured> {
   const consumer = kafka.consumer({ groupId: `${topic}-g` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  let seen = 0;
-  const consumed = await timed(
-    server,
-    () =>
-      new Promise<void>((resolve) => {
-        void consumer.run({
-          eachBatch: async ({ batch }) => {
-            seen += batch.messages.length;
-            if (seen >= RECORDS) resolve();
-          },
-        });
-      }),
-  );
+  const consumed = await timed(server, () => readAll(consumer));
   await consumer.disconnect();
   return measured("KafkaJS over the Kafka protocol", produced, consumed);
 }
@@ -183,19 +186,7 @@ async function runFloe(server: Server, topic: string): Promise<Measured> {
   const consumer = floe.consumer({ groupId: `${topic}-g`, fromBeginning: true });
   await consumer.connect();
   await consumer.subscribe({ topic });
-  let seen = 0;
-  const consumed = await timed(
-    server,
-    () =>
-      new Promise<void>((resolve) => {
-        void consumer.run({
-          eachBatch: async ({ batch }) => {
-            seen += batch.messages.length;
-            if (seen >= RECORDS) resolve();
-          },
-        });
-      }),
-  );
+  const consumed = await timed(server, () => readAll(consumer));
   await consumer.disconnect();
   return measured("Floe client over HTTP", produced, consumed);
 }

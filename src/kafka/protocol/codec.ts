@@ -96,6 +96,21 @@ function readLength(r: ByteReader, flexible: boolean, wide: boolean, what: strin
   return wide ? r.int32(what) : r.int16(what);
 }
 
+/** A string's or bytes' length, -1 for null (refused where the field is not nullable). */
+function readNullableLength(
+  r: ByteReader,
+  flexible: boolean,
+  wide: boolean,
+  what: string,
+  nullable: boolean,
+  version: number,
+): number {
+  const n = readLength(r, flexible, wide, `${what} length`);
+  if (n === -1 && !nullable) throw corrupt(`${what} is null but not nullable in version ${version}`);
+  if (n < -1) throw corrupt(`invalid ${what} length ${n}`);
+  return n;
+}
+
 function writeLength(out: ChunkWriter, flexible: boolean, wide: boolean, n: number): void {
   if (flexible) out.w.unsignedVarint(n + 1);
   else if (wide) out.w.int32(n);
@@ -168,21 +183,12 @@ function scalarCodec(
     case "string":
       return {
         decode: (r) => {
-          const n = readLength(r, flexible, false, `${what} length`);
-          if (n === -1) {
-            if (!nullable) throw corrupt(`${what} is null but not nullable in version ${version}`);
-            return null;
-          }
-          if (n < -1) throw corrupt(`invalid ${what} length ${n}`);
-          return r.utf8(n, what);
+          const n = readNullableLength(r, flexible, false, what, nullable, version);
+          return n === -1 ? null : r.utf8(n, what);
         },
         encode: (out, v) => {
           if (v === null || v === undefined) {
-            if (!nullable) {
-              writeLength(out, flexible, false, 0);
-              return;
-            }
-            writeLength(out, flexible, false, -1);
+            writeLength(out, flexible, false, nullable ? -1 : 0);
             return;
           }
           const s = v as string;
@@ -195,13 +201,8 @@ function scalarCodec(
     case "records":
       return {
         decode: (r) => {
-          const n = readLength(r, flexible, true, `${what} length`);
-          if (n === -1) {
-            if (!nullable) throw corrupt(`${what} is null but not nullable in version ${version}`);
-            return null;
-          }
-          if (n < -1) throw corrupt(`invalid ${what} length ${n}`);
-          return r.bytes(n, what);
+          const n = readNullableLength(r, flexible, true, what, nullable, version);
+          return n === -1 ? null : r.bytes(n, what);
         },
         encode: (out, v) => {
           if (v === null || v === undefined) {
