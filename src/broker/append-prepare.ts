@@ -97,21 +97,8 @@ export function abandoned(): FloeError {
   );
 }
 
-async function resolveTopic(deps: PrepareDeps, name: string): Promise<Topic> {
-  try {
-    return await deps.topics.cached(name);
-  } catch (e) {
-    if (!(e instanceof FloeError && e.code === "UNKNOWN_TOPIC_OR_PARTITION") || !deps.autoCreateTopics)
-      throw e;
-    try {
-      return await deps.topics.create(name, deps.defaultPartitions);
-    } catch (created) {
-      // Another producer created it first: use theirs.
-      if (created instanceof FloeError && created.code === "TOPIC_ALREADY_EXISTS")
-        return deps.topics.get(name);
-      throw created;
-    }
-  }
+function resolveTopic(deps: PrepareDeps, name: string): Promise<Topic> {
+  return deps.topics.cachedOrCreated(name, deps.autoCreateTopics ? deps.defaultPartitions : undefined);
 }
 
 async function prepareRecords(

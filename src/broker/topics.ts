@@ -150,6 +150,29 @@ export class TopicAdmin {
     return this.get(name);
   }
 
+  /**
+   * The topic as `cached` reads it; when it does not exist and `autoCreatePartitions` is given
+   * (Kafka's auto.create.topics.enable), created first with that many partitions. A topic another
+   * caller created meanwhile is the one answered.
+   */
+  async cachedOrCreated(name: string, autoCreatePartitions: number | undefined): Promise<Topic> {
+    try {
+      return await this.cached(name);
+    } catch (e) {
+      if (
+        !(e instanceof FloeError && e.code === "UNKNOWN_TOPIC_OR_PARTITION") ||
+        autoCreatePartitions === undefined
+      )
+        throw e;
+      try {
+        return await this.create(name, autoCreatePartitions);
+      } catch (created) {
+        if (created instanceof FloeError && created.code === "TOPIC_ALREADY_EXISTS") return this.get(name);
+        throw created;
+      }
+    }
+  }
+
   forget(name: string): void {
     this.cache.delete(name);
   }

@@ -1,8 +1,6 @@
-import { FloeError } from "../../errors.js";
-import type { Topic } from "../../broker/types.js";
 import { ERROR_NUMBERS, errorNumber } from "../error-codes.js";
 import { topicNamesById } from "./topic-ids.js";
-import { defineApi, type KafkaApi, type RequestContext } from "../kafka-api.js";
+import { defineApi, type KafkaApi } from "../kafka-api.js";
 import { ApiVersionsRequest, ApiVersionsResponse } from "../protocol/messages/api-versions.js";
 import { MetadataRequest, MetadataResponse } from "../protocol/messages/metadata.js";
 
@@ -21,30 +19,6 @@ export function servedVersions(served: readonly KafkaApi[]) {
       minVersion: api.advertisedMinVersion ?? api.request.low,
       maxVersion: api.request.high,
     }));
-}
-
-/** The topic, created first when the client may and the bus does (auto.create.topics.enable). */
-export async function topicOrAutoCreate(
-  ctx: RequestContext,
-  name: string,
-  allowAutoCreate: boolean,
-): Promise<Topic> {
-  const { broker } = ctx.core;
-  try {
-    return await broker.topics.cached(name);
-  } catch (e) {
-    const auto = broker.autoCreateTopics;
-    if (!(e instanceof FloeError && e.code === "UNKNOWN_TOPIC_OR_PARTITION" && allowAutoCreate && auto))
-      throw e;
-    try {
-      return await broker.createTopic(name, auto.partitions);
-    } catch (created) {
-      // Another client created it first: that is the topic.
-      if (created instanceof FloeError && created.code === "TOPIC_ALREADY_EXISTS")
-        return broker.topics.get(name);
-      throw created;
-    }
-  }
 }
 
 /**
@@ -69,7 +43,8 @@ export const metadataApi = defineApi(MetadataRequest, MetadataResponse, {
           return { errorCode: ERROR_NUMBERS.UNKNOWN_TOPIC_ID, name: null, topicId, partitions: [] };
         }
         try {
-          const topic = await topicOrAutoCreate(ctx, topicName, !all && request.allowAutoTopicCreation);
+          const auto = !all && request.allowAutoTopicCreation ? broker.autoCreateTopics : undefined;
+          const topic = await broker.topics.cachedOrCreated(topicName, auto?.partitions);
           return {
             errorCode: 0,
             name: topic.name,
