@@ -5,7 +5,7 @@ import { ChunkCache } from "./chunk-cache.js";
 import { DEFAULT_MAX_BYTES, deletedByRetention, type Reader } from "./read.js";
 import type { SegmentRef } from "./segment-index.js";
 import type { TopicAdmin } from "./topics.js";
-import type { FetchRequest, Topic } from "./types.js";
+import type { FetchRequest, PartitionHead, Topic } from "./types.js";
 
 export interface RawReaderOptions {
   clock: () => number;
@@ -22,6 +22,11 @@ export interface RawFetchRequest extends FetchRequest {
    * batches beyond maxBytes are left out and maxBytes may be 0 (just the partition's marks).
    */
   minOneBatch?: boolean;
+  /**
+   * The partition's high-water mark and log start as a read just made them (a first pass of the
+   * same fetch): the batches are read up to them instead of reading the head again.
+   */
+  marks?: { highWatermark: number; logStartOffset: number };
 }
 
 /** A binary fetch answer: Kafka's FetchResponse records field for one partition, plus its marks. */
@@ -89,7 +94,9 @@ export class RawReader {
       );
     }
 
-    let head = await this.reader.head(topic, request.partition);
+    let head: Pick<PartitionHead, "next" | "logStart"> = request.marks
+      ? { next: request.marks.highWatermark, logStart: request.marks.logStartOffset }
+      : await this.reader.head(topic, request.partition);
     if (offset < head.logStart || offset > head.next) {
       throw new FloeError(
         "OFFSET_OUT_OF_RANGE",

@@ -169,8 +169,9 @@ async function readOnce(broker: Broker, wanted: Wanted[], maxBytes: number): Pro
       next++;
     }
     const reads = await Promise.all(
-      // Only the first partition with data may answer one batch past its limits (KIP-74).
-      window.map((w, k) => read(broker, wanted[w.index], w.limit, !answered && k === 0)),
+      // Only the first partition with data may answer one batch past its limits (KIP-74). The marks
+      // just read bound the batches, so the head is not read a second time.
+      window.map((w, k) => read(broker, wanted[w.index], w.limit, !answered && k === 0, answers[w.index])),
     );
     for (let k = 0; k < window.length; k++) {
       let a = reads[k];
@@ -188,8 +189,14 @@ async function readOnce(broker: Broker, wanted: Wanted[], maxBytes: number): Pro
   return answers;
 }
 
-/** One partition's batches up to `maxBytes` (0: only its marks). */
-async function read(broker: Broker, w: Wanted, maxBytes: number, minOneBatch: boolean): Promise<Answer> {
+/** One partition's batches up to `maxBytes` (0: only its marks), up to `marks` when already read. */
+async function read(
+  broker: Broker,
+  w: Wanted,
+  maxBytes: number,
+  minOneBatch: boolean,
+  marks?: Answer,
+): Promise<Answer> {
   try {
     const r: RawFetchResult = await broker.fetchRaw({
       topic: w.topic as string,
@@ -197,6 +204,7 @@ async function read(broker: Broker, w: Wanted, maxBytes: number, minOneBatch: bo
       offset: w.offset,
       maxBytes: minOneBatch ? Math.max(1, maxBytes) : maxBytes,
       minOneBatch,
+      marks: marks?.ok ? marks : undefined,
     });
     return {
       ok: true,
