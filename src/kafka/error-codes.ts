@@ -80,8 +80,24 @@ const NEAREST: Partial<Record<KafkaErrorCode, WireErrorName>> = {
   INVALID_TRANSACTIONAL_ID: "INVALID_REQUEST",
 };
 
-/** The wire error number for any error; anything that is not a FloeError is UNKNOWN_SERVER_ERROR. */
+/**
+ * A refusal only the wire protocol names (INVALID_REPLICATION_FACTOR, UNKNOWN_TOPIC_ID,
+ * INVALID_TXN_STATE, MISMATCHED_ENDPOINT_TYPE…): Floe's error family has no such code because
+ * nothing but a Kafka request can cause it.
+ */
+export class WireRefusal extends Error {
+  constructor(
+    readonly code: WireErrorName,
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** The wire error number for any error; anything that is neither a FloeError nor a WireRefusal is UNKNOWN_SERVER_ERROR. */
 export function errorNumber(error: unknown): number {
+  if (error instanceof WireRefusal) return ERROR_NUMBERS[error.code];
   if (!isFloeError(error)) return ERROR_NUMBERS.UNKNOWN_SERVER_ERROR;
   return numberOfCode((error as FloeError).code);
 }

@@ -1,6 +1,7 @@
 import { defineApi } from "../kafka-api.js";
 import { DescribeClusterRequest, DescribeClusterResponse } from "../protocol/messages/describe-cluster.js";
-import { itemError, WireRefusal } from "./admin-errors.js";
+import { WireRefusal } from "../error-codes.js";
+import { itemError } from "./admin-errors.js";
 
 const BROKERS = 1;
 const CONTROLLERS = 2;

@@ -1,6 +1,6 @@
 import type { Broker } from "../../broker/broker.js";
 import { readBatchHeader, readBatchHeaders } from "../../log/record-batch.js";
-import { ERROR_NUMBERS, errorMessage, errorNumber } from "../error-codes.js";
+import { ERROR_NUMBERS, errorMessage, errorNumber, WireRefusal } from "../error-codes.js";
 import { defineApi, type KafkaCore, NO_RESPONSE, type RequestContext } from "../kafka-api.js";
 import { ProduceRequest, ProduceResponse } from "../protocol/messages/produce.js";
 import type { MessageInput, MessageValue } from "../protocol/spec.js";
@@ -76,20 +76,11 @@ function append(
   );
 }
 
-class ProduceRefusal extends Error {
-  constructor(
-    readonly errorCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** What the broker would not say in Kafka's words: no records, or a transaction Floe cannot join. */
-function refusal(request: Request, records: Uint8Array | null): ProduceRefusal | undefined {
+function refusal(request: Request, records: Uint8Array | null): WireRefusal | undefined {
   if (request.transactionalId !== null) return noTransactions();
   if (records === null || records.length === 0) {
-    return new ProduceRefusal(ERROR_NUMBERS.INVALID_RECORD, "The partition's records are empty.");
+    return new WireRefusal("INVALID_RECORD", "The partition's records are empty.");
   }
   try {
     if (readBatchHeaders(records).some((h) => h.isTransactional)) return noTransactions();
@@ -100,9 +91,9 @@ function refusal(request: Request, records: Uint8Array | null): ProduceRefusal |
 }
 
 /** Kafka's answer to a transactional write to a partition that is not in a transaction (KIP-890). */
-function noTransactions(): ProduceRefusal {
-  return new ProduceRefusal(
-    ERROR_NUMBERS.INVALID_TXN_STATE,
+function noTransactions(): WireRefusal {
+  return new WireRefusal(
+    "INVALID_TXN_STATE",
     "Floe has no transactions: produce without transactional.id (idempotence alone is supported).",
   );
 }
@@ -131,7 +122,7 @@ async function partitionResponse(
 ): Promise<PartitionResponse> {
   if ("error" in appended) {
     const { error } = appended;
-    const errorCode = error instanceof ProduceRefusal ? error.errorCode : errorNumber(error);
+    const errorCode = errorNumber(error);
     // Clients read the log start offset with these two to tell a producer state lost to
     // retention (reset the sequence) from a real gap (fatal), so it must be current.
     const needsLogStart =

@@ -13,7 +13,8 @@ import { CreatePartitionsRequest, CreatePartitionsResponse } from "../protocol/m
 import { CreateTopicsRequest, CreateTopicsResponse } from "../protocol/messages/create-topics.js";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "../protocol/messages/delete-topics.js";
 import type { MessageValue } from "../protocol/spec.js";
-import { duplicated, invalidRequest, itemError, NO_ERROR, WireRefusal } from "./admin-errors.js";
+import { WireRefusal } from "../error-codes.js";
+import { duplicated, invalidRequest, itemError, NO_ERROR } from "./admin-errors.js";
 import { defaultPartitions, topicConfigEntries } from "./kafka-configs.js";
 
 /** Items of one request worked on at once: a wide request must not fire thousands of metadata reads and writes together. */
