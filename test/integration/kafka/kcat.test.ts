@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBatchHeaders } from "../../../src/log/record-batch.js";
 import type { DevServer } from "../../../src/server/dev-server.js";
+import { kcat } from "../../support/kcat.js";
 import {
   createTopic,
   httpBatches,
@@ -9,25 +9,6 @@ import {
   startKafkaDevServer,
   uniqueTopic,
 } from "./data-path-harness.js";
-
-// kcat is librdkafka's command-line client (Debian's kcat, librdkafka 2.0.2 here; .ci/run installs it).
-
-function kcat(args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let server: DevServer;
 let bootstrap: string;

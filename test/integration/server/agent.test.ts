@@ -4,13 +4,13 @@
  * HTTP API. Agents hold no state: what one does, the other sees, and each tells Kafka clients that it
  * leads every partition of the same cluster.
  */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliProcess, kafkaAddressOf, REPO } from "../../e2e/cli-process.js";
 import { emulatorEndpoints, emulatorEnv } from "../../support/emulators.js";
+import { kcat } from "../../support/kcat.js";
 
 interface Agent {
   process: CliProcess;
@@ -67,29 +67,6 @@ function kafkaOf(agent: Agent): Kafka {
     brokers: [agent.bootstrap],
     logLevel: logLevel.NOTHING,
     retry: { retries: 2 },
-  });
-}
-
-/** kcat (librdkafka's CLI) with these arguments; .ci/run installs it. */
-function kcat(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return kcatWithInput(args, "");
-}
-
-function kcatWithInput(
-  args: string[],
-  input: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
-    child.stdin.end(input);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", (e: NodeJS.ErrnoException) =>
-      reject(e.code === "ENOENT" ? new Error("kcat is not installed: apt-get install kcat") : e),
-    );
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -231,10 +208,7 @@ describe.skipIf(!emulators)("floe agent: stateless agents side by side over one 
     });
     expect(created.status).toBe(201);
     const values = ["plain", "ünïcödé", "tab\there", '{"json":true}'];
-    const produced = await kcatWithInput(
-      ["-b", b.bootstrap, "-P", "-t", topic, "-p", "0"],
-      `${values.join("\n")}\n`,
-    );
+    const produced = await kcat(["-b", b.bootstrap, "-P", "-t", topic, "-p", "0"], `${values.join("\n")}\n`);
     expect(produced.code, produced.stderr).toBe(0);
     const res = await fetch(`${a.url}/v1/topics/${topic}/partitions/0/records?offset=0&encoding=base64`);
     expect(res.status).toBe(200);
