@@ -8,6 +8,7 @@ import {
 } from "@platformatic/kafka";
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type KafkaJsMember, kafkajsMember } from "../support/kafkajs-member.js";
 import type { GroupDescription } from "../../src/groups/types.js";
 import { type DevCliProcess, type E2eWorld, e2eWorld, removeWorld, startDev } from "./cli-process.js";
 
@@ -27,7 +28,6 @@ const { AssignerProtocol, CompressionCodecs, CompressionTypes, ConfigResourceTyp
   kafkajs;
 CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
 
-type KafkaJsConsumer = ReturnType<InstanceType<typeof Kafka>["consumer"]>;
 type KafkaJsAdmin = ReturnType<InstanceType<typeof Kafka>["admin"]>;
 
 /** Kafka's group.consumer.session.timeout.ms for this floe dev: a member that vanishes is noticed soon. */
@@ -263,45 +263,22 @@ describe("KafkaJS against floe dev", () => {
     }
   }
 
-  interface Member {
-    name: string;
-    consumer: KafkaJsConsumer;
-    /** The partitions of the last assignment the client reported joining with. */
-    assigned: number[];
-    fetches: number;
-  }
-
   /** A consumer in `groupId` reading `topic`, recording what it reads in `seen` (by value). */
-  async function member(
+  function member(
     groupId: string,
     topic: string,
     name: string,
     seen: Seen,
     options: { autoCommit?: boolean; fromBeginning?: boolean } = {},
-  ): Promise<Member> {
-    const consumer = kafka(name).consumer({
+  ): Promise<KafkaJsMember> {
+    return kafkajsMember(kafka(name), {
       groupId,
-      sessionTimeout: SESSION_MS,
-      rebalanceTimeout: SESSION_MS,
-      heartbeatInterval: 200,
-      maxWaitTimeInMs: 200,
+      topic,
+      name,
+      sessionTimeoutMs: SESSION_MS,
+      ...options,
+      onMessage: ({ partition, offset, value }) => see(seen, value, { by: name, partition, offset }),
     });
-    const m: Member = { name, consumer, assigned: [], fetches: 0 };
-    consumer.on(consumer.events.FETCH, () => {
-      m.fetches++;
-    });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      m.assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort();
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({
-      autoCommit: options.autoCommit ?? true,
-      eachMessage: async ({ partition, message }) => {
-        see(seen, String(message.value), { by: name, partition, offset: Number(message.offset) });
-      },
-    });
-    return m;
   }
 
   it("creates topics through admin.createTopics, as the HTTP API then shows them", async () => {
@@ -420,7 +397,7 @@ describe("KafkaJS against floe dev", () => {
 
   describe("a group of three on six partitions", () => {
     const seen: Seen = new Map();
-    let members: Member[] = [];
+    let members: KafkaJsMember[] = [];
 
     afterAll(async () => {
       for (const m of members) await m.consumer.disconnect();

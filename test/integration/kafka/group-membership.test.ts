@@ -10,12 +10,12 @@ import {
 import { type ChildProcess, spawn } from "node:child_process";
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type KafkaJsMember, kafkajsMember } from "../../support/kafkajs-member.js";
 import type { GroupDescription } from "../../../src/groups/types.js";
 import type { DevServer } from "../../../src/server/dev-server.js";
 import { call, createTopic, startKafkaDevServer } from "./data-path-harness.js";
 
 const { Kafka, logLevel } = kafkajs;
-type KafkaConsumer = ReturnType<InstanceType<typeof Kafka>["consumer"]>;
 
 // Consumer groups over the Kafka protocol against a real floe dev: KafkaJS and @platformatic/kafka
 // on the classic protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), @platformatic/kafka on
@@ -93,44 +93,21 @@ async function produce(topic: string, prefix: string, count: number): Promise<st
 }
 
 /** A KafkaJS consumer as its own client (KafkaJS shares committed offsets between consumers of one Kafka instance). */
-interface KafkaJsMember {
-  name: string;
-  consumer: KafkaConsumer;
-  /** The partitions of the last assignment the client reported joining with. */
-  assigned: number[];
-  /** Fetches completed. */
-  fetches: number;
-}
-
-async function kafkajsMember(
+function memberOf(
   groupId: string,
   topic: string,
   name: string,
   seen: Map<string, { by: string; partition: number }[]>,
 ): Promise<KafkaJsMember> {
-  const consumer = new Kafka({ brokers: [bootstrap], clientId: name, logLevel: logLevel.NOTHING }).consumer({
+  const kafka = new Kafka({ brokers: [bootstrap], clientId: name, logLevel: logLevel.NOTHING });
+  return kafkajsMember(kafka, {
     groupId,
-    sessionTimeout: SESSION_MS,
-    rebalanceTimeout: SESSION_MS,
-    heartbeatInterval: 200,
-    maxWaitTimeInMs: 200,
+    topic,
+    name,
+    sessionTimeoutMs: SESSION_MS,
+    onMessage: ({ partition, value }) =>
+      seen.set(value, [...(seen.get(value) ?? []), { by: name, partition }]),
   });
-  const member: KafkaJsMember = { name, consumer, assigned: [], fetches: 0 };
-  consumer.on(consumer.events.FETCH, () => {
-    member.fetches++;
-  });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    member.assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort();
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      const value = String(message.value);
-      seen.set(value, [...(seen.get(value) ?? []), { by: name, partition }]);
-    },
-  });
-  return member;
 }
 
 function expectEachOnceBy(
@@ -155,8 +132,7 @@ describe("a KafkaJS consumer group (classic protocol)", () => {
 
   beforeAll(async () => {
     await createTopic(server, topic, 6);
-    for (const name of ["kjs-a", "kjs-b", "kjs-c"])
-      members.push(await kafkajsMember(groupId, topic, name, seen));
+    for (const name of ["kjs-a", "kjs-b", "kjs-c"]) members.push(await memberOf(groupId, topic, name, seen));
   });
 
   afterAll(async () => {
@@ -209,7 +185,7 @@ describe("a KafkaJS consumer restarted", () => {
     await createTopic(server, topic, 2);
     const seen = new Map<string, { by: string; partition: number }[]>();
     const first = await produce(topic, "before", 20);
-    const one = await kafkajsMember(groupId, topic, "first-run", seen);
+    const one = await memberOf(groupId, topic, "first-run", seen);
     await eventually("the first run consumes everything", () => first.every((v) => seen.has(v)));
     const admin = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -219,7 +195,7 @@ describe("a KafkaJS consumer restarted", () => {
     });
     await one.consumer.disconnect();
     const second = await produce(topic, "after", 20);
-    const two = await kafkajsMember(groupId, topic, "second-run", seen);
+    const two = await memberOf(groupId, topic, "second-run", seen);
     await eventually("the second run consumes the new records", () => second.every((v) => seen.has(v)));
     await two.consumer.disconnect();
     await admin.disconnect();
