@@ -200,20 +200,8 @@ export const syncGroupApi = defineApi(SyncGroupRequest, SyncGroupResponse, {
         : known?.handedOut?.generation === generationId
           ? known.handedOut.assignment
           : undefined;
-    let answer: HeartbeatResponse;
-    try {
-      answer = await ctx.core.groups.heartbeat(groupId, {
-        memberId,
-        memberEpoch: generationId,
-        clientId: ctx.clientId ?? undefined,
-        ownedPartitions: owned,
-        protocol: CLASSIC,
-      });
-    } catch (e) {
-      if (isFloeError(e) && e.code === "UNKNOWN_MEMBER_ID") members.forget(groupId, memberId);
-      return { errorCode: groupErrorCode(e, { classic: true }) };
-    }
-    members.update(groupId, memberId, { memberEpoch: answer.memberEpoch });
+    const answer = await heartbeatAt(ctx, groupId, memberId, generationId, owned);
+    if ("errorCode" in answer) return answer;
     if (answer.memberEpoch !== generationId) return { errorCode: ERROR_NUMBERS.REBALANCE_IN_PROGRESS };
     members.update(groupId, memberId, {
       memberEpoch: answer.memberEpoch,
@@ -247,20 +235,9 @@ export const heartbeatApi = defineApi(HeartbeatRequest, HeartbeatAnswer, {
     const handedOut = known?.handedOut?.generation === generationId ? known.handedOut.assignment : undefined;
     // Between JoinGroup and SyncGroup the member holds what it said it owned when it joined.
     const joining = handedOut === undefined && known?.joined?.generation === generationId;
-    let answer: HeartbeatResponse;
-    try {
-      answer = await ctx.core.groups.heartbeat(groupId, {
-        memberId,
-        memberEpoch: generationId,
-        clientId: ctx.clientId ?? undefined,
-        ownedPartitions: handedOut ?? (joining ? known?.joined?.owned : undefined),
-        protocol: CLASSIC,
-      });
-    } catch (e) {
-      if (isFloeError(e) && e.code === "UNKNOWN_MEMBER_ID") members.forget(groupId, memberId);
-      return { errorCode: groupErrorCode(e, { classic: true }) };
-    }
-    members.update(groupId, memberId, { memberEpoch: answer.memberEpoch });
+    const owned = handedOut ?? (joining ? known?.joined?.owned : undefined);
+    const answer = await heartbeatAt(ctx, groupId, memberId, generationId, owned);
+    if ("errorCode" in answer) return answer;
     const settled =
       answer.memberEpoch === generationId &&
       (joining || (handedOut !== undefined && sameAssignment(answer.assignment, handedOut)));
@@ -285,6 +262,34 @@ export const leaveGroupApi = defineApi(LeaveGroupRequest, LeaveGroupResponse, {
     return { errorCode: 0, members: results };
   },
 });
+
+/**
+ * A classic member's heartbeat to the coordinator at its generation, reporting `owned`; the epoch
+ * it answers is remembered. A member the coordinator no longer knows is forgotten here too.
+ */
+async function heartbeatAt(
+  ctx: RequestContext,
+  groupId: string,
+  memberId: string,
+  generationId: number,
+  owned: CoordinatorHeartbeat["ownedPartitions"],
+): Promise<HeartbeatResponse | { errorCode: number }> {
+  const members = classicMembersOf(ctx.core.groups);
+  try {
+    const answer = await ctx.core.groups.heartbeat(groupId, {
+      memberId,
+      memberEpoch: generationId,
+      clientId: ctx.clientId ?? undefined,
+      ownedPartitions: owned,
+      protocol: CLASSIC,
+    });
+    members.update(groupId, memberId, { memberEpoch: answer.memberEpoch });
+    return answer;
+  } catch (e) {
+    if (isFloeError(e) && e.code === "UNKNOWN_MEMBER_ID") members.forget(groupId, memberId);
+    return { errorCode: groupErrorCode(e, { classic: true }) };
+  }
+}
 
 async function leave(ctx: RequestContext, groupId: string, memberId: string): Promise<number> {
   if (memberId === "") return ERROR_NUMBERS.UNKNOWN_MEMBER_ID;
