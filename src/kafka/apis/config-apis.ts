@@ -232,27 +232,31 @@ export const incrementalAlterConfigsApi = defineApi(
   IncrementalAlterConfigsResponse,
   {
     handle: (request, ctx) => alterResources(ctx, request.resources, request.validateOnly, incrementalChange),
-    errorResponse: (request, errorCode, errorMessage) => ({
-      responses: request.resources.map((r) => ({
-        errorCode,
-        errorMessage,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      })),
-    }),
+    errorResponse: (request, errorCode, errorMessage) =>
+      everyResourceFailed(request.resources, errorCode, errorMessage),
   },
 );
 
 export const alterConfigsApi = defineApi(AlterConfigsRequest, AlterConfigsResponse, {
   handle: (request, ctx) => alterResources(ctx, request.resources, request.validateOnly, replacement),
-  errorResponse: (request, errorCode, errorMessage) => ({
-    responses: request.resources.map((r) => ({
+  errorResponse: (request, errorCode, errorMessage) =>
+    everyResourceFailed(request.resources, errorCode, errorMessage),
+});
+
+/** Both alter APIs' answer when the request as a whole failed: each resource with the error. */
+function everyResourceFailed(
+  resources: readonly { resourceType: number; resourceName: string }[],
+  errorCode: number,
+  errorMessage: string | null,
+) {
+  return {
+    responses: resources.map((r) => ({
       errorCode,
       errorMessage,
       resourceType: r.resourceType,
       resourceName: r.resourceName,
     })),
-  }),
-});
+  };
+}
 
 export const configApis = [describeConfigsApi, incrementalAlterConfigsApi, alterConfigsApi] as const;
