@@ -19,6 +19,7 @@ import type { InputPart, Route, RouteContext, RouteGroup } from "./route.js";
 import { apiRoutes } from "./route-table.js";
 import { Router } from "./router.js";
 import { MAX_BODY_BYTES } from "./schemas.js";
+import { attachedRawBody } from "./raw-body.js";
 import { parseWith } from "./validate.js";
 
 export interface ApiDeps {
@@ -83,6 +84,8 @@ function queryOf(event: ApiEvent): Record<string, string> {
 
 /** A body json-body left alone (routes without a JSON body), as bytes; API Gateway base64-encodes binary media types. */
 function rawBody(event: ApiEvent): Uint8Array | undefined {
+  const attached = attachedRawBody(event);
+  if (attached) return attached;
   if (typeof event.body !== "string" || event.body.length === 0) return undefined;
   return event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
 }

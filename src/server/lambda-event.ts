@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { attachedRawBody, withRawBody } from "../api/raw-body.js";
 
 /** Media types API Gateway passes as text; any other body arrives base64-encoded. */
 const TEXT_MEDIA_TYPE =
@@ -37,7 +38,7 @@ export function toLambdaEvent(req: IncomingMessage, body: Buffer | undefined): A
   const isText = body !== undefined && TEXT_MEDIA_TYPE.test(headers["content-type"] ?? "");
   const now = new Date();
   const host = headers.host ?? "localhost";
-  return {
+  const event: APIGatewayProxyEventV2 = {
     version: "2.0",
     routeKey: "$default",
     rawPath,
@@ -45,13 +46,8 @@ export function toLambdaEvent(req: IncomingMessage, body: Buffer | undefined): A
     cookies,
     headers,
     queryStringParameters,
-    body:
-      body === undefined || body.length === 0
-        ? undefined
-        : isText
-          ? body.toString("utf8")
-          : body.toString("base64"),
-    isBase64Encoded: body !== undefined && body.length > 0 && !isText,
+    body: body === undefined || body.length === 0 || !isText ? undefined : body.toString("utf8"),
+    isBase64Encoded: false,
     requestContext: {
       accountId: "anonymous",
       apiId: "floe-dev",
@@ -71,12 +67,17 @@ export function toLambdaEvent(req: IncomingMessage, body: Buffer | undefined): A
       timeEpoch: now.getTime(),
     },
   };
+  // A binary body keeps its bytes: the handler reads them as they are, and base64 (as API Gateway
+  // would send them) is only made if something asks for the text.
+  return body !== undefined && body.length > 0 && !isText ? withRawBody(event, body) : event;
 }
 
 /** Writes a Lambda structured result as the HTTP response, as API Gateway would. */
 export function writeLambdaResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
-  const body =
-    result.body === undefined
+  const raw = attachedRawBody(result);
+  const body = raw
+    ? raw
+    : result.body === undefined
       ? Buffer.alloc(0)
       : result.isBase64Encoded
         ? Buffer.from(result.body, "base64")

@@ -1,9 +1,12 @@
 import type { MiddlewareObj } from "@middy/core";
 import { FloeError } from "../../errors.js";
+import { attachedRawBody } from "../raw-body.js";
 import type { ApiEvent } from "./api-event.js";
 
 /** The body's size in bytes, without decoding it. */
 function bodyBytes(event: ApiEvent): number {
+  const attached = attachedRawBody(event);
+  if (attached) return attached.byteLength;
   const body = event.body;
   if (typeof body !== "string") return 0;
   if (!event.isBase64Encoded) return Buffer.byteLength(body, "utf8");

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from "@middy/core";
 import { FloeError } from "../../errors.js";
 import type { Router } from "../router.js";
+import { attachedRawBody } from "../raw-body.js";
 import type { ApiEvent } from "./api-event.js";
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -16,8 +17,13 @@ export function jsonBody(router: Router): MiddlewareObj<ApiEvent> {
       const event = request.event;
       const route = router.byRouteKey(event.routeKey);
       if (!route?.body) return;
-      const raw = typeof event.body === "string" ? event.body : "";
-      const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
+      const attached = attachedRawBody(event);
+      const raw = attached || typeof event.body !== "string" ? "" : event.body;
+      const text = attached
+        ? Buffer.from(attached.buffer, attached.byteOffset, attached.byteLength).toString("utf8")
+        : event.isBase64Encoded
+          ? Buffer.from(raw, "base64").toString("utf8")
+          : raw;
       if (text.trim() === "") {
         throw new FloeError("INVALID_REQUEST", `${event.routeKey} needs a JSON request body.`);
       }

@@ -1,5 +1,6 @@
 import type { RawFetchResult } from "../../broker/read-raw.js";
 import type { ApiResult } from "../json-response.js";
+import { withRawBody } from "../raw-body.js";
 
 /**
  * The binary fast path's media type: raw Kafka RecordBatch v2 bytes, concatenated. Neither Kafka
@@ -38,7 +39,7 @@ export function acceptsRecordBatches(accept: string | undefined): boolean {
 
 /** A binary fetch answer: the batches as the body (base64 for API Gateway), the marks as headers. */
 export function recordBatchResponse(result: RawFetchResult): ApiResult {
-  return {
+  const answer: ApiResult = {
     statusCode: 200,
     headers: {
       "content-type": RECORD_BATCH_MEDIA_TYPE,
@@ -46,9 +47,6 @@ export function recordBatchResponse(result: RawFetchResult): ApiResult {
       "floe-log-start-offset": String(result.logStartOffset),
       "floe-next-offset": String(result.nextOffset),
     },
-    body: Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength).toString(
-      "base64",
-    ),
-    isBase64Encoded: true,
   };
+  return withRawBody(answer, result.bytes);
 }
