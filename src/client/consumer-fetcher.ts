@@ -1,4 +1,5 @@
 import type { KafkaErrorCode } from "../errors.js";
+import type { FetchSettings } from "./consumer-fetch-settings.js";
 import type { Batch, EachBatchPayload, EachMessagePayload, RunConfig } from "./consumer-types.js";
 import type { OwnedPartition, OwnedPartitions } from "./consumer-partitions.js";
 import { Wakeup } from "./consumer-wakeup.js";
@@ -11,9 +12,7 @@ export interface FetchContext {
   owned: OwnedPartitions;
   run: Required<Pick<RunConfig, "eachBatchAutoResolve" | "partitionsConsumedConcurrently">> &
     Pick<RunConfig, "eachMessage" | "eachBatch">;
-  maxWaitMs: number;
-  maxBytes: number | undefined;
-  maxRecords: number;
+  settings: FetchSettings;
   isRunning(): boolean;
   /** The partition's auto.offset.reset position, for a fetch past either end of the log. */
   resetPosition(topic: string, partition: number): Promise<number>;
@@ -26,9 +25,24 @@ export interface FetchContext {
   backoffMs(attempt: number): number;
 }
 
+/** One partition of a fetch: asked at `offset`, while the partition was at `generation`. */
 interface Asked {
   owned: OwnedPartition;
   generation: number;
+  offset: number;
+}
+
+type Answer =
+  | { kind: "answered"; results: (PartitionFetch | PartitionFetchError)[] }
+  | { kind: "failed"; error: unknown }
+  | { kind: "aborted" };
+
+/** One fetch request: what it asked, and its answer (which never rejects). */
+interface Fetch {
+  asked: Asked[];
+  abort: AbortController;
+  answer: Promise<Answer>;
+  settled: boolean;
 }
 
 const noHeartbeat = async () => {};
@@ -36,12 +50,20 @@ const noHeartbeat = async () => {};
 /**
  * The consumer's poll loop: one multi-partition long-poll over every partition it may read, then
  * each partition's records handed to the application in offset order (partitions side by side up
- * to partitionsConsumedConcurrently), then autoCommit. A change of what it may read (assignment,
- * pause, seek, stop) aborts the long-poll so it takes effect at once.
+ * to partitionsConsumedConcurrently), then autoCommit.
+ *
+ * Like Kafka's consumer, it sends the next fetch as soon as one is answered, for the positions
+ * after that answer's records, so the server reads fetch N+1 while the application handles fetch
+ * N. At most one fetch is prefetched (bounded by fetch.max.bytes). A prefetched partition's records
+ * are handed over only if it is still at the offset and generation they were asked at and neither
+ * paused nor released; otherwise they are dropped and the partition is fetched again from where it
+ * is. A change of what it may read (assignment, pause, resume, seek, stop) aborts the fetch in
+ * flight so it takes effect at once.
  */
 export class Fetcher {
   private readonly wakeup = new Wakeup();
-  private abort: AbortController | undefined;
+  /** The fetch whose answer has not arrived yet, which interrupt() aborts. */
+  private inFlight: Fetch | undefined;
   private done: Promise<void> | undefined;
 
   constructor(private readonly ctx: FetchContext) {}
@@ -54,7 +76,8 @@ export class Fetcher {
 
   /** Something changed: refetch now. */
   interrupt(): void {
-    this.abort?.abort(new Error("the consumer's assignment changed"));
+    const fetch = this.inFlight;
+    if (fetch && !fetch.settled) fetch.abort.abort(new Error("the consumer's assignment changed"));
     this.wakeup.wake();
   }
 
@@ -66,52 +89,98 @@ export class Fetcher {
 
   private async loop(): Promise<void> {
     let failures = 0;
-    while (this.ctx.isRunning()) {
-      const asked: Asked[] = this.ctx.owned
-        .fetchable()
-        .map((owned) => ({ owned, generation: owned.generation }));
-      if (asked.length === 0) {
-        await this.wakeup.wait();
-        continue;
-      }
-      const abort = new AbortController();
-      this.abort = abort;
-      let results: (PartitionFetch | PartitionFetchError)[];
-      try {
-        results = await this.ctx.reader.fetchMany({
-          partitions: asked.map(({ owned }) => ({
-            topic: owned.topic,
-            partition: owned.partition,
-            offset: owned.position,
-          })),
-          maxWaitMs: this.ctx.maxWaitMs,
-          maxBytes: this.ctx.maxBytes,
-          maxRecords: this.ctx.maxRecords,
-          signal: abort.signal,
-        });
-      } catch (error) {
-        if (abort.signal.aborted) continue;
-        this.ctx.crash(error);
-        await this.wakeup.wait(this.ctx.backoffMs(failures++));
-        continue;
-      } finally {
-        this.abort = undefined;
-      }
-
-      let failed = false;
-      await forEachConcurrently(asked, this.ctx.run.partitionsConsumedConcurrently, async (one, i) => {
-        const handling = this.handle(one, results[i]);
-        one.owned.processing = handling;
-        try {
-          if (!(await handling)) failed = true;
-        } finally {
-          if (one.owned.processing === handling) one.owned.processing = undefined;
+    let prefetched: Fetch | undefined;
+    try {
+      while (this.ctx.isRunning()) {
+        const fetch = prefetched ?? this.send(this.fetchable([]));
+        prefetched = undefined;
+        if (!fetch) {
+          await this.wakeup.wait();
+          continue;
         }
-      });
-      await this.ctx.autoCommitIfDue();
-      if (failed) await this.wakeup.wait(this.ctx.backoffMs(failures++));
-      else failures = 0;
+        const answer = await fetch.answer;
+        if (answer.kind === "aborted") continue;
+        if (answer.kind === "failed") {
+          this.ctx.crash(answer.error);
+          await this.wakeup.wait(this.ctx.backoffMs(failures++));
+          continue;
+        }
+        if (!this.ctx.isRunning()) break;
+        // Only what still applies: a partition sought, paused, released or moved since it was
+        // asked (a prefetch asked for where it would be) is fetched again from where it is.
+        const round = fetch.asked
+          .map((asked, i) => ({ asked, result: answer.results[i] }))
+          .filter(({ asked }) => stillApplies(asked));
+        prefetched = this.send(this.fetchable(round));
+
+        let failed = false;
+        await forEachConcurrently(round, this.ctx.run.partitionsConsumedConcurrently, async (one) => {
+          const handling = this.handle(one.asked, one.result);
+          one.asked.owned.processing = handling;
+          try {
+            if (!(await handling)) failed = true;
+          } finally {
+            if (one.asked.owned.processing === handling) one.asked.owned.processing = undefined;
+          }
+        });
+        await this.ctx.autoCommitIfDue();
+        if (failed) await this.wakeup.wait(this.ctx.backoffMs(failures++));
+        else failures = 0;
+      }
+    } finally {
+      // Stopping drops the prefetch; waiting for its abort leaves no request behind.
+      if (prefetched && !prefetched.settled) prefetched.abort.abort(new Error("the consumer stopped"));
+      await prefetched?.answer;
     }
+  }
+
+  /**
+   * Every partition that may be read, at the position it will have once `round` is handled: after
+   * its records for a partition in it (whose handling may still be running), else where it is. A
+   * partition whose answer was an error is left out: its position is known only once handled.
+   */
+  private fetchable(
+    round: readonly { asked: Asked; result: PartitionFetch | PartitionFetchError }[],
+  ): Asked[] {
+    const next = new Map<OwnedPartition, number | undefined>();
+    for (const { asked, result } of round)
+      next.set(asked.owned, "error" in result ? undefined : result.nextOffset);
+    const asked: Asked[] = [];
+    for (const owned of this.ctx.owned.fetchable()) {
+      const offset = next.has(owned) ? next.get(owned) : owned.position;
+      if (offset !== undefined) asked.push({ owned, generation: owned.generation, offset });
+    }
+    return asked;
+  }
+
+  /** Sends one fetch now, or nothing when there is no partition to read. */
+  private send(asked: Asked[]): Fetch | undefined {
+    if (asked.length === 0) return undefined;
+    const abort = new AbortController();
+    const settings = this.ctx.settings;
+    const fetch: Fetch = { asked, abort, settled: false, answer: undefined as unknown as Promise<Answer> };
+    fetch.answer = this.ctx.reader
+      .fetchMany({
+        partitions: asked.map(({ owned, offset }) => ({
+          topic: owned.topic,
+          partition: owned.partition,
+          offset,
+        })),
+        maxWaitMs: settings.maxWaitMs,
+        maxBytes: settings.maxBytes,
+        maxRecords: settings.maxRecords,
+        signal: abort.signal,
+      })
+      .then(
+        (results): Answer => ({ kind: "answered", results }),
+        (error: unknown): Answer => (abort.signal.aborted ? { kind: "aborted" } : { kind: "failed", error }),
+      )
+      .finally(() => {
+        fetch.settled = true;
+        if (this.inFlight === fetch) this.inFlight = undefined;
+      });
+    this.inFlight = fetch;
+    return fetch;
   }
 
   /** Hands one partition's answer to the application; false when it failed and should be retried later. */
@@ -222,6 +291,11 @@ export class Fetcher {
     }
     return true;
   }
+}
+
+/** Whether an answer asked for this partition may still be handed over. */
+function stillApplies({ owned, generation, offset }: Asked): boolean {
+  return owned.generation === generation && owned.position === offset && !owned.released && !owned.paused;
 }
 
 function isOutOfRange(code: KafkaErrorCode): boolean {

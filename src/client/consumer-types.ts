@@ -38,10 +38,32 @@ export interface ConsumerConfig {
   fromBeginning?: boolean;
   /** Default "latest", as Kafka's auto.offset.reset. */
   autoOffsetReset?: OffsetReset;
-  /** Kafka's fetch.max.wait.ms: how long a fetch waits at the end of the log. Default 5000 (KafkaJS's). */
+  /**
+   * Kafka's fetch.min.bytes: how much a fetch waits to gather. Default 1 (answer as soon as any
+   * partition has a record), the only value the server honours today; others are INVALID_CONFIG.
+   */
+  fetchMinBytes?: number;
+  /** Kafka's fetch.max.wait.ms: how long a fetch waits at the end of the log. Default 500. */
+  fetchMaxWaitMs?: number;
+  /**
+   * Kafka's max.partition.fetch.bytes: record bytes per partition per fetch. Default 1048576.
+   * Not yet sent: the server's `POST /v1/fetch` takes no per-partition limit, so one partition may
+   * fill the whole fetch (bounded by fetchMaxBytes).
+   */
+  maxPartitionFetchBytes?: number;
+  /**
+   * Kafka's fetch.max.bytes: record bytes per fetch across partitions, and so the most one
+   * prefetched fetch holds. Default 52428800; the server caps a fetch at 4 MiB.
+   */
+  fetchMaxBytes?: number;
+  /** KafkaJS's name for fetchMaxWaitMs (KafkaJS defaults to 5000; Floe to Kafka's 500). */
   maxWaitTimeInMs?: number;
-  /** Record bytes per fetch, across partitions; default the server's (4 MiB). */
+  /** KafkaJS's name for fetchMaxBytes. */
   maxBytes?: number;
+  /** KafkaJS's name for fetchMinBytes. */
+  minBytes?: number;
+  /** KafkaJS's name for maxPartitionFetchBytes. */
+  maxBytesPerPartition?: number;
   /** Records per partition per fetch; default 500 (max.poll.records). */
   maxRecords?: number;
   rebalanceListener?: RebalanceListener;

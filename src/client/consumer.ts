@@ -1,5 +1,6 @@
 import type { HeartbeatResponse, OffsetToCommit } from "../groups/types.js";
 import { FloeClientError } from "./client-error.js";
+import { type FetchSettings, fetchSettings } from "./consumer-fetch-settings.js";
 import { Fetcher } from "./consumer-fetcher.js";
 import { Membership, type Subscription } from "./consumer-membership.js";
 import {
@@ -36,6 +37,7 @@ type Listener<E extends ConsumerEventName> = (event: ConsumerEvent<E>) => void;
  */
 export class Consumer {
   private readonly member: GroupMember;
+  private readonly fetchSettings: FetchSettings;
   private readonly owned = new OwnedPartitions();
   private readonly listeners = new Map<ConsumerEventName, Set<Listener<ConsumerEventName>>>();
   private readonly subscription: Subscription & { patterns: string[] } = {
@@ -69,6 +71,7 @@ export class Consumer {
     if (typeof config?.groupId !== "string" || config.groupId === "") {
       throw new FloeClientError("INVALID_GROUP_ID", "consumer({ groupId }) needs a non-empty group id");
     }
+    this.fetchSettings = fetchSettings(config);
     this.member = new GroupMember(transport, config.groupId);
   }
 
@@ -140,9 +143,7 @@ export class Consumer {
         eachBatchAutoResolve: config.eachBatchAutoResolve ?? true,
         partitionsConsumedConcurrently: Math.max(1, config.partitionsConsumedConcurrently ?? 1),
       },
-      maxWaitMs: this.config.maxWaitTimeInMs ?? 5_000,
-      maxBytes: this.config.maxBytes,
-      maxRecords: this.config.maxRecords ?? 500,
+      settings: this.fetchSettings,
       isRunning: () => this.running,
       resetPosition: (topic, partition) => this.resetPosition(topic, partition),
       processed: (count) => {
