@@ -8,6 +8,7 @@ import { healthRoute } from "./routes/health-route.js";
 import { offsetsRoute } from "./routes/offsets-route.js";
 import { openApiRoute } from "./routes/openapi-route.js";
 import { produceRoute } from "./routes/produce-route.js";
+import { multiProduceRoute } from "./routes/multi-produce-route.js";
 import { initProducerRoute } from "./routes/producer-routes.js";
 import { topicRoutes } from "./routes/topic-routes.js";
 
@@ -17,6 +18,7 @@ export const apiRoutes: readonly Route[] = [
   initProducerRoute,
   produceRoute,
   batchProduceRoute,
+  multiProduceRoute,
   ...fetchRoutes,
   offsetsRoute,
   groupHeartbeatRoute,
