@@ -5,8 +5,9 @@
 #   scripts/kafka-tool.sh classpath          resolve (download) the jars only, print the classpath file
 #
 # <tool> is the name of Kafka's bin/kafka-<tool>.sh: console-producer, console-consumer, topics,
-# consumer-groups, get-offsets (kafka-topics.sh and kafka-topics are accepted too). The arguments are
-# the tool's own, unchanged. The versions are pinned in peers/kafka-tools/pom.xml.
+# consumer-groups, get-offsets, producer-perf-test, consumer-perf-test (kafka-topics.sh and kafka-topics
+# are accepted too). The arguments are the tool's own, unchanged. The versions are pinned in
+# peers/kafka-tools/pom.xml.
 #
 # The first run asks Maven for the classpath (needs `mvn` and Maven Central; ~10 s) and keeps it in
 # peers/kafka-tools/target/classpath.txt; later runs only start the JVM. Logging is Kafka's tools
@@ -19,7 +20,7 @@ peer="$here/peers/kafka-tools"
 cache="$peer/target/classpath.txt"
 
 usage() {
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -60,6 +61,8 @@ case "$tool" in
   topics) main=org.apache.kafka.tools.TopicCommand ;;
   consumer-groups) main=org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
   get-offsets) main=org.apache.kafka.tools.GetOffsetShell ;;
+  producer-perf-test) main=org.apache.kafka.tools.ProducerPerformance perf=1 ;;
+  consumer-perf-test) main=org.apache.kafka.tools.ConsumerPerformance perf=1 ;;
   classpath)
     classpath >/dev/null
     echo "$cache"
@@ -67,7 +70,7 @@ case "$tool" in
     ;;
   -h | --help | help) usage ;;
   *)
-    echo "kafka-tool: unknown tool '$tool' (console-producer, console-consumer, topics, consumer-groups, get-offsets)" >&2
+    echo "kafka-tool: unknown tool '$tool' (console-producer, console-consumer, topics, consumer-groups, get-offsets, producer-perf-test, consumer-perf-test)" >&2
     exit 2
     ;;
 esac
@@ -75,9 +78,18 @@ esac
 cp="$(classpath)"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # Kafka's kafka-run-class.sh gives tools a 256 MB heap; C1 only and the serial collector, since a
-# tool lives for seconds. KAFKA_* options are word-split, as Kafka's own scripts do.
-opts=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
-if [ -n "${KAFKA_HEAP_OPTS:-}" ]; then read -r -a more <<<"$KAFKA_HEAP_OPTS"; opts+=("${more[@]}"); else opts+=(-Xmx256M); fi
+# tool lives for seconds. The perf tests measure the client itself, so they get what Kafka's
+# kafka-producer-perf-test.sh / kafka-consumer-perf-test.sh give them: a 512 MB heap and
+# kafka-run-class.sh's KAFKA_JVM_PERFORMANCE_OPTS (G1, full JIT). KAFKA_* options are word-split, as
+# Kafka's own scripts do.
+if [ "${perf:-0}" = 1 ]; then
+  opts=(-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true)
+  heap=-Xmx512M
+else
+  opts=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
+  heap=-Xmx256M
+fi
+if [ -n "${KAFKA_HEAP_OPTS:-}" ]; then read -r -a more <<<"$KAFKA_HEAP_OPTS"; opts+=("${more[@]}"); else opts+=("$heap"); fi
 if [ -n "${KAFKA_LOG4J_OPTS:-}" ]; then
   read -r -a more <<<"$KAFKA_LOG4J_OPTS"
   opts+=("${more[@]}")
