@@ -8,6 +8,8 @@
  *     [--producers 8] [--sends-in-flight 5] [--record-bytes 100,1024,10240] [--records-per-request 64] [--partitions 8]
  *     [--duration 20] [--repeat 3] [--json] [--cpu-prof <dir>] [--out <dir>] [--no-save]
  *
+ * --peer kafka: Floe beside a real Apache Kafka broker instead (bench/peer-kafka.ts, its own options).
+ *
  * --quick: embedded backend only, 4 s per scenario, 1 KiB records, one run each (under a minute).
  * A full run repeats the scenarios behind the targets (--repeat, default 3) and judges each target
  * on the median run, since other work on a shared machine moves single runs a lot. The aws
@@ -25,6 +27,19 @@ import { gitCommit, machineInfo } from "./support/machine.js";
 import { type RunReport, renderMarkdown } from "./support/report.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+// `npm run bench -- --peer kafka [options]`: Floe beside a real Apache Kafka broker, bench/peer-kafka.ts
+// (its header lists the options, which are its own). Nothing below runs then.
+const peerAt = process.argv.findIndex((a) => a === "--peer" || a.startsWith("--peer="));
+if (peerAt >= 0) {
+  const inline = process.argv[peerAt].startsWith("--peer=");
+  const peer = inline ? process.argv[peerAt].slice("--peer=".length) : process.argv[peerAt + 1];
+  if (peer !== "kafka") throw new Error(`--peer must be kafka, got '${peer ?? ""}'`);
+  const rest = process.argv.slice(2).filter((_, i) => i + 2 !== peerAt && (inline || i + 2 !== peerAt + 1));
+  const { runPeerKafka } = await import("./peer-kafka.js");
+  await runPeerKafka(rest);
+  process.exit();
+}
 
 const { values: args } = parseArgs({
   options: {
