@@ -1,38 +1,64 @@
-import { FloeError } from "../errors.js";
 import { murmur2, toPositive } from "../log/murmur2.js";
-import { encodeRecordBatch, type LogRecord, nextSequence, type RecordHeader } from "../log/record-batch.js";
+import type { RecordHeader } from "../log/record-batch.js";
+import { BufferMemory } from "./buffer-memory.js";
 import { toBytes, toWire } from "./bytes.js";
 import { FloeClientError } from "./client-error.js";
-import { type HttpTransport, RECORD_BATCH_MEDIA_TYPE, segment, type WireProtocol } from "./http-transport.js";
+import { type HttpTransport, segment, type WireProtocol } from "./http-transport.js";
+import { PartitionSequence, type ProducerIdentity, ProducerIdentities, type Stamp } from "./idempotence.js";
+import { ProducerSender } from "./producer-sender.js";
 import {
-  PartitionSequence,
-  type ProducerIdentity,
-  ProducerIdentities,
-  type Stamp,
-  type Ticket,
-} from "./idempotence.js";
+  BATCH_OVERHEAD,
+  type OutgoingRecord,
+  type ProducerBatch,
+  partitionKey,
+  RecordAccumulator,
+} from "./record-accumulator.js";
 import { type RetryOptions, type RetryPolicy, retryPolicy } from "./retry.js";
+import { afterFailure } from "./sequence-failure.js";
 import { TopicBatcher, type WireOffset } from "./topic-batcher.js";
 import type { Message, ProducerRecord, RecordMetadata, TopicDescription, WireRecordIn } from "./types.js";
 
 export interface ProducerOptions {
   /**
-   * Kafka's linger.ms. Default 0: Kafka 4.0 raised its default to 5 ms so the broker sees fewer,
-   * larger batches, but here the server already group-commits concurrent requests (architecture §3), and
-   * with one request in flight per topic sends queue up and coalesce by themselves under load, so an
-   * idle producer pays no added latency and a busy one still batches.
+   * Kafka's batch.size: the most bytes (encoded, at most) one partition's batch grows to before it
+   * goes. A record larger than that goes in a batch of its own. Default 16384.
    */
-  lingerMs?: number;
-  /** Kafka's batch.size, counted in estimated request bytes. Default 16384. */
+  batchSize?: number;
+  /** The earlier name of batchSize, still accepted; batchSize wins when both are given. */
   batchBytes?: number;
   /**
-   * Kafka's max.in.flight.requests.per.connection, per partition (per topic for a non-idempotent
-   * JSON producer). Default 1. With idempotence at most 5 (Kafka's rule: the server remembers each
-   * producer's last 5 batches per partition), and order is kept whatever the number: a request that
-   * overtakes an earlier one is refused (OUT_OF_ORDER_SEQUENCE_NUMBER) and resent once that one has
-   * landed. Without idempotence, more than 1 lets the server commit requests in any order.
+   * Kafka's linger.ms: how long a batch that is not full waits for more records before it goes.
+   * Default 5 (Kafka 4.0's): a busy producer fills its batches anyway; an idle one pays at most
+   * 5 ms for sending several partitions' batches in one request.
+   */
+  lingerMs?: number;
+  /**
+   * Kafka's max.request.size: the most bytes one request carries, the batches of every ready
+   * partition of every topic together; a record larger than that is refused (MESSAGE_TOO_LARGE).
+   * Default 1048576. The server takes at most 4 MiB per request.
+   */
+  maxRequestSize?: number;
+  /**
+   * Kafka's max.in.flight.requests.per.connection: requests out at once. Default 5, and at most 5
+   * with idempotence (the server remembers each producer's last 5 batches per partition); order per
+   * partition is kept either way: an idempotent batch that overtakes an earlier one is refused
+   * (OUT_OF_ORDER_SEQUENCE_NUMBER) and resent once that one has landed, and without idempotence a
+   * partition has one batch out at a time. With `protocol: "json"` it counts per partition
+   * (idempotent) or per topic (not idempotent, where the default stays 1: the server partitions
+   * those records and commits concurrent requests in any order).
    */
   maxInFlightRequests?: number;
+  /**
+   * Kafka's buffer.memory: the bytes of records sent but not yet acknowledged. A send that would
+   * pass it waits (every batch held then goes at once) until acknowledgements make room. Default
+   * 33554432.
+   */
+  bufferMemory?: number;
+  /**
+   * Kafka's max.block.ms: how long a send waits for bufferMemory before it fails with
+   * REQUEST_TIMED_OUT (Kafka's TimeoutException). Default 60000.
+   */
+  maxBlockMs?: number;
   /**
    * Kafka's enable.idempotence. Default true (Kafka's default since 3.0): the producer gets an id
    * from `POST /v1/producers` on its first send and stamps every request with it and a sequence
@@ -56,21 +82,14 @@ export interface ProducerOptions {
 
 /** JSON and base64 framing per record: `{"key":…,"value":…,"partition":…,"timestamp":…}`. */
 const RECORD_OVERHEAD = 64;
-/** RecordBatch v2 framing per record, at most (varints at their widest), and per batch. */
+/** RecordBatch v2 framing per record, at most (varints at their widest). */
 const BATCH_RECORD_OVERHEAD = 26;
-const BATCH_OVERHEAD = 61;
 /** Kafka's default max.message.bytes, until the topic's own is known. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 /** Kafka's limit on max.in.flight.requests.per.connection with idempotence. */
 const MAX_IN_FLIGHT_IDEMPOTENT = 5;
 /** The producer retries itself (it must decide per answer what a retry may resend); the transport must not. */
 const NO_RETRY: RetryPolicy = { retries: 0, initialRetryTime: 0, maxRetryTime: 0 };
-
-/** A record ready for a batch, and where it goes. */
-interface OutgoingRecord extends LogRecord {
-  partition?: number;
-  bytes: number;
-}
 
 /** What the producer knows of a topic: enough to partition and to size batches. */
 interface TopicMetadata {
@@ -85,11 +104,14 @@ interface MetadataEntry {
 }
 
 /**
- * KafkaJS-shaped producer. It partitions as Kafka's producer does (explicit partition, else
- * murmur2(key) mod N, else a sticky partition per batch) and sends each partition's records as
- * Kafka RecordBatch v2 bytes to `POST /v1/topics/{t}/partitions/{p}/records` (with `protocol:
- * "json"`, to `POST /v1/topics/{t}/records?encoding=base64` with explicit partitions). Keys and
- * values are bytes; strings are sent as UTF-8. Order is kept per partition.
+ * KafkaJS-shaped producer built like Kafka's: it partitions as Kafka's producer does (explicit
+ * partition, else murmur2(key) mod N, else a sticky partition per batch), gathers each partition's
+ * records into batches (RecordAccumulator: batchSize, lingerMs, bufferMemory) and sends every ready
+ * partition's batch, across topics, as Kafka RecordBatch v2 bytes in one `POST /v1/records`, up to
+ * maxInFlightRequests at once (ProducerSender). With `protocol: "json"` it sends per topic (per
+ * partition when idempotent) to `POST /v1/topics/{t}/records?encoding=base64` instead. Keys and
+ * values are bytes; strings are sent as UTF-8. Order is kept per partition; send() resolves with
+ * each message's partition and offset, in message order.
  *
  * Idempotent by default (Kafka's enable.idempotence, KIP-98; architecture §13): exactly once per
  * partition while the producer lives. Each request is stamped, once, with the producer's id, epoch
@@ -122,8 +144,15 @@ export class Producer {
   private readonly sticky = new Map<string, { partition: number; bytes: number }>();
   private readonly retry: RetryPolicy;
   private readonly lingerMs: number;
-  private readonly batchBytes: number;
+  private readonly batchSize: number;
+  private readonly maxRequestSize: number;
   private readonly maxInFlight: number;
+  private readonly maxBlockMs: number;
+  private readonly memory: BufferMemory;
+  private readonly accumulator: RecordAccumulator;
+  private readonly sender: ProducerSender;
+  /** Sends not yet settled, so flush() can wait for them. */
+  private readonly pending = new Set<Promise<unknown>>();
   private readonly protocol: WireProtocol;
   private readonly metadataMaxAgeMs: number;
   /** Set with idempotence: the producer's id and epoch, and each partition's sequence. */
@@ -137,12 +166,22 @@ export class Producer {
     defaultRetry?: RetryPolicy,
   ) {
     this.retry = retryPolicy(options.retry, defaultRetry);
-    this.lingerMs = nonNegative(options.lingerMs ?? 0, "lingerMs");
-    this.batchBytes = nonNegative(options.batchBytes ?? 16_384, "batchBytes");
-    this.maxInFlight = Math.max(1, nonNegative(options.maxInFlightRequests ?? 1, "maxInFlightRequests"));
+    this.lingerMs = nonNegative(options.lingerMs ?? 5, "lingerMs");
+    this.batchSize = nonNegative(options.batchSize ?? options.batchBytes ?? 16_384, "batchSize");
+    this.maxRequestSize = positive(options.maxRequestSize ?? 1_048_576, "maxRequestSize");
+    this.maxBlockMs = nonNegative(options.maxBlockMs ?? 60_000, "maxBlockMs");
+    this.memory = new BufferMemory(positive(options.bufferMemory ?? 33_554_432, "bufferMemory"));
     const idempotent = options.idempotent ?? true;
     if (typeof idempotent !== "boolean")
       throw new FloeClientError("INVALID_CONFIG", "idempotent must be true or false");
+    this.protocol = options.protocol ?? "binary";
+    // A JSON producer without idempotence sends per topic and lets the server partition: one
+    // request out per topic keeps its order, as before.
+    const defaultInFlight = this.protocol === "json" && !idempotent ? 1 : 5;
+    this.maxInFlight = Math.max(
+      1,
+      nonNegative(options.maxInFlightRequests ?? defaultInFlight, "maxInFlightRequests"),
+    );
     if (idempotent && this.maxInFlight > MAX_IN_FLIGHT_IDEMPOTENT) {
       throw new FloeClientError(
         "INVALID_CONFIG",
@@ -164,7 +203,6 @@ export class Producer {
           }),
         )
       : undefined;
-    this.protocol = options.protocol ?? "binary";
     if (this.protocol !== "binary" && this.protocol !== "json") {
       throw new FloeClientError(
         "INVALID_CONFIG",
@@ -172,6 +210,23 @@ export class Producer {
       );
     }
     this.metadataMaxAgeMs = nonNegative(options.metadataMaxAgeMs ?? 300_000, "metadataMaxAgeMs");
+    this.accumulator = new RecordAccumulator({ batchSize: this.batchSize, lingerMs: this.lingerMs });
+    this.sender = new ProducerSender(
+      { maxRequestSize: this.maxRequestSize, maxInFlight: this.maxInFlight, retry: this.retry },
+      {
+        transport,
+        accumulator: this.accumulator,
+        memory: this.memory,
+        identities: this.identities,
+        sequence: (topic, partition) => this.sequence(topic, partition),
+        forgetTopic: (topic) => this.metadata.delete(topic),
+      },
+    );
+  }
+
+  /** Produce requests sent over the binary path so far (each carries many partitions' batches). */
+  get requestsSent(): number {
+    return this.sender.requests;
   }
 
   /** Nothing to open over HTTP; kept so KafkaJS code ports unchanged. */
@@ -183,13 +238,30 @@ export class Producer {
     await this.flush();
   }
 
-  /** Resolves once every send issued so far has been answered. */
+  /** Resolves once every send issued so far has been answered; batches still lingering go at once. */
   async flush(): Promise<void> {
-    await Promise.all([...this.batchers.values(), ...this.partitionBatchers.values()].map((b) => b.flush()));
+    this.accumulator.beginFlush();
+    this.sender.wake();
+    try {
+      await Promise.all([
+        Promise.allSettled([...this.pending]),
+        ...[...this.batchers.values(), ...this.partitionBatchers.values()].map((b) => b.flush()),
+      ]);
+    } finally {
+      this.accumulator.endFlush();
+    }
   }
 
   /** Appends the messages; resolves with each one's partition and offset, in message order. */
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    const sent = this.sendRecords(record);
+    this.pending.add(sent);
+    const forget = () => this.pending.delete(sent);
+    sent.then(forget, forget);
+    return sent;
+  }
+
+  private async sendRecords(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (this.closed) throw new FloeClientError("INVALID_REQUEST", "the producer is disconnected");
     const topic = record?.topic;
     if (typeof topic !== "string" || topic.length === 0) {
@@ -206,7 +278,57 @@ export class Producer {
     const metadata = await this.topicMetadata(topic);
     // Unknown topic: the JSON route lets the server auto-create it (floe dev) or refuse it.
     if (metadata === null) return this.sendJson(topic, record.messages, true);
-    return this.sendPartitioned(topic, outgoing, metadata);
+    if (this.protocol === "json") return this.sendPartitioned(topic, outgoing, metadata);
+    return this.accumulate(topic, outgoing, metadata);
+  }
+
+  /**
+   * Adds the records to their partitions' batches, in order, each once bufferMemory has room for
+   * it (waiting at most maxBlockMs from the send), and answers once every batch is acknowledged.
+   */
+  private async accumulate(
+    topic: string,
+    records: OutgoingRecord[],
+    metadata: TopicMetadata,
+  ): Promise<RecordMetadata[]> {
+    // Kafka's ensureValidRecordSize: a record that can never be sent is refused before any is added.
+    for (const [i, r] of records.entries()) {
+      const size = r.bytes + BATCH_OVERHEAD;
+      const limit = Math.min(this.maxRequestSize, this.memory.total);
+      if (size > limit) {
+        throw new FloeClientError(
+          "MESSAGE_TOO_LARGE",
+          `message ${i} is ${size} bytes encoded, more than ${size > this.maxRequestSize ? `maxRequestSize (max.request.size) ${this.maxRequestSize}` : `bufferMemory (buffer.memory) ${this.memory.total}`}`,
+        );
+      }
+    }
+    const blockedUntil = Date.now() + this.maxBlockMs;
+    const placed = new Array<{ batch: ProducerBatch; index: number }>(records.length);
+    const batches = new Set<ProducerBatch>();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (!this.memory.tryReserve(r.bytes)) {
+        // Everything held goes now (the accumulator is exhausted), so acknowledgements free room.
+        this.sender.wake();
+        await this.memory.reserve(r.bytes, blockedUntil - Date.now());
+      }
+      const partition =
+        r.partition ??
+        (r.key !== null
+          ? toPositive(murmur2(r.key)) % metadata.partitions
+          : this.stickyPartition(topic, metadata.partitions, r.bytes));
+      const at = this.accumulator.append(topic, partition, r, metadata.maxMessageBytes);
+      placed[i] = at;
+      batches.add(at.batch);
+    }
+    this.sender.wake();
+    const bases = new Map<ProducerBatch, number>();
+    await Promise.all([...batches].map(async (b) => bases.set(b, await b.result)));
+    return placed.map(({ batch, index }) => ({
+      topic,
+      partition: batch.partition,
+      offset: (bases.get(batch) as number) + index,
+    }));
   }
 
   private async sendJson(
@@ -257,11 +379,11 @@ export class Producer {
 
   /**
    * Kafka's uniform sticky partitioner (KIP-794) for keyless records: one partition until about
-   * batchBytes have gone to it, then another, so batches fill instead of scattering.
+   * batchSize bytes have gone to it, then another, so batches fill instead of scattering.
    */
   private stickyPartition(topic: string, partitions: number, bytes: number): number {
     let state = this.sticky.get(topic);
-    if (!state || state.partition >= partitions || state.bytes >= this.batchBytes) {
+    if (!state || state.partition >= partitions || state.bytes >= this.batchSize) {
       let next = Math.floor(Math.random() * partitions);
       if (state && partitions > 1 && next === state.partition) next = (next + 1) % partitions;
       state = { partition: next, bytes: 0 };
@@ -328,7 +450,7 @@ export class Producer {
     let batcher = this.batchers.get(topic);
     if (!batcher) {
       batcher = new TopicBatcher(
-        { lingerMs: this.lingerMs, batchBytes: this.batchBytes, maxInFlight: this.maxInFlight },
+        { lingerMs: this.lingerMs, batchBytes: this.batchSize, maxInFlight: this.maxInFlight },
         (records) => this.produce(topic, records),
       );
       this.batchers.set(topic, batcher);
@@ -336,16 +458,14 @@ export class Producer {
     return batcher;
   }
 
+  /** An idempotent JSON producer's batcher for one partition. */
   private partitionBatcher(topic: string, partition: number): TopicBatcher<OutgoingRecord> {
-    const key = `${topic}\u0000${partition}`;
+    const key = partitionKey(topic, partition);
     let batcher = this.partitionBatchers.get(key);
     if (!batcher) {
       batcher = new TopicBatcher<OutgoingRecord>(
-        { lingerMs: this.lingerMs, batchBytes: this.batchBytes, maxInFlight: this.maxInFlight },
-        (records) =>
-          this.identities
-            ? this.produceSequenced(topic, partition, records)
-            : this.produceBatches(topic, partition, records),
+        { lingerMs: this.lingerMs, batchBytes: this.batchSize, maxInFlight: this.maxInFlight },
+        (records) => this.produceSequenced(topic, partition, records),
       );
       this.partitionBatchers.set(key, batcher);
     }
@@ -353,7 +473,7 @@ export class Producer {
   }
 
   private sequence(topic: string, partition: number): PartitionSequence {
-    const key = `${topic}\u0000${partition}`;
+    const key = partitionKey(topic, partition);
     let sequence = this.sequences.get(key);
     if (!sequence) {
       sequence = new PartitionSequence(this.identities as ProducerIdentities);
@@ -363,7 +483,7 @@ export class Producer {
   }
 
   /**
-   * One idempotent request to one partition: stamped once, in dispatch order, and retried with the
+   * One idempotent JSON request to one partition (the binary path's is ProducerSender.deliver): stamped once, in dispatch order, and retried with the
    * same stamp (so the same bytes) until answered; see the class comment for each answer.
    */
   private async produceSequenced(
@@ -380,16 +500,14 @@ export class Producer {
       for (;;) {
         const stamp = await sequence.stamp(ticket);
         if (encoded?.stamp !== stamp) {
-          const metadata = await this.topicMetadata(topic);
-          const max = metadata?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-          encoded = { stamp, send: this.encodeSequenced(topic, partition, records, stamp, max) };
+          encoded = { stamp, send: this.encodeSequenced(topic, partition, records, stamp) };
         }
         try {
           const offsets = await encoded.send();
           sequence.close(ticket);
           return offsets;
         } catch (error) {
-          const next = this.afterFailure(sequence, ticket, stamp, error);
+          const next = afterFailure(this.identities as ProducerIdentities, sequence, ticket, stamp, error);
           if (next === "wait") {
             await sequence.wait();
             continue;
@@ -405,123 +523,29 @@ export class Producer {
     }
   }
 
-  /** What an idempotent request does after a failed attempt. */
-  private afterFailure(
-    sequence: PartitionSequence,
-    ticket: Ticket,
-    stamp: Stamp,
-    error: unknown,
-  ): "wait" | "restamp" | "backoff" | "fail" {
-    if (!(error instanceof FloeError)) return "fail";
-    switch (error.code) {
-      case "INVALID_PRODUCER_EPOCH":
-      case "PRODUCER_FENCED": {
-        const identities = this.identities as ProducerIdentities;
-        if (identities.supersededByUs(stamp.identity)) {
-          // Our own renewal fenced it; it goes again under the new epoch unless it may have landed already.
-          if (ticket.uncertain && !ticket.restamp) return "fail";
-          sequence.reset(ticket);
-          return "restamp";
-        }
-        identities.fence(error as FloeClientError);
-        return "fail";
-      }
-      case "UNKNOWN_PRODUCER_ID":
-        sequence.reset(ticket);
-        return "restamp";
-      case "OUT_OF_ORDER_SEQUENCE_NUMBER":
-        if (ticket.restamp) return "restamp";
-        // An earlier request has not landed yet: resend once it has.
-        if (sequence.hasEarlierUnresolved(ticket)) return "wait";
-        sequence.reset(ticket);
-        return "restamp";
-      default:
-        // Marked by an earlier request's refusal: it can never land under its stamp.
-        if (ticket.restamp) return "restamp";
-        if (!error.retriable) return "fail";
-        if (mayHaveAppended(error)) ticket.uncertain = true;
-        return "backoff";
-    }
-  }
-
   /** The request as it goes on every attempt under `stamp`: the same bytes each time. */
   private encodeSequenced(
     topic: string,
     partition: number,
     records: OutgoingRecord[],
     stamp: Stamp,
-    maxMessageBytes: number,
   ): () => Promise<WireOffset[]> {
     const { producerId, producerEpoch } = stamp.identity;
-    if (this.protocol === "json") {
-      const body = {
-        producerId,
-        producerEpoch,
-        sequences: [{ partition, baseSequence: stamp.baseSequence }],
-        records: records.map((r) => toWireFromOutgoing(r, partition)),
-      };
-      return async () => {
-        const offsets = await this.produce(topic, body.records, body, NO_RETRY);
-        if (offsets.some((o) => o.partition !== partition || !Number.isSafeInteger(o.offset)))
-          throw new FloeClientError(
-            "UNKNOWN_SERVER_ERROR",
-            `the server answered offsets outside partition ${partition} or without an offset`,
-          );
-        return offsets;
-      };
-    }
-    const body = encodeBatches(records, maxMessageBytes, {
-      ...stamp.identity,
-      baseSequence: stamp.baseSequence,
-    });
-    return () => this.postBatches(topic, partition, records.length, body, NO_RETRY);
-  }
-
-  private async produceBatches(
-    topic: string,
-    partition: number,
-    records: OutgoingRecord[],
-  ): Promise<WireOffset[]> {
-    const metadata = await this.topicMetadata(topic);
-    const body = encodeBatches(records, metadata?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
-    return this.postBatches(topic, partition, records.length, body, this.retry);
-  }
-
-  private async postBatches(
-    topic: string,
-    partition: number,
-    count: number,
-    body: Uint8Array,
-    retry: RetryPolicy,
-  ): Promise<WireOffset[]> {
-    let answer: { baseOffset?: number; count?: number };
-    try {
-      const { bytes } = await this.transport.exchange(
-        "POST",
-        `/v1/topics/${segment(topic)}/partitions/${segment(partition)}/records`,
-        { body, contentType: RECORD_BATCH_MEDIA_TYPE, accept: "application/json", retry },
-      );
-      answer = JSON.parse(bytes.toString("utf8")) as typeof answer;
-    } catch (error) {
-      // The topic was deleted or re-created, or lost partitions: learn it again before the next send.
-      if (error instanceof FloeClientError && error.code === "UNKNOWN_TOPIC_OR_PARTITION")
-        this.metadata.delete(topic);
-      if (error instanceof SyntaxError) {
+    const body = {
+      producerId,
+      producerEpoch,
+      sequences: [{ partition, baseSequence: stamp.baseSequence }],
+      records: records.map((r) => toWireFromOutgoing(r, partition)),
+    };
+    return async () => {
+      const offsets = await this.produce(topic, body.records, body, NO_RETRY);
+      if (offsets.some((o) => o.partition !== partition || !Number.isSafeInteger(o.offset)))
         throw new FloeClientError(
           "UNKNOWN_SERVER_ERROR",
-          "the server answered a produce with something other than JSON",
+          `the server answered offsets outside partition ${partition} or without an offset`,
         );
-      }
-      throw error;
-    }
-    const base = answer?.baseOffset;
-    if (!Number.isSafeInteger(base) || answer.count !== count) {
-      throw new FloeClientError(
-        "UNKNOWN_SERVER_ERROR",
-        `the server acknowledged ${answer?.count ?? "no"} records for ${count}`,
-      );
-    }
-    return Array.from({ length: count }, (_, i) => ({ partition, offset: (base as number) + i }));
+      return offsets;
+    };
   }
 
   private async produce(
@@ -569,16 +593,6 @@ function partialFailure(offsets: unknown[]): FloeClientError {
     `${offsets.length - failures.length} of ${offsets.length} records were appended; the rest failed: ${first.message ?? first.code}`,
     { retriable: failures.every((f) => f.error.retriable === true), status: 200 },
   );
-}
-
-/**
- * Whether a failed attempt may have appended its records anyway: no answer came (a timeout, a lost
- * connection), or the server failed in a way that leaves the commit's outcome open.
- */
-function mayHaveAppended(error: FloeError): boolean {
-  const status = (error as { status?: number }).status;
-  if (status === undefined) return true;
-  return status >= 500 && error.code !== "NOT_LEADER_OR_FOLLOWER";
 }
 
 /** A validated record as the JSON route takes it (base64), in its partition. */
@@ -660,39 +674,6 @@ function recordBytes(value: Message["value"], what: string): Uint8Array | null {
   return toBytes(value);
 }
 
-/**
- * The records as RecordBatch v2 bytes, split as Kafka's producer splits them so no batch passes
- * max.message.bytes. A record too large for any batch still goes alone: the server refuses it
- * with RECORD_TOO_LARGE, as it would over JSON.
- */
-function encodeBatches(
-  records: OutgoingRecord[],
-  maxMessageBytes: number,
-  producer?: { producerId: number; producerEpoch: number; baseSequence: number },
-): Uint8Array {
-  const batches: Uint8Array[] = [];
-  let run: OutgoingRecord[] = [];
-  let size = BATCH_OVERHEAD;
-  let sequence = producer?.baseSequence ?? 0;
-  // An idempotent request's batches carry consecutive sequences, as Kafka's do.
-  const encode = (list: OutgoingRecord[]) => {
-    const bytes = encodeRecordBatch(list, producer ? { ...producer, baseSequence: sequence } : {});
-    sequence = nextSequence(sequence, list.length);
-    return bytes;
-  };
-  for (const r of records) {
-    if (run.length > 0 && size + r.bytes > maxMessageBytes) {
-      batches.push(encode(run));
-      run = [];
-      size = BATCH_OVERHEAD;
-    }
-    run.push(r);
-    size += r.bytes;
-  }
-  if (run.length > 0) batches.push(encode(run));
-  return batches.length === 1 ? batches[0] : Buffer.concat(batches);
-}
-
 function toTimestamp(value: number | string | Date, index: number): number {
   const ms = value instanceof Date ? value.getTime() : Number(value);
   if (!Number.isSafeInteger(ms) || ms < 0) {
@@ -709,6 +690,13 @@ function estimateBytes(record: WireRecordIn): number {
   for (const [name, value] of Object.entries(record.headers ?? {}))
     n += name.length + (value?.length ?? 0) + 8;
   return n;
+}
+
+function positive(value: number, name: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new FloeClientError("INVALID_CONFIG", `${name} must be a number > 0`);
+  }
+  return value;
 }
 
 function nonNegative(value: number, name: string): number {

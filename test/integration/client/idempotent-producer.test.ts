@@ -30,7 +30,10 @@ interface Exchange {
 
 interface Proxy {
   url: string;
-  /** Answers the proxy returned, in order: method, path, status and the error code if any. */
+  /**
+   * Answers the proxy returned, in order: path, status and the error code if any (for a
+   * multi-partition produce, also each partition's refusal, with the status it stands for).
+   */
   answers: { path: string; status: number; code?: string }[];
   /** Produce requests received, retries included. */
   produces(): number;
@@ -72,6 +75,14 @@ async function startProxy(target: string, handle: (exchange: Exchange) => Promis
           let code: string | undefined;
           if (answer.status >= 400) code = JSON.parse(answer.body.toString()).error?.code;
           answers.push({ path, status: answer.status, code });
+          // POST /v1/records answers 200 with each partition's own outcome: its refusals count too.
+          if (answer.status === 200 && path === "/v1/records") {
+            const { results } = JSON.parse(answer.body.toString()) as {
+              results: { error?: { code: string; status: number } }[];
+            };
+            for (const r of results)
+              if (r.error) answers.push({ path, status: r.error.status, code: r.error.code });
+          }
           res.writeHead(answer.status, {
             "content-type": answer.headers.get("content-type") ?? "application/json",
           });

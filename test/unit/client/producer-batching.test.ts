@@ -113,7 +113,8 @@ describe("Producer batching", () => {
   it("batches naturally: sends made while a request is out go together in the next one, in order", async () => {
     const first = deferred<Response>();
     const fake = new FakeFetch().answer(() => first.promise).answer((r) => offsetsFor(r, 1));
-    const producer = floe(fake).producer();
+    // linger.ms 0 (Kafka's default before 4.0): the first send leaves on the next turn of the loop.
+    const producer = floe(fake).producer({ lingerMs: 0 });
     const a = producer.send({ topic: "t", messages: [{ value: "a" }] });
     await new Promise((resolve) => setImmediate(resolve));
     expect(fake.requests).toHaveLength(1);
