@@ -5,6 +5,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { FloeError } from "../errors.js";
+import { DEFAULT_FLUSH_POLICY, type FlushPolicy, storeSyncModes } from "./flush-policy.js";
 import { MemoryMetaStore } from "./memory-meta-store.js";
 import { MemoryObjectStore } from "./memory-object-store.js";
 import type { Backend, MetaStore, ObjectStore } from "./ports.js";
@@ -21,6 +22,12 @@ export interface BackendConfig {
   storage: StorageKind;
   /** embedded: objects under {dataDir}/objects, SQLite at {dataDir}/meta.db. Default ".floe". */
   dataDir?: string;
+  /**
+   * embedded: when acknowledged writes are forced to disk (Kafka's log.flush.interval.*, decision
+   * 0010). Default Kafka's: never, the OS page cache. The other backends refuse it: S3 and
+   * DynamoDB are durable on every request, memory never is.
+   */
+  flush?: FlushPolicy;
   /** aws: the S3 bucket holding segment objects. */
   bucket?: string;
   /** aws: the DynamoDB table holding metadata. */
@@ -66,6 +73,12 @@ export function backendConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Back
 }
 
 export async function createBackend(config: BackendConfig): Promise<Backend> {
+  if (config.flush !== undefined && config.storage !== "embedded") {
+    throw new FloeError(
+      "INVALID_CONFIG",
+      `log.flush.interval.* applies to the embedded backend only; ${config.storage} storage ${config.storage === "aws" ? "is durable on every request" : "is never durable"}`,
+    );
+  }
   switch (config.storage) {
     case "memory":
       return assemble("memory", new MemoryObjectStore(), new MemoryMetaStore());
@@ -83,13 +96,23 @@ export async function createBackend(config: BackendConfig): Promise<Backend> {
         );
       }
       // Loaded on demand: better-sqlite3 is a native module that a Lambda bundle does not carry.
-      const [{ FsObjectStore }, { SqliteMetaStore }] = await Promise.all([
+      const [{ FsObjectStore }, { SqliteMetaStore }, { Flusher }] = await Promise.all([
         import("./fs-object-store.js"),
         import("./sqlite-meta-store.js"),
+        import("./flusher.js"),
       ]);
-      const objects = new FsObjectStore(path.join(dataDir, "objects"));
-      const meta = new SqliteMetaStore(path.join(dataDir, "meta.db"));
-      return assemble("embedded", objects, meta);
+      const modes = storeSyncModes(config.flush ?? DEFAULT_FLUSH_POLICY);
+      const objects = new FsObjectStore(path.join(dataDir, "objects"), { fsync: modes.objects });
+      const meta = new SqliteMetaStore(path.join(dataDir, "meta.db"), {
+        fsyncEachCommit: modes.metaSyncEachCommit,
+      });
+      if (modes.flushIntervalMs === undefined) return assemble("embedded", objects, meta);
+      const flusher = new Flusher(objects, meta, (error) =>
+        // The store now refuses writes (SqliteMetaStore.fail); this says why, once.
+        console.error(`floe: log flush failed, no more writes are taken: ${(error as Error).message}`),
+      );
+      flusher.start(modes.flushIntervalMs);
+      return assemble("embedded", objects, meta, undefined, () => flusher.close());
     }
     case "aws": {
       // Loaded on demand so `floe dev` on files never pays for the AWS SDK.
@@ -110,6 +133,7 @@ export function assemble(
   objects: ObjectStore,
   meta: MetaStore,
   after?: () => void | Promise<void>,
+  before?: () => Promise<void>,
 ): Backend {
   let closing: Promise<void> | undefined;
   return {
@@ -118,7 +142,8 @@ export function assemble(
     meta,
     close() {
       closing ??= (async () => {
-        const results = await Promise.allSettled([objects.close(), meta.close()]);
+        const flushed = await Promise.allSettled([before?.()]);
+        const results = [...flushed, ...(await Promise.allSettled([objects.close(), meta.close()]))];
         await after?.();
         const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (failed) throw failed.reason;

@@ -1,17 +1,31 @@
 /**
- * ObjectStore on a local directory: key "a/b/c" is the file {root}/a/b/c. Writes are atomic and
- * durable (temp file in the same directory, fsync, rename, fsync the directory), so a crash leaves
- * either the whole object or none of it.
+ * ObjectStore on a local directory: key "a/b/c" is the file {root}/a/b/c. How a put reaches the
+ * disk follows the flush policy (decision 0010):
+ * - each (log.flush.interval.messages=1): the file and its directory are fsynced before put
+ *   resolves, so the object survives a power loss before any commit refers to it;
+ * - on-flush (log.flush.interval.ms): written to the page cache and remembered; syncPending()
+ *   fsyncs it before the flush makes the metadata durable;
+ * - never (Kafka's default): written to the page cache; survives a crash of the process, not of
+ *   the machine.
+ * Every mode writes straight to the key's own file, created exclusively ('wx'). No temp file is
+ * needed for atomicity to readers: keys are never reused and nothing reads an object before the
+ * commit that names it, which happens only after put resolved. A crash or a failure mid-write
+ * leaves at worst a partial file that nothing names: put never resolved, so no commit refers to
+ * it, no retry can reuse its key (a new object gets a new key, and 'wx' refuses an existing
+ * file), and garbage collection deletes it as an orphan after its grace period.
  */
-import { randomUUID } from "node:crypto";
-import { type Dirent, type Stats, promises as fs } from "node:fs";
+import fsCallback, { type Dirent, type Stats, promises as fs } from "node:fs";
 import path from "node:path";
 import { FloeError, ObjectNotFoundError, StorageError } from "../errors.js";
+import type { StoreSyncModes } from "./flush-policy.js";
 import { compareKeys } from "./order.js";
 import type { ByteRange, ObjectInfo, ObjectStore } from "./ports.js";
 import { assertByteRange, assertListLimit, assertObjectKey } from "./validate.js";
 
-/** Temp files carry this name prefix; they are never listed and no key segment may use it. */
+/**
+ * Earlier versions wrote through temp files with this prefix; a crash could leave one behind.
+ * They are never listed, and no key segment may use it.
+ */
 const TEMP_PREFIX = ".floe-tmp-";
 
 /** Errors worth a retry: the disk is busy, full or briefly out of descriptors. */
@@ -26,34 +40,76 @@ const RETRIABLE_CODES = new Set([
   "ETIMEDOUT",
 ]);
 
+export interface FsObjectStoreOptions {
+  /** When a put reaches the disk (see above). Default each: durable before put resolves. */
+  fsync?: StoreSyncModes["objects"];
+}
+
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
+  readonly fsync: StoreSyncModes["objects"];
+  /** on-flush: files written since the last syncPending(), and directories that gained entries. */
+  private pendingFiles = new Set<string>();
+  private pendingDirs = new Set<string>();
 
-  constructor(root: string) {
+  constructor(root: string, options: FsObjectStoreOptions = {}) {
     this.root = path.resolve(root);
+    this.fsync = options.fsync ?? "each";
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
-    // A concurrent delete may remove an emptied directory between our mkdir and our write: retry.
+    // The directory usually exists: try the write first and create it only when it does not. A
+    // concurrent delete may remove an emptied directory between our mkdir and our write: retry.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.mkdirDurable(dir);
-        await writeAtomic(dir, file, body);
+        if (this.fsync === "each") await writeDurable(dir, file, body);
+        else await writeFast(file, body);
+        if (this.fsync === "on-flush") {
+          // Added before put resolves, so before any commit can name the object (see syncPending).
+          this.pendingFiles.add(file);
+          this.pendingDirs.add(dir);
+        }
         return;
       } catch (e) {
         const code = errno(e);
-        if (code === "ENOENT" && attempt < 5) continue;
-        if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST" || code === "ENOTEMPTY") {
-          // S3 allows keys "a" and "a/b" side by side; a file system cannot.
-          throw new StorageError(`put ${key}: the key collides with an existing key used as a directory`, {
-            retriable: false,
-            cause: e,
-          });
+        if (code === "ENOENT" && attempt < 5) {
+          try {
+            await this.mkdirs(dir);
+          } catch (mkdirError) {
+            if (errno(mkdirError) === "ENOENT") continue;
+            throw this.putError(key, mkdirError);
+          }
+          continue;
         }
-        throw toStorageError(e, `put ${key}`);
+        throw this.putError(key, e);
       }
+    }
+  }
+
+  /** Whether objects written since the last syncPending() still wait for their fsync. */
+  hasPending(): boolean {
+    return this.pendingFiles.size > 0 || this.pendingDirs.size > 0;
+  }
+
+  /**
+   * on-flush: fsyncs every file written since the last call, then their directories. Puts that
+   * land meanwhile stay pending for the next call; the flusher calls until none is (flusher.ts).
+   */
+  async syncPending(): Promise<void> {
+    const files = [...this.pendingFiles];
+    const dirs = [...this.pendingDirs];
+    this.pendingFiles.clear();
+    this.pendingDirs.clear();
+    try {
+      // Files first: a directory entry on disk must not name a file whose bytes are not.
+      await Promise.all(files.map((f) => fsyncPath(f, "r", true)));
+      await Promise.all(dirs.map((d) => fsyncPath(d, "r", true)));
+    } catch (e) {
+      for (const f of files) this.pendingFiles.add(f);
+      for (const d of dirs) this.pendingDirs.add(d);
+      throw toStorageError(e, "flush");
     }
   }
 
@@ -178,18 +234,34 @@ export class FsObjectStore implements ObjectStore {
     return file;
   }
 
-  /** Creates `dir` and fsyncs the parent of every directory it had to create. */
-  private async mkdirDurable(dir: string): Promise<void> {
+  /**
+   * Creates `dir`; each: fsyncs the parent of every directory it had to create; on-flush: leaves
+   * those parents to the next flush.
+   */
+  private async mkdirs(dir: string): Promise<void> {
     const first = await fs.mkdir(dir, { recursive: true });
-    if (first === undefined) return;
+    if (first === undefined || this.fsync === "never") return;
     // New entries were made in dirname(first), first, ... up to dirname(dir); `dir` itself is
-    // synced after the rename.
-    let d = path.dirname(first);
-    await fsyncDir(d);
-    for (const segment of path.relative(d, path.dirname(dir)).split(path.sep).filter(Boolean)) {
-      d = path.join(d, segment);
-      await fsyncDir(d);
+    // synced after the write.
+    const parents = [path.dirname(first)];
+    for (const segment of path.relative(parents[0], path.dirname(dir)).split(path.sep).filter(Boolean)) {
+      parents.push(path.join(parents[parents.length - 1], segment));
     }
+    if (this.fsync === "on-flush") for (const d of parents) this.pendingDirs.add(d);
+    else for (const d of parents) await fsyncPath(d, "r");
+  }
+
+  private putError(key: string, e: unknown): FloeError {
+    const code = errno(e);
+    if (code === "ENOTDIR" || code === "EISDIR" || code === "EEXIST" || code === "ENOTEMPTY") {
+      // S3 allows keys "a" and "a/b" side by side; a file system cannot. (Keys are never reused,
+      // so an existing file is a key used as a directory's, not an earlier put of this one.)
+      return new StorageError(`put ${key}: the key collides with an existing key used as a directory`, {
+        retriable: false,
+        cause: e,
+      });
+    }
+    return toStorageError(e, `put ${key}`);
   }
 
   /** Removes directories left empty by a delete, up to (not including) the root. */
@@ -205,26 +277,64 @@ export class FsObjectStore implements ObjectStore {
   }
 }
 
-async function writeAtomic(dir: string, file: string, body: Uint8Array): Promise<void> {
-  const temp = path.join(dir, TEMP_PREFIX + randomUUID());
-  const handle = await fs.open(temp, "wx");
+/**
+ * No fsync: open and write, two thread-pool round trips; the close is not waited for, as it
+ * cannot fail on a local file system once the write returned (write errors surface at fsync).
+ * Raw descriptors, not a FileHandle: a FileHandle left to close itself on garbage collection
+ * could close a descriptor number already reused. Removes the partial file if the write fails.
+ */
+async function writeFast(file: string, body: Uint8Array): Promise<void> {
+  const fd = await new Promise<number>((resolve, reject) =>
+    fsCallback.open(file, "wx", 0o666, (e, fd) => (e ? reject(e) : resolve(fd))),
+  );
+  try {
+    for (let done = 0; done < body.length; ) {
+      done += await new Promise<number>((resolve, reject) =>
+        fsCallback.write(fd, body, done, body.length - done, done, (e, n) => (e ? reject(e) : resolve(n))),
+      );
+    }
+  } catch (e) {
+    await new Promise<void>((resolve) => fsCallback.close(fd, () => resolve()));
+    await fs.rm(file, { force: true }).catch(() => {});
+    throw e;
+  }
+  fsCallback.close(fd, () => {});
+}
+
+/** The file's bytes and its directory entry on disk before it resolves. */
+async function writeDurable(dir: string, file: string, body: Uint8Array): Promise<void> {
+  const handle = await fs.open(file, "wx");
   try {
     try {
-      await handle.writeFile(body);
+      await writeAll(handle, body);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await fs.rename(temp, file);
   } catch (e) {
-    await fs.rm(temp, { force: true }).catch(() => {});
+    await fs.rm(file, { force: true }).catch(() => {});
     throw e;
   }
-  await fsyncDir(dir);
+  await fsyncPath(dir, "r");
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, "r");
+async function writeAll(handle: fs.FileHandle, body: Uint8Array): Promise<void> {
+  // One write(2) of the whole buffer, unlike FileHandle.writeFile's 512 KiB chunks.
+  for (let done = 0; done < body.length; ) {
+    const { bytesWritten } = await handle.write(body, done, body.length - done, done);
+    done += bytesWritten;
+  }
+}
+
+/** fsyncs a file or directory by path; `missingOk` skips one deleted since it was written. */
+async function fsyncPath(p: string, flags: string, missingOk = false): Promise<void> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(p, flags);
+  } catch (e) {
+    if (missingOk && errno(e) === "ENOENT") return;
+    throw e;
+  }
   try {
     await handle.sync();
   } finally {

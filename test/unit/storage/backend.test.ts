@@ -79,6 +79,70 @@ describe("createBackend", () => {
     }
   });
 
+  it("refuses a flush policy for memory and aws storage, which cannot honour one", async () => {
+    await expect(createBackend({ storage: "memory", flush: { mode: "every-commit" } })).rejects.toMatchObject(
+      {
+        code: "INVALID_CONFIG",
+        message: expect.stringMatching(/embedded backend only/),
+      },
+    );
+    await expect(
+      createBackend({ storage: "aws", bucket: "b", table: "t", flush: { mode: "os" } }),
+    ).rejects.toMatchObject({
+      code: "INVALID_CONFIG",
+      message: expect.stringMatching(/durable on every request/),
+    });
+  });
+
+  it.each([
+    { policy: undefined, objects: "never" },
+    { policy: { mode: "os" as const }, objects: "never" },
+    { policy: { mode: "every-commit" as const }, objects: "each" },
+    { policy: { mode: "interval" as const, intervalMs: 60_000 }, objects: "on-flush" },
+  ])(
+    "embedded storage under flush policy $policy.mode writes objects with fsync $objects and keeps what it commits",
+    async ({ policy, objects }) => {
+      const dataDir = await mkdtemp(path.join(tmpdir(), "floe-backend-"));
+      try {
+        const backend = await createBackend({ storage: "embedded", dataDir, flush: policy });
+        expect((backend.objects as FsObjectStore).fsync).toBe(objects);
+        await backend.objects.put("segments/x", Uint8Array.from([1, 2]));
+        await backend.meta.transact([{ type: "put", pk: "p", sk: "s", data: { object: "segments/x" } }]);
+        // Closing flushes what an interval had not yet.
+        await backend.close();
+        expect((backend.objects as FsObjectStore).hasPending()).toBe(false);
+        if (policy?.mode === "interval") expect((backend.meta as SqliteMetaStore).hasUnsynced()).toBe(false);
+        const again = await createBackend({ storage: "embedded", dataDir });
+        expect(Array.from(await again.objects.get("segments/x"))).toEqual([1, 2]);
+        expect(await again.meta.get("p", "s")).toMatchObject({ data: { object: "segments/x" } });
+        await again.close();
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it("flushes objects then metadata every log.flush.interval.ms", async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), "floe-backend-"));
+    const backend = await createBackend({
+      storage: "embedded",
+      dataDir,
+      flush: { mode: "interval", intervalMs: 20 },
+    });
+    try {
+      const objects = backend.objects as FsObjectStore;
+      const meta = backend.meta as SqliteMetaStore;
+      await objects.put("segments/y", Uint8Array.from([1]));
+      await meta.transact([{ type: "put", pk: "p", sk: "s", data: {} }]);
+      expect(objects.hasPending()).toBe(true);
+      // Waits for the timer's flush; how soon it runs is not what is tested.
+      await expect.poll(() => objects.hasPending() || meta.hasUnsynced(), { timeout: 10_000 }).toBe(false);
+    } finally {
+      await backend.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("points aws clients at explicit endpoints with path-style S3", async () => {
     const backend = await createBackend({
       storage: "aws",

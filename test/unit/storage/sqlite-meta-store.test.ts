@@ -58,7 +58,7 @@ function runIncrements(file: string, times: number): Promise<void> {
 }
 
 describe("SqliteMetaStore", () => {
-  it("opens in WAL mode with synchronous=FULL and the (pk, sk, version, doc) table", async () => {
+  it("opens in WAL mode and the (pk, sk, version, doc) table", async () => {
     const file = path.join(dir, "meta.db");
     const store = new SqliteMetaStore(file);
     await store.transact([{ type: "put", pk: "p", sk: "s", data: { x: 1 } }]);
@@ -80,13 +80,51 @@ describe("SqliteMetaStore", () => {
     await reopened.close();
   });
 
-  it("sets synchronous=FULL on its connection", () => {
+  it.each([true, false])(
+    "commits with synchronous=NORMAL, never fsyncing on the event loop (fsyncEachCommit %s)",
+    async (fsyncEachCommit) => {
+      const store = new SqliteMetaStore(path.join(dir, "meta.db"), { fsyncEachCommit });
+      // synchronous is per connection: read it through the store's own handle.
+      const db = (store as unknown as { db: Database.Database }).db;
+      expect(db.pragma("synchronous", { simple: true })).toBe(1); // NORMAL
+      expect(db.pragma("busy_timeout", { simple: true })).toBeGreaterThan(0);
+      await store.close();
+    },
+  );
+
+  it.each([true, false])(
+    "keeps every commit across a reopen, and syncWal leaves none unsynced (fsyncEachCommit %s)",
+    async (fsyncEachCommit) => {
+      const file = path.join(dir, "meta.db");
+      const store = new SqliteMetaStore(file, { fsyncEachCommit });
+      expect(store.hasUnsynced()).toBe(false);
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.transact([{ type: "put", pk: "p", sk: `s${i}`, data: { i } }]),
+        ),
+      );
+      expect(store.hasUnsynced()).toBe(true);
+      store.syncWal();
+      expect(store.hasUnsynced()).toBe(false);
+      await store.transact([{ type: "put", pk: "p", sk: "last", data: {} }]);
+      await store.close();
+      const reopened = new SqliteMetaStore(file);
+      expect(await reopened.query("p")).toHaveLength(21);
+      await reopened.close();
+    },
+  );
+
+  it("after a failed fsync takes no more writes, saying why, and still reads", async () => {
     const store = new SqliteMetaStore(path.join(dir, "meta.db"));
-    // synchronous is per connection: read it through the store's own handle.
-    const db = (store as unknown as { db: Database.Database }).db;
-    expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
-    expect(db.pragma("busy_timeout", { simple: true })).toBeGreaterThan(0);
-    void store.close();
+    await store.transact([{ type: "put", pk: "p", sk: "s", data: {} }]);
+    store.fail(new Error("EIO: i/o error, fdatasync"));
+    const e = await store.transact([{ type: "put", pk: "p", sk: "t", data: {} }]).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: "KAFKA_STORAGE_ERROR", retriable: false });
+    expect((e as Error).message).toMatch(/EIO.*takes no more writes/);
+    expect(() => store.syncWal()).toThrow(/takes no more writes/);
+    expect(await store.get("p", "s")).toMatchObject({ version: 1 });
+    expect(await store.get("p", "t")).toBeUndefined();
+    await store.close();
   });
 
   it("two connections on one file see each other's writes and conditions", async () => {
