@@ -3,7 +3,15 @@ import path from "node:path";
 import { UsageError } from "./args.js";
 import type { Command } from "./command.js";
 import { CliError } from "./error-line.js";
-import { listenerOptions, readListeners, readTuning, TUNING_OPTIONS, tryHints } from "./server-options.js";
+import {
+  FLUSH_OPTIONS,
+  listenerOptions,
+  readFlushPolicy,
+  readListeners,
+  readTuning,
+  TUNING_OPTIONS,
+  tryHints,
+} from "./server-options.js";
 import { fileErrorReason, startupError } from "./startup-error.js";
 // The server (broker, storage, HTTP API, Kafka listener) is imported in run(): other commands never load it.
 
@@ -30,16 +38,19 @@ export const devCommand: Command = {
       description:
         "embedded: files + SQLite under --data-dir (default; env FLOE_STORAGE); memory: gone on exit; aws: S3 + DynamoDB (FLOE_BUCKET, FLOE_TABLE)",
     },
+    ...FLUSH_OPTIONS,
     ...TUNING_OPTIONS,
   },
   notes: [
     "The HTTP API listens on 8092 (floe's commands and Floe's client use it); the Kafka protocol on 9092, Kafka's port, for Kafka's own clients and tools (--bootstrap-server 127.0.0.1:9092).",
     "Topics are created on first produce (auto.create.topics.enable=true). Ctrl-C stops it cleanly.",
+    "Like Kafka by default, the embedded store leaves writes to the OS page cache: acknowledged records survive floe dev crashing or being killed, not a power loss or an OS crash. --log-flush-interval-messages 1 fsyncs every commit before answering.",
   ],
   examples: [
     "floe dev",
     "floe dev --port 9000 --kafka-port 19092 --data-dir /tmp/floe",
     "floe dev --no-kafka --profile low-cost",
+    "floe dev --log-flush-interval-messages 1",
   ],
   async run(context) {
     const { options, io } = context;
@@ -52,6 +63,12 @@ export const devCommand: Command = {
     const dataDir = options.string("data-dir") ?? io.env.FLOE_DATA_DIR ?? ".floe";
     const dataDirFailure = storage === "embedded" ? dataDirProblem(path.resolve(dataDir)) : undefined;
     if (dataDirFailure) throw new CliError(dataDirFailure);
+    const flush = readFlushPolicy(options);
+    if (flush && storage !== "embedded") {
+      throw new UsageError(
+        `--log-flush-interval-messages and --log-flush-interval-ms apply to --storage embedded only; ${storage} storage ${storage === "aws" ? "is durable on every request" : "is never durable"}`,
+      );
+    }
     const tuning = readTuning(options);
     const [{ startDevServer }, { installSignalHandlers }] = await Promise.all([
       import("../server/dev-server.js"),
@@ -61,6 +78,7 @@ export const devCommand: Command = {
       ...listeners,
       storage: storage as Storage,
       dataDir,
+      flush,
       ...tuning,
       log: (line) => io.stdout.write(`${line}\n`),
     }).catch((error: unknown) => {

@@ -9,6 +9,7 @@ import {
   type BatchingProfileName,
   parseByteSize,
 } from "../server/batching-profile.js";
+import { type FlushPolicy, flushPolicyOf } from "../storage/flush-policy.js";
 // Types only: the server itself is loaded by the command's run(), never by `floe --help`.
 import type { DevServer, DevServerOptions } from "../server/dev-server.js";
 
@@ -84,6 +85,38 @@ export const TUNING_OPTIONS: OptionSpecs = {
     description: "write an object once its batch holds this much, e.g. 4MiB (overrides the profile)",
   },
 };
+
+/**
+ * Kafka's log.flush.interval.* for `floe dev`'s embedded store (decision 0010). Not `floe agent`'s:
+ * S3 and DynamoDB are durable on every request.
+ */
+export const FLUSH_OPTIONS: OptionSpecs = {
+  "log-flush-interval-messages": {
+    kind: "value",
+    valueName: "n",
+    description:
+      "1: fsync every object and commit before answering, so acknowledged records survive a power loss (default: never, Kafka's: the OS page cache, which survives a crash of floe dev but not of the machine; Kafka's log.flush.interval.messages)",
+  },
+  "log-flush-interval-ms": {
+    kind: "value",
+    valueName: "ms",
+    description:
+      "fsync everything acknowledged at least this often (default: never; Kafka's log.flush.interval.ms)",
+  },
+};
+
+/** The flush policy the flags ask for; undefined when neither is given (Kafka's default). */
+export function readFlushPolicy(options: OptionReader): FlushPolicy | undefined {
+  const messages = options.integer("log-flush-interval-messages", 1);
+  const ms = options.integer("log-flush-interval-ms", 1);
+  if (messages === undefined && ms === undefined) return undefined;
+  if (messages !== undefined && messages > 1) {
+    throw new UsageError(
+      `--log-flush-interval-messages ${messages} is not supported: use 1 (fsync every commit) or --log-flush-interval-ms`,
+    );
+  }
+  return flushPolicyOf({ "log.flush.interval.messages": messages, "log.flush.interval.ms": ms });
+}
 
 /** Where the server listens, as startDevServer takes it; `kafka` undefined means --no-kafka. */
 export interface Listeners {

@@ -17,6 +17,7 @@ import {
   createBackend,
   DEFAULT_DATA_DIR,
 } from "../storage/backend.js";
+import { DEFAULT_FLUSH_POLICY, describeFlushPolicy, type FlushPolicy } from "../storage/flush-policy.js";
 import { type BatchingProfileName, formatByteSize, resolveBatching } from "./batching-profile.js";
 import { toLambdaEvent, writeLambdaResult } from "./lambda-event.js";
 import { KAFKA_APIS } from "../kafka/apis/index.js";
@@ -32,6 +33,11 @@ export interface DevServerOptions {
   storage?: "memory" | "embedded" | "aws";
   /** Default .floe, relative to the working directory. */
   dataDir?: string;
+  /**
+   * The embedded store's flush policy, Kafka's log.flush.interval.messages / log.flush.interval.ms
+   * (flushPolicyOf reads them; decision 0010). Default Kafka's: never, the OS page cache.
+   */
+  flush?: FlushPolicy;
   /** Group-commit batching preset (default, low-latency, low-cost); lingerMs and maxBatchBytes override it. */
   profile?: BatchingProfileName;
   /** Group commit linger; default 5 ms (Kafka's linger.ms), or the profile's. */
@@ -101,10 +107,17 @@ function backendConfig(options: DevServerOptions): BackendConfig {
     const config = backendConfigFromEnv();
     // Against an emulator (an endpoint is set) a missing bucket or table is created, as a developer
     // expects of LocalStack; real AWS gets them from the stack and is never created into.
-    return { ...config, storage, createIfMissing: Boolean(config.s3Endpoint || config.dynamodbEndpoint) };
+    return {
+      ...config,
+      storage,
+      createIfMissing: Boolean(config.s3Endpoint || config.dynamodbEndpoint),
+      flush: options.flush, // refused by createBackend: S3 and DynamoDB take no flush policy
+    };
   }
-  if (storage === "embedded") return { storage, dataDir: path.resolve(options.dataDir ?? DEFAULT_DATA_DIR) };
-  return { storage };
+  if (storage === "embedded") {
+    return { storage, dataDir: path.resolve(options.dataDir ?? DEFAULT_DATA_DIR), flush: options.flush };
+  }
+  return { storage, flush: options.flush };
 }
 
 function httpUrlOf(address: AddressInfo): string {
@@ -282,6 +295,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   log(
     `  storage: ${config.storage}${config.storage === "embedded" ? ` (data dir ${config.dataDir})` : config.storage === "aws" ? ` (bucket ${config.bucket}, table ${config.table})` : " (lost on exit)"}`,
   );
+  if (config.storage === "embedded")
+    log(`  durability: ${describeFlushPolicy(config.flush ?? DEFAULT_FLUSH_POLICY)}`);
   const customBatching =
     batching.profile !== "default" || options.lingerMs !== undefined || options.maxBatchBytes !== undefined;
   log(
