@@ -9,7 +9,8 @@ import {
   type BatchingProfileName,
   parseByteSize,
 } from "../server/batching-profile.js";
-import { type FlushPolicy, flushPolicyOf } from "../storage/flush-policy.js";
+// Type only: `floe --help` loads no storage code.
+import type { FlushPolicy } from "../storage/flush-policy.js";
 // Types only: the server itself is loaded by the command's run(), never by `floe --help`.
 import type { DevServer, DevServerOptions } from "../server/dev-server.js";
 
@@ -115,7 +116,9 @@ export function readFlushPolicy(options: OptionReader): FlushPolicy | undefined 
       `--log-flush-interval-messages ${messages} is not supported: use 1 (fsync every commit) or --log-flush-interval-ms`,
     );
   }
-  return flushPolicyOf({ "log.flush.interval.messages": messages, "log.flush.interval.ms": ms });
+  // As flushPolicyOf reads Kafka's settings: flushing every commit already covers any interval.
+  if (messages === 1) return { mode: "every-commit" };
+  return { mode: "interval", intervalMs: ms! };
 }
 
 /** Where the server listens, as startDevServer takes it; `kafka` undefined means --no-kafka. */
