@@ -1,14 +1,21 @@
 /**
- * Acked means durable: `floe dev` on the embedded backend is killed with SIGKILL under concurrent
- * produce load, restarted on the same data directory, and every acknowledged record must be at its
- * acknowledged offset exactly once, with each partition's offsets contiguous from 0.
+ * Acked means it survives the process: `floe dev` on the embedded backend is killed with SIGKILL
+ * under concurrent produce load, restarted on the same data directory, and every acknowledged
+ * record must be at its acknowledged offset exactly once, with each partition's offsets contiguous
+ * from 0. In every flush mode (decision 0010): Kafka's default (the OS page cache, no fsync),
+ * fsync every commit (--log-flush-interval-messages 1) and a flush interval. What fsync adds,
+ * surviving a power loss or an OS crash, cannot be tested by killing a process.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JsonBody } from "../api/harness.js";
-import { type DevProcess, spawnFloeDev, stopProcess } from "./dev-process.js";
+import { type DevProcess, stopProcess } from "./dev-process.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 const PRODUCERS = 8;
 const RECORDS_PER_REQUEST = 5;
@@ -70,7 +77,66 @@ async function readPartition(base: string, topic: string, partition: number) {
   }
 }
 
-describe("floe dev crash safety (embedded backend)", () => {
+/**
+ * `floe dev` as a user runs it (the CLI, under tsx), since the flush flags are the CLI's. Waits for
+ * the banner, whose durability line must name the mode asked for.
+ */
+async function spawnFloeDev(dataDir: string, flushArgs: string[]): Promise<DevProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "dev",
+      "--port",
+      "0",
+      "--no-kafka",
+      "--storage",
+      "embedded",
+      "--data-dir",
+      dataDir,
+      ...flushArgs,
+    ],
+    { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: "ERROR" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = () => {
+      const match = /listening on (http:\/\/\S+)[\s\S]*durability: /.exec(output);
+      if (match && output.includes("\n", output.indexOf("durability: "))) {
+        child.stdout?.off("data", onData);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on("data", onData);
+    exited.then(({ code, signal }) =>
+      reject(new Error(`floe dev exited (${code ?? signal}) before listening:\n${output}`)),
+    );
+  });
+  return { child, url, output: () => output, exited };
+}
+
+const MODES = [
+  { name: "Kafka's default, the OS page cache", args: [], banner: /durability: OS page cache/ },
+  {
+    name: "--log-flush-interval-messages 1",
+    args: ["--log-flush-interval-messages", "1"],
+    banner: /durability: fsync every commit/,
+  },
+  {
+    name: "--log-flush-interval-ms 50",
+    args: ["--log-flush-interval-ms", "50"],
+    banner: /durability: fsync every 50 ms/,
+  },
+];
+
+describe.each(MODES)("floe dev crash safety (embedded backend, $name)", ({ args, banner }) => {
   let dataDir: string;
   let running: DevProcess | undefined;
 
@@ -83,7 +149,8 @@ describe("floe dev crash safety (embedded backend)", () => {
   });
 
   it("keeps every acknowledged record, exactly once and at its offset, across kill -9", async () => {
-    running = await spawnFloeDev(dataDir);
+    running = await spawnFloeDev(dataDir, args);
+    expect(running.output()).toMatch(banner);
     const topic = "crash-test";
     expect((await post(`${running.url}/v1/topics`, { name: topic, partitions: PARTITIONS })).status).toBe(
       201,
@@ -110,7 +177,7 @@ describe("floe dev crash safety (embedded backend)", () => {
     const ackedAtKill = acked.length;
     expect(ackedAtKill).toBeGreaterThanOrEqual(ACKED_BEFORE_KILL);
 
-    running = await spawnFloeDev(dataDir);
+    running = await spawnFloeDev(dataDir, args);
     const seen = new Map<string, { partition: number; offset: number }>();
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const records = await readPartition(running.url, topic, partition);
@@ -158,7 +225,7 @@ describe("floe dev crash safety (embedded backend)", () => {
       /stopped: \d+ produce requests group-committed as \d+ commits, \d+ objects/,
     );
 
-    running = await spawnFloeDev(dataDir);
+    running = await spawnFloeDev(dataDir, args);
     const all = new Map<string, { partition: number; offset: number }>();
     for (let partition = 0; partition < PARTITIONS; partition++) {
       for (const r of await readPartition(running.url, topic, partition))
