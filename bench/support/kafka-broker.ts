@@ -18,8 +18,8 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { freePort, type PeerServer, stopChild, trackForCleanup } from "./peer-server.js";
+import { parseArgs, promisify } from "node:util";
+import { cleanUpNow, freePort, type PeerServer, stopChild, trackForCleanup } from "./peer-server.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PEER = path.join(ROOT, "peers/kafka-broker");
@@ -275,4 +275,43 @@ async function java(classpath: string, main: string, args: string[]): Promise<st
     { maxBuffer: 16 * 1024 * 1024 },
   );
   return stdout;
+}
+
+/**
+ * `scripts/kafka-broker.sh [--partitions <n>] [--flush-every-message]`: one broker in
+ * the foreground, for trying a client or a tool against real Kafka by hand; Ctrl-C stops it and
+ * removes its files.
+ */
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      partitions: { type: "string", default: "1" },
+      "flush-every-message": { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const prerequisites = await kafkaPrerequisites();
+  if (prerequisites.missing) {
+    console.error(`kafka-broker: ${prerequisites.missing}`);
+    process.exit(1);
+  }
+  // The last resort if this process dies another way: no JVM or temp dir left behind.
+  process.once("exit", cleanUpNow);
+  const broker = await KafkaBroker.start({
+    partitions: Number(values.partitions),
+    flushEveryMessage: values["flush-every-message"],
+  });
+  console.log(
+    `${broker.label}: --bootstrap-server ${broker.bootstrap} (pid ${broker.pid}). Ctrl-C stops it.`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await broker.stop();
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main(process.argv.slice(2));
 }

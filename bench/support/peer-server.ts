@@ -93,7 +93,7 @@ export function installCleanupHandlers(): void {
   process.once("exit", cleanUpNow);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
-      console.error(`\n${signal}: stopping the servers and removing their files`);
+      console.error(`\n${signal}: killing the servers (by PID) and removing their files`);
       cleanUpNow();
       process.exit(130);
     });
