@@ -40,6 +40,9 @@ const RETRIABLE_CODES = new Set([
   "ETIMEDOUT",
 ]);
 
+/** fsyncs a flush runs at once: enough to fill the thread pool, few enough to hold few descriptors. */
+const SYNC_CONCURRENCY = 8;
+
 export interface FsObjectStoreOptions {
   /** When a put reaches the disk (see above). Default each: durable before put resolves. */
   fsync?: StoreSyncModes["objects"];
@@ -103,9 +106,9 @@ export class FsObjectStore implements ObjectStore {
     this.pendingFiles.clear();
     this.pendingDirs.clear();
     try {
-      // Files first: a directory entry on disk must not name a file whose bytes are not.
-      await Promise.all(files.map((f) => fsyncPath(f, "r", true)));
-      await Promise.all(dirs.map((d) => fsyncPath(d, "r", true)));
+      // Files, then the directories naming them; all before the flush syncs the WAL.
+      await eachLimited(files, SYNC_CONCURRENCY, (f) => fsyncPath(f, "r", true));
+      await eachLimited(dirs, SYNC_CONCURRENCY, (d) => fsyncPath(d, "r", true));
     } catch (e) {
       for (const f of files) this.pendingFiles.add(f);
       for (const d of dirs) this.pendingDirs.add(d);
@@ -324,6 +327,14 @@ async function writeAll(handle: fs.FileHandle, body: Uint8Array): Promise<void> 
     const { bytesWritten } = await handle.write(body, done, body.length - done, done);
     done += bytesWritten;
   }
+}
+
+async function eachLimited<T>(items: T[], limit: number, f: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await f(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** fsyncs a file or directory by path; `missingOk` skips one deleted since it was written. */

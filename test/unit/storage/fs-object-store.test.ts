@@ -134,6 +134,7 @@ describe.each(["each", "on-flush", "never"] as const)("FsObjectStore with fsync 
   it(`keeps objects pending a flush only when fsync is on-flush`, async () => {
     await modeStore.put("a/b/one", Uint8Array.from([1]));
     await modeStore.put("a/two", Uint8Array.from([2]));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => modeStore.put(`c/${i}`, Uint8Array.from([i]))));
     expect(modeStore.hasPending()).toBe(fsync === "on-flush");
     // An object deleted before the flush is simply skipped.
     await modeStore.delete("a/two");
