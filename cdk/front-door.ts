@@ -12,11 +12,10 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { PARTITION_BATCHES_MEDIA_TYPE } from "../src/api/routes/multi-produce-route.js";
+import { RECORD_BATCH_MEDIA_TYPE } from "../src/api/routes/record-batch-media.js";
 import type { FloeFunctionName } from "./functions.js";
 import type { FrontDoorRoute } from "./routes.js";
-
-/** The binary fast path's media type (src/api, architecture §8): raw Kafka RecordBatch v2 bytes. */
-export const RECORD_BATCH_MEDIA_TYPE = "application/vnd.kafka.record-batch.v2";
 
 export type FrontDoorKind = "http" | "rest" | "url";
 export const FRONT_DOORS: readonly FrontDoorKind[] = ["http", "rest", "url"];
@@ -176,9 +175,10 @@ export class FrontDoor extends Construct {
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       // What `/` and `/{proxy+}` (every path no route matches) reach: Floe's own 404/405 error bodies.
       defaultIntegration: integration(props.fallback),
-      // The binary fast path (raw RecordBatch v2 bytes, architecture §8) must reach the function as base64
-      // and come back as bytes; HTTP APIs and Function URLs do that for any non-text type already.
-      binaryMediaTypes: [RECORD_BATCH_MEDIA_TYPE, "application/octet-stream"],
+      // The binary fast path (raw RecordBatch v2 bytes, one partition's or many partitions' framed,
+      // architecture §8) must reach the function as base64 and come back as bytes; HTTP APIs and
+      // Function URLs do that for any non-text type already.
+      binaryMediaTypes: [RECORD_BATCH_MEDIA_TYPE, PARTITION_BATCHES_MEDIA_TYPE, "application/octet-stream"],
       deployOptions: {
         stageName: "prod",
         loggingLevel: apigw.MethodLoggingLevel.ERROR,

@@ -19,7 +19,11 @@ export interface ObjectInfo {
 
 /** Immutable objects: written once, read whole or by range, deleted by garbage collection. */
 export interface ObjectStore {
-  /** Writes the whole object; resolves only once it is durable. Keys are never reused. */
+  /**
+   * Writes the whole object; resolves once it is as durable as the store promises (S3: durable;
+   * the file store: per its flush policy, decision 0010), and always before a commit may name it.
+   * Keys are never reused.
+   */
   put(key: string, body: Uint8Array): Promise<void>;
   /** Reads the object or a byte range of it. Throws StorageError (NoSuchKey → not retriable). */
   get(key: string, range?: ByteRange): Promise<Uint8Array>;
