@@ -7,7 +7,7 @@
  * rejects with a StartRefused carrying its message, so the caller can report the mode as skipped.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,6 +27,16 @@ export interface FloeDevOptions {
   label: string;
   /** Arguments after `floe dev --storage embedded --data-dir … --port 0 --kafka-port 0`. */
   extraArgs?: string[];
+}
+
+/**
+ * The Node options bin/floe.js's `#!/usr/bin/env -S node …` line gives every `floe` a user runs, so
+ * the server measured here runs as theirs does although it starts from source.
+ */
+function launcherNodeFlags(): string[] {
+  const shebang = readFileSync(path.join(ROOT, "bin/floe.js"), "utf8").split("\n", 1)[0];
+  const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(shebang);
+  return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
 export class FloeDevProcess implements PeerServer {
@@ -74,6 +84,7 @@ export class FloeDevProcess implements PeerServer {
     const child = spawn(
       process.execPath,
       [
+        ...launcherNodeFlags(),
         "--import",
         "tsx",
         path.join(ROOT, "src/cli/main.ts"),

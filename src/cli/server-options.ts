@@ -72,7 +72,7 @@ export const TUNING_OPTIONS: OptionSpecs = {
     kind: "value",
     valueName: "name",
     description:
-      "group-commit batching: default (linger 5 ms, objects up to 4 MiB), low-latency (1 ms, 1 MiB) or low-cost (400 ms, objects of 4 MiB and more)",
+      "group-commit batching: default (no linger, objects up to 4 MiB), low-latency (no linger, 1 MiB) or low-cost (400 ms, objects of 4 MiB and more)",
   },
   "linger-ms": {
     kind: "value",

@@ -3,13 +3,18 @@ import { BATCHING_PROFILES, parseByteSize, resolveBatching } from "../../../src/
 
 describe("batching profiles", () => {
   it("resolves a profile, flags overriding its values", () => {
-    expect(resolveBatching()).toEqual({ profile: "default", lingerMs: 5, maxBatchBytes: 4 * 1024 * 1024 });
+    expect(resolveBatching()).toEqual({ profile: "default", lingerMs: 0, maxBatchBytes: 4 * 1024 * 1024 });
+    expect(resolveBatching({ lingerMs: 5 })).toEqual({
+      profile: "default",
+      lingerMs: 5,
+      maxBatchBytes: 4 * 1024 * 1024,
+    });
     expect(resolveBatching({ profile: "low-cost" })).toEqual({
       profile: "low-cost",
       ...BATCHING_PROFILES["low-cost"],
     });
-    expect(resolveBatching({ profile: "low-latency", lingerMs: 0 })).toMatchObject({
-      lingerMs: 0,
+    expect(resolveBatching({ profile: "low-latency", lingerMs: 2 })).toMatchObject({
+      lingerMs: 2,
       maxBatchBytes: 1024 * 1024,
     });
     expect(() => resolveBatching({ profile: "cheap" as never })).toThrow(/unknown batching profile/);
