@@ -6,16 +6,12 @@
  * fsync every commit (--log-flush-interval-messages 1) and a flush interval. What fsync adds,
  * surviving a power loss or an OS crash, cannot be tested by killing a process.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JsonBody } from "../api/harness.js";
-import { type DevProcess, stopProcess } from "./dev-process.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+import { type DevProcess, spawnFloeDev, stopProcess } from "./dev-process.js";
 
 const PRODUCERS = 8;
 const RECORDS_PER_REQUEST = 5;
@@ -75,51 +71,6 @@ async function readPartition(base: string, topic: string, partition: number) {
     if (body.nextOffset >= body.highWatermark) return records;
     offset = body.nextOffset;
   }
-}
-
-/**
- * `floe dev` as a user runs it (the CLI, under tsx), since the flush flags are the CLI's. Waits for
- * the banner, whose durability line must name the mode asked for.
- */
-async function spawnFloeDev(dataDir: string, flushArgs: string[]): Promise<DevProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "src/cli/main.ts",
-      "dev",
-      "--port",
-      "0",
-      "--no-kafka",
-      "--storage",
-      "embedded",
-      "--data-dir",
-      dataDir,
-      ...flushArgs,
-    ],
-    { cwd: ROOT, env: { ...process.env, POWERTOOLS_LOG_LEVEL: "ERROR" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = () => {
-      const match = /listening on (http:\/\/\S+)[\s\S]*durability: /.exec(output);
-      if (match && output.includes("\n", output.indexOf("durability: "))) {
-        child.stdout?.off("data", onData);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on("data", onData);
-    exited.then(({ code, signal }) =>
-      reject(new Error(`floe dev exited (${code ?? signal}) before listening:\n${output}`)),
-    );
-  });
-  return { child, url, output: () => output, exited };
 }
 
 const MODES = [

@@ -1,6 +1,7 @@
 /**
- * `floe dev` as a child process (src/server/main.ts under tsx), as a user runs it: for the crash
- * and shutdown tests, which need a process they can kill.
+ * `floe dev` as a child process (the CLI under tsx), as a user runs it: for the crash and shutdown
+ * tests, which need a process they can kill. Resolves once the whole banner is out, so a test can
+ * read any line of it (the durability mode, say).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
@@ -22,9 +23,11 @@ export async function spawnFloeDev(dataDir: string, extraArgs: string[] = []): P
     [
       "--import",
       "tsx",
-      "src/server/main.ts",
+      "src/cli/main.ts",
+      "dev",
       "--port",
       "0",
+      "--no-kafka",
       "--storage",
       "embedded",
       "--data-dir",
@@ -41,7 +44,7 @@ export async function spawnFloeDev(dataDir: string, extraArgs: string[] = []): P
   );
   const url = await new Promise<string>((resolve, reject) => {
     const onData = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = /listening on (http:\/\/\S+)[\s\S]*Press Ctrl-C/.exec(output);
       if (match) {
         child.stdout?.off("data", onData);
         resolve(match[1]);
