@@ -42,7 +42,6 @@ interface Fetch {
   asked: Asked[];
   abort: AbortController;
   answer: Promise<Answer>;
-  settled: boolean;
 }
 
 const noHeartbeat = async () => {};
@@ -76,8 +75,7 @@ export class Fetcher {
 
   /** Something changed: refetch now. */
   interrupt(): void {
-    const fetch = this.inFlight;
-    if (fetch && !fetch.settled) fetch.abort.abort(new Error("the consumer's assignment changed"));
+    this.inFlight?.abort.abort(new Error("the consumer's assignment changed"));
     this.wakeup.wake();
   }
 
@@ -129,7 +127,7 @@ export class Fetcher {
       }
     } finally {
       // Stopping drops the prefetch; waiting for its abort leaves no request behind.
-      if (prefetched && !prefetched.settled) prefetched.abort.abort(new Error("the consumer stopped"));
+      prefetched?.abort.abort(new Error("the consumer stopped"));
       await prefetched?.answer;
     }
   }
@@ -157,29 +155,29 @@ export class Fetcher {
   private send(asked: Asked[]): Fetch | undefined {
     if (asked.length === 0) return undefined;
     const abort = new AbortController();
-    const settings = this.ctx.settings;
-    const fetch: Fetch = { asked, abort, settled: false, answer: undefined as unknown as Promise<Answer> };
-    fetch.answer = this.ctx.reader
+    const { maxWaitMs, maxBytes, maxRecords } = this.ctx.settings;
+    const answer = this.ctx.reader
       .fetchMany({
         partitions: asked.map(({ owned, offset }) => ({
           topic: owned.topic,
           partition: owned.partition,
           offset,
         })),
-        maxWaitMs: settings.maxWaitMs,
-        maxBytes: settings.maxBytes,
-        maxRecords: settings.maxRecords,
+        maxWaitMs,
+        maxBytes,
+        maxRecords,
         signal: abort.signal,
       })
       .then(
         (results): Answer => ({ kind: "answered", results }),
         (error: unknown): Answer => (abort.signal.aborted ? { kind: "aborted" } : { kind: "failed", error }),
-      )
-      .finally(() => {
-        fetch.settled = true;
-        if (this.inFlight === fetch) this.inFlight = undefined;
-      });
+      );
+    const fetch: Fetch = { asked, abort, answer };
     this.inFlight = fetch;
+    // Once answered it is no longer in flight: its records are kept, and filtered per partition.
+    void answer.then(() => {
+      if (this.inFlight === fetch) this.inFlight = undefined;
+    });
     return fetch;
   }
 
