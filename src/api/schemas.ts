@@ -376,12 +376,28 @@ export const PartitionError = named(
   z.object({ topic: z.string(), partition: z.number().int(), error: ErrorDetail }),
 );
 
+/** Kafka's FetchRequest byte fields are int32. */
+const MAX_INT32 = 2_147_483_647;
+
 export const FetchManyRequest = named(
   "FetchManyRequest",
   z.strictObject({
     partitions: z
       .array(
-        z.strictObject({ topic: TopicName, partition: PartitionNumber, offset: Offset }),
+        z.strictObject({
+          topic: TopicName,
+          partition: PartitionNumber,
+          offset: Offset,
+          maxBytes: z
+            .number()
+            .int()
+            .min(0)
+            .max(MAX_INT32)
+            .optional()
+            .describe(
+              "Kafka's partition_max_bytes for this partition: record bytes it may answer; default partitionMaxBytes.",
+            ),
+        }),
         required("partitions"),
       )
       .min(1, "name at least one partition")
@@ -392,14 +408,42 @@ export const FetchManyRequest = named(
       .min(0)
       .optional()
       .transform((n) => (n === undefined ? undefined : Math.min(n, MAX_WAIT_MS)))
-      .describe("Wait up to this long for records when none of the partitions has any; capped at 20000."),
+      .describe(
+        "Wait up to this long for minBytes of records (Kafka's max_wait_ms); default 0, capped at 20000.",
+      ),
+    minBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_INT32)
+      .optional()
+      .describe(
+        "Kafka's min_bytes: answer once at least this many record bytes are ready across the partitions (or maxBytes, if smaller), " +
+          "or maxWaitMs has passed, or a partition failed. Default 1: as soon as any partition has a record; 0 never waits. " +
+          "A record counts its key, value and headers plus 20 bytes, as against maxBytes.",
+      ),
     maxBytes: z
       .number()
       .int()
       .min(1)
       .optional()
       .transform((n) => Math.min(n ?? MAX_FETCH_BYTES, MAX_FETCH_BYTES))
-      .describe("Record bytes across all partitions; default and cap 4 MiB."),
+      .describe(
+        "Kafka's max_bytes: record bytes across all partitions; default and cap 4 MiB. As in Kafka, the first record of the " +
+          "first partition with records is returned even when larger than this or its partition limit, so a consumer always progresses.",
+      ),
+    partitionMaxBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_INT32)
+      .optional()
+      .transform((n) => (n === undefined ? undefined : Math.min(n, MAX_FETCH_BYTES)))
+      .describe(
+        "Kafka's partition_max_bytes (the consumer's max.partition.fetch.bytes) for every partition without its own maxBytes: " +
+          "record bytes one partition may answer, within maxBytes; default no limit but maxBytes. A partition after the first " +
+          "with records answers only whole records within both limits.",
+      ),
     maxRecords: z.number().int().min(1).optional().describe("Per partition; default 500."),
   }),
 );

@@ -1,7 +1,13 @@
 import type { Backend, MetaStore, ObjectStore } from "../storage/ports.js";
-import { type AppendRequest, type ProduceOutcome, Appender, asFloeError, settleOutcome } from "./append.js";
+import { type AppendRequest, type ProduceOutcome, Appender, settleOutcome } from "./append.js";
 import { type ProducerIdentity, ProducerRegistry } from "./producer-registry.js";
 import { AppendNotifier } from "./append-notifier.js";
+import {
+  type FetchManyOptions,
+  type FetchManyPartition,
+  fetchMany,
+  type PartitionFetchOutcome,
+} from "./fetch-many.js";
 import { listOffsets } from "./list-offsets.js";
 import { StickyPartitioner } from "./partitioner.js";
 import { Reader } from "./read.js";
@@ -16,7 +22,6 @@ import type {
   Topic,
   TopicDescription,
 } from "./types.js";
-import type { FloeError } from "../errors.js";
 
 export interface BrokerOptions {
   /** Kafka's auto.create.topics.enable; `floe dev` turns it on, a deployed stack leaves it off. */
@@ -44,7 +49,7 @@ export interface BrokerOptions {
   producerStateCacheEntries?: number;
 }
 
-export type PartitionFetchOutcome = FetchResult | { topic: string; partition: number; error: FloeError };
+export type { PartitionFetchOutcome } from "./fetch-many.js";
 
 /** The log over a backend: topics, produce, fetch, list offsets. No AWS SDK in sight. */
 export class Broker {
@@ -58,11 +63,13 @@ export class Broker {
   private readonly reader: Reader;
   private readonly rawReader: RawReader;
   private readonly clock: () => number;
+  private readonly maxWaitCapMs: number;
 
   constructor(backend: Pick<Backend, "meta" | "objects">, options: BrokerOptions = {}) {
     this.meta = backend.meta;
     this.objects = backend.objects;
     this.clock = options.clock ?? Date.now;
+    this.maxWaitCapMs = options.maxWaitCapMs ?? 20_000;
     this.autoCreateTopics = options.autoCreateTopics
       ? { partitions: options.defaultPartitions ?? 1 }
       : undefined;
@@ -198,43 +205,15 @@ export class Broker {
   }
 
   /**
-   * Many partitions in one call (Kafka's Fetch): answers at once when any has records, else waits
-   * up to maxWaitMs for the first append to any of them. Errors are per partition, as in Kafka.
+   * Many partitions in one call (Kafka's Fetch) as decoded records: answers once minBytes of records
+   * are ready (default 1: any record), a partition failed, or maxWaitMs passed; each partition within
+   * its maxBytes (partitionMaxBytes by default) and all within maxBytes. Errors are per partition.
    */
-  async fetchMany(
-    partitions: { topic: string; partition: number; offset: number }[],
-    options: { maxWaitMs?: number; maxBytes?: number; maxRecords?: number } = {},
+  fetchMany(
+    partitions: FetchManyPartition[],
+    options: FetchManyOptions = {},
   ): Promise<PartitionFetchOutcome[]> {
-    const once = async () => {
-      let budget = options.maxBytes ?? 50 * 1024 * 1024; // Kafka's fetch.max.bytes
-      const out: PartitionFetchOutcome[] = [];
-      for (const p of partitions) {
-        try {
-          const r = await this.reader.fetch({
-            ...p,
-            maxBytes: Math.max(1, budget),
-            maxRecords: options.maxRecords,
-          });
-          budget -= r.records.reduce((n, rec) => n + (rec.value?.length ?? 0) + (rec.key?.length ?? 0), 0);
-          out.push(r);
-        } catch (e) {
-          out.push({ topic: p.topic, partition: p.partition, error: asFloeError(e) });
-        }
-      }
-      return out;
-    };
-    const first = await once();
-    const maxWaitMs = Math.min(options.maxWaitMs ?? 0, 20_000);
-    const empty = first.every((r) => "error" in r || r.records.length === 0);
-    if (!empty || maxWaitMs <= 0) return first;
-    const deadline = this.clock() + maxWaitMs;
-    const waitable = first.filter((r): r is FetchResult => !("error" in r));
-    if (waitable.length === 0) return first;
-    await this.waitForAnyAppend(
-      waitable.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.nextOffset })),
-      deadline,
-    );
-    return once();
+    return fetchMany(this.reader, this, partitions, options, this.maxWaitCapMs);
   }
 
   listOffsets(topic: string, partition: number, spec: OffsetSpec): Promise<ListedOffset> {

@@ -30,8 +30,18 @@ const MAX_INDEX_REREADS = 3;
 /** A half-seen transaction settles within milliseconds. */
 const INDEX_REREAD_DELAY_MS = 5;
 
-/** What a record costs against maxBytes: its payload plus Kafka's per-record framing, roughly. */
-function recordBytes(r: FetchedRecord): number {
+/** A record fetch; a many-partition fetch sets `minOneRecord` false for partitions after the first that answered data. */
+export interface RecordFetchRequest extends FetchRequest {
+  /**
+   * Default true: the first record is returned even when larger than maxBytes, so a consumer always
+   * progresses. Kafka grants that to the first partition of a response with data only; with false,
+   * records beyond maxBytes are left out and maxBytes may be 0 (just the partition's marks).
+   */
+  minOneRecord?: boolean;
+}
+
+/** What a record costs against maxBytes (and min bytes): its payload plus Kafka's per-record framing, roughly. */
+export function recordBytes(r: FetchedRecord): number {
   let n = 20 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
   for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0) + 4;
   return n;
@@ -73,7 +83,7 @@ export class Reader {
     return topic;
   }
 
-  async fetch(request: FetchRequest): Promise<FetchResult> {
+  async fetch(request: RecordFetchRequest): Promise<FetchResult> {
     const topic = await this.partitionOf(request.topic, request.partition);
     const offset = request.offset;
     if (!Number.isSafeInteger(offset) || offset < 0) {
@@ -85,8 +95,13 @@ export class Reader {
     if (!Number.isInteger(maxRecords) || maxRecords < 1) {
       throw new FloeError("INVALID_REQUEST", `maxRecords must be an integer >= 1, got ${maxRecords}.`);
     }
-    if (!Number.isInteger(maxBytes) || maxBytes < 1) {
-      throw new FloeError("INVALID_REQUEST", `maxBytes must be an integer >= 1, got ${maxBytes}.`);
+    const minOneRecord = request.minOneRecord ?? true;
+    const leastBytes = minOneRecord ? 1 : 0;
+    if (!Number.isInteger(maxBytes) || maxBytes < leastBytes) {
+      throw new FloeError(
+        "INVALID_REQUEST",
+        `maxBytes must be an integer >= ${leastBytes}, got ${maxBytes}.`,
+      );
     }
 
     let head = await this.head(topic, request.partition);
@@ -99,14 +114,18 @@ export class Reader {
     if (offset === head.next && maxWaitMs > 0) {
       head = await this.waitForAppend(topic, request.partition, offset, this.options.clock() + maxWaitMs);
     }
-    const records = await this.collect(
-      topic,
-      request.partition,
-      Math.max(offset, head.logStart),
-      head.next,
-      maxRecords,
-      maxBytes,
-    );
+    const records =
+      maxBytes === 0
+        ? []
+        : await this.collect(
+            topic,
+            request.partition,
+            Math.max(offset, head.logStart),
+            head.next,
+            maxRecords,
+            maxBytes,
+            minOneRecord,
+          );
     return {
       topic: request.topic,
       partition: request.partition,
@@ -141,6 +160,7 @@ export class Reader {
     highWatermark: number,
     maxRecords: number,
     maxBytes: number,
+    minOneRecord: boolean,
   ): Promise<FetchedRecord[]> {
     const out: FetchedRecord[] = [];
     let bytes = 0;
@@ -163,7 +183,7 @@ export class Reader {
           if (r.offset >= highWatermark) return out;
           const n = recordBytes(r);
           // Kafka returns at least one record even when it exceeds maxBytes, so consumers progress.
-          if (out.length > 0 && bytes + n > maxBytes) return out;
+          if ((out.length > 0 || !minOneRecord) && bytes + n > maxBytes) return out;
           out.push(r);
           bytes += n;
           if (out.length >= maxRecords) return out;

@@ -118,7 +118,10 @@ export const fetchRoutes = [
     operationId: "fetchMany",
     summary: "Read many partitions in one call (Kafka's Fetch); errors are per partition",
     description:
-      "Answers at once when any partition has records, else waits up to maxWaitMs for the first append to any of them.",
+      "Kafka's Fetch: answers once minBytes of records are ready across the partitions (default 1: as soon as any has a record), " +
+      "a partition failed, or maxWaitMs passed, waking on each append to any of them. Each partition answers at most its " +
+      "maxBytes (partitionMaxBytes by default) and all of them at most maxBytes, except the first record of the first " +
+      "partition with records.",
     query: FetchManyQuery,
     body: FetchManyRequest,
     codeFor: fetchFieldCode,
@@ -127,7 +130,9 @@ export const fetchRoutes = [
     async handle({ query, body, broker, logger }) {
       const outcomes = await broker.fetchMany(body.partitions, {
         maxWaitMs: body.maxWaitMs,
+        minBytes: body.minBytes,
         maxBytes: body.maxBytes,
+        partitionMaxBytes: body.partitionMaxBytes,
         maxRecords: body.maxRecords,
       });
       return jsonResponse(200, {

@@ -1,4 +1,5 @@
 import type { Broker } from "../../broker/broker.js";
+import { fetchLongPolled } from "../../broker/fetch-long-poll.js";
 import type { RawFetchResult } from "../../broker/read-raw.js";
 import { FloeError } from "../../errors.js";
 import { readBatchHeader } from "../../log/record-batch.js";
@@ -99,39 +100,18 @@ async function resolve(broker: Broker, request: Request, byId: boolean): Promise
 }
 
 /** Reads until min.bytes are ready, max.wait.ms has passed, a partition fails or the client left. */
-async function readLongPolled(ctx: RequestContext, request: Request, wanted: Wanted[]): Promise<Answer[]> {
+function readLongPolled(ctx: RequestContext, request: Request, wanted: Wanted[]): Promise<Answer[]> {
   const { broker } = ctx.core;
-  const maxWaitMs = Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS);
-  const deadline = broker.now() + maxWaitMs;
-  for (;;) {
-    const answers = await readOnce(broker, wanted, request.maxBytes);
-    let bytes = 0;
-    let failed = false;
-    for (const a of answers) {
-      if (a.ok) bytes += a.records.length;
-      else failed = true;
-    }
-    if (
-      failed ||
-      wanted.length === 0 ||
-      bytes >= request.minBytes ||
-      broker.now() >= deadline ||
-      ctx.signal.aborted ||
-      ctx.stopping?.aborted === true
-    ) {
-      return answers;
-    }
-    // Wait for the high-water mark of any partition to move past what this answer saw.
-    const positions = wanted.map((w, i) => {
-      const a = answers[i];
-      return { topic: w.topic as string, partition: w.partition, offset: a.ok ? a.highWatermark : 0 };
-    });
-    await broker.waitForAnyAppend(
-      positions,
-      deadline,
-      () => ctx.signal.aborted || ctx.stopping?.aborted === true,
-    );
-  }
+  return fetchLongPolled(broker, {
+    // A partition without a topic name has failed already, so it is never waited on.
+    partitions: wanted.map((w) => ({ topic: w.topic as string, partition: w.partition })),
+    minBytes: request.minBytes,
+    maxBytes: request.maxBytes,
+    maxWaitMs: Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS),
+    cancelled: () => ctx.signal.aborted || ctx.stopping?.aborted === true,
+    read: () => readOnce(broker, wanted, request.maxBytes),
+    weigh: (a) => (a.ok ? { bytes: a.records.length, highWatermark: a.highWatermark } : "failed"),
+  });
 }
 
 /**
