@@ -127,7 +127,8 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     const params = parse(route.params, event.pathParameters ?? {}, "params");
     const query = parse(route.query, queryOf(event), "query");
     const bodySchema = route.bodyFor ? route.bodyFor(query) : route.body;
-    const body = parse(bodySchema, event.body, "body");
+    // Read only for a route with a JSON body: a binary body's text would be made just to be dropped.
+    const body = bodySchema ? parse(bodySchema, event.body, "body") : undefined;
     const routeContext: RouteContext<unknown, unknown, unknown> = {
       ...base,
       produce: (request) => base.produce({ ...request, signal: scope.signal, deadline: scope.deadline }),
