@@ -291,7 +291,7 @@ export async function runPeerKafka(argv: string[]): Promise<void> {
       "the node process for floe dev), per MiB of record values; clients and the benchmark run on the same machine.",
     "KafkaJS runs at its defaults (not idempotent, no compression) with acks=-1; ProducerPerformance at the Java " +
       "client's defaults (idempotent, linger.ms 5, batch.size 16 KiB) with acks=all, as Kafka's own perf script runs it.",
-    `floe dev runs from source (node --import tsx src/cli/main.ts), with its default maintenance; Kafka ${KAFKA_VERSION} with ` +
+    `floe dev runs from source (node --import tsx src/cli/main.ts) with the Node flags bin/floe.js gives every floe command (--initial-heap-size=128) and its default maintenance; Kafka ${KAFKA_VERSION} with ` +
       "config/server.properties' single-node settings and -Xmx1G -Xms1G G1, as kafka-server-start.sh starts it.",
   );
   const m = medians(runs);
