@@ -3,11 +3,11 @@ import type { ConsumerConfig } from "./consumer-types.js";
 
 /** Kafka's consumer fetch settings, resolved from a ConsumerConfig with Kafka's defaults. */
 export interface FetchSettings {
-  /** fetch.min.bytes. */
+  /** fetch.min.bytes (0 answers at once, as in Kafka). */
   minBytes: number;
   /** fetch.max.wait.ms. */
   maxWaitMs: number;
-  /** max.partition.fetch.bytes. */
+  /** max.partition.fetch.bytes (0: one record of the first partition with data, as in Kafka). */
   maxPartitionBytes: number;
   /** fetch.max.bytes. */
   maxBytes: number;
@@ -24,9 +24,9 @@ export const KAFKA_FETCH_DEFAULTS = {
 } as const;
 
 /**
- * The Kafka name wins over KafkaJS's alias when both are given. Refuses what the server cannot
- * honour rather than ignoring it: `POST /v1/fetch` answers as soon as any partition has a record
- * (fetch.min.bytes 1) and takes no minimum, so other fetchMinBytes values are an INVALID_CONFIG.
+ * The Kafka name wins over KafkaJS's alias when both are given. Each is sent with every
+ * `POST /v1/fetch` (minBytes, maxWaitMs, partitionMaxBytes, maxBytes), which honours them as Kafka's
+ * broker does; a value Kafka's consumer would refuse is an INVALID_CONFIG.
  */
 export function fetchSettings(config: ConsumerConfig): FetchSettings {
   const settings: FetchSettings = {
@@ -34,7 +34,7 @@ export function fetchSettings(config: ConsumerConfig): FetchSettings {
       "fetchMinBytes",
       config.fetchMinBytes ?? config.minBytes,
       KAFKA_FETCH_DEFAULTS.minBytes,
-      1,
+      0,
     ),
     maxWaitMs: setting(
       "fetchMaxWaitMs",
@@ -46,7 +46,7 @@ export function fetchSettings(config: ConsumerConfig): FetchSettings {
       "maxPartitionFetchBytes",
       config.maxPartitionFetchBytes ?? config.maxBytesPerPartition,
       KAFKA_FETCH_DEFAULTS.maxPartitionBytes,
-      1,
+      0,
     ),
     maxBytes: setting(
       "fetchMaxBytes",
@@ -56,12 +56,6 @@ export function fetchSettings(config: ConsumerConfig): FetchSettings {
     ),
     maxRecords: setting("maxRecords", config.maxRecords, 500, 1),
   };
-  if (settings.minBytes !== 1) {
-    throw new FloeClientError(
-      "INVALID_CONFIG",
-      `fetchMinBytes (fetch.min.bytes) ${settings.minBytes} is not supported: the server answers a fetch as soon as any partition has a record, which is fetch.min.bytes 1`,
-    );
-  }
   return settings;
 }
 

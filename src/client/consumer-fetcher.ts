@@ -155,7 +155,7 @@ export class Fetcher {
   private send(asked: Asked[]): Fetch | undefined {
     if (asked.length === 0) return undefined;
     const abort = new AbortController();
-    const { maxWaitMs, maxBytes, maxRecords } = this.ctx.settings;
+    const { minBytes, maxWaitMs, maxPartitionBytes, maxBytes, maxRecords } = this.ctx.settings;
     const answer = this.ctx.reader
       .fetchMany({
         partitions: asked.map(({ owned, offset }) => ({
@@ -163,8 +163,10 @@ export class Fetcher {
           partition: owned.partition,
           offset,
         })),
+        minBytes,
         maxWaitMs,
         maxBytes,
+        partitionMaxBytes: maxPartitionBytes,
         maxRecords,
         signal: abort.signal,
       })

@@ -39,16 +39,17 @@ export interface ConsumerConfig {
   /** Default "latest", as Kafka's auto.offset.reset. */
   autoOffsetReset?: OffsetReset;
   /**
-   * Kafka's fetch.min.bytes: how much a fetch waits to gather. Default 1 (answer as soon as any
-   * partition has a record), the only value the server honours today; others are INVALID_CONFIG.
+   * Kafka's fetch.min.bytes: record bytes a fetch waits to gather across its partitions, for up to
+   * fetchMaxWaitMs. Default 1 (answer as soon as any partition has a record); 0 never waits. The
+   * server counts a record's key, value and headers plus 20 bytes.
    */
   fetchMinBytes?: number;
   /** Kafka's fetch.max.wait.ms: how long a fetch waits at the end of the log. Default 500. */
   fetchMaxWaitMs?: number;
   /**
-   * Kafka's max.partition.fetch.bytes: record bytes per partition per fetch. Default 1048576.
-   * Not yet sent: the server's `POST /v1/fetch` takes no per-partition limit, so one partition may
-   * fill the whole fetch (bounded by fetchMaxBytes).
+   * Kafka's max.partition.fetch.bytes: record bytes per partition per fetch, within fetchMaxBytes.
+   * Default 1048576. As in Kafka, the first partition with records returns its first record even
+   * when larger, so a big record still comes.
    */
   maxPartitionFetchBytes?: number;
   /**

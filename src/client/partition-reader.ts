@@ -25,10 +25,16 @@ export interface FetchOptions {
 }
 
 export interface FetchManyOptions {
-  partitions: { topic: string; partition: number; offset: number }[];
+  /** `maxBytes` on a partition is its own limit (Kafka's partition_max_bytes), else partitionMaxBytes. */
+  partitions: { topic: string; partition: number; offset: number; maxBytes?: number }[];
+  /** Long-poll for up to this long until minBytes are ready (Kafka's fetch.max.wait.ms). */
   maxWaitMs?: number;
-  /** Across all partitions. */
+  /** Record bytes to wait for across the partitions (Kafka's fetch.min.bytes); the server's default is 1. */
+  minBytes?: number;
+  /** Across all partitions (Kafka's fetch.max.bytes). */
   maxBytes?: number;
+  /** Per partition (Kafka's max.partition.fetch.bytes); the server's default is no limit but maxBytes. */
+  partitionMaxBytes?: number;
   /** Per partition. */
   maxRecords?: number;
   signal?: AbortSignal;
@@ -157,14 +163,19 @@ export class PartitionReader {
     };
   }
 
-  /** Several partitions in one request (`POST /v1/fetch`); answers as soon as any has records. */
+  /**
+   * Several partitions in one request (`POST /v1/fetch`): answers once minBytes of records are ready
+   * (by default as soon as any partition has one) or maxWaitMs has passed.
+   */
   async fetchMany(options: FetchManyOptions): Promise<(PartitionFetch | PartitionFetchError)[]> {
     const answer = await this.transport.request<{ partitions?: unknown[] }>("POST", "/v1/fetch", {
       query: { encoding: "base64" },
       body: {
         partitions: options.partitions,
         maxWaitMs: options.maxWaitMs,
+        minBytes: options.minBytes,
         maxBytes: options.maxBytes,
+        partitionMaxBytes: options.partitionMaxBytes,
         maxRecords: options.maxRecords,
       },
       signal: options.signal,

@@ -8,6 +8,8 @@ import { until } from "../groups/consumer-probe.js";
 /** One `POST /v1/fetch` as the consumer sent it, and whether its answer has arrived. */
 interface SentFetch {
   partitions: { partition: number; offset: number }[];
+  minBytes?: number;
+  partitionMaxBytes?: number;
   answered: boolean;
   /** Given up by the consumer before its answer came. */
   aborted: boolean;
@@ -59,6 +61,8 @@ describe("Consumer prefetch", () => {
         const body = JSON.parse(String(init?.body)) as SentFetch;
         const sent: SentFetch = {
           partitions: body.partitions.map(({ partition, offset }) => ({ partition, offset })),
+          minBytes: body.minBytes,
+          partitionMaxBytes: body.partitionMaxBytes,
           answered: false,
           aborted: false,
         };
@@ -259,5 +263,60 @@ describe("Consumer prefetch", () => {
     expect(new Set(all).size).toBe(all.length);
     expect(all.filter((r) => r.startsWith("0:"))).toEqual(range(0, 0, 10));
     expect(all.filter((r) => r.startsWith("1:"))).toEqual(range(1, 0, 10));
+  });
+
+  it("sends fetch.min.bytes and max.partition.fetch.bytes, and the server waits for the one and limits by the other", async () => {
+    const t = uniqueTopic("pf");
+    await floe.admin().createTopic({ topic: t, numPartitions: 2 });
+    const { consumer, fetches } = watchedConsumer({
+      groupId: uniqueTopic("g"),
+      fromBeginning: true,
+      fetchMinBytes: 2048,
+      // A 300-byte value counts 320 bytes (20 of framing): four records per partition fit.
+      maxPartitionFetchBytes: 1300,
+      fetchMaxWaitMs: 20_000,
+    });
+    const batches: string[][] = [];
+    await consumer.assign([{ topic: t, partitions: [0, 1] }]);
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        batches.push(batch.messages.map((m) => `${batch.partition}:${m.offset}`));
+      },
+    });
+    await until(() => fetches.length >= 1, "the first fetch is sent");
+    expect(fetches[0]).toMatchObject({ minBytes: 2048, partitionMaxBytes: 1300 });
+
+    const producer = floe.producer();
+    const value = "x".repeat(300);
+    const send = (counts: [number, number]) =>
+      producer.send({
+        topic: t,
+        messages: counts.flatMap((n, partition) => Array.from({ length: n }, () => ({ value, partition }))),
+      });
+    await send([1, 0]);
+    // Once a reader sees that record, the consumer's long-poll has been woken by it as well.
+    const seen = await floe.reader().fetch({ topic: t, partition: 0, offset: 0 });
+    expect(seen.records).toHaveLength(1);
+    expect(batches).toEqual([]);
+    expect(fetches[0].answered).toBe(false);
+
+    // 9 records now, 8 of them within the partition limits: 2560 bytes, past fetch.min.bytes.
+    await send([4, 4]);
+    await until(() => batches.length >= 2, "the first answer is handed over");
+    // Answered after the second send (its first batch holds records of both sends), four per partition.
+    expect(batches.slice(0, 2).sort()).toEqual([range(0, 0, 4), range(1, 0, 4)]);
+
+    // The rest, 2240 bytes (p0 4..7, p1 4..6), completes the next fetch.
+    await send([3, 3]);
+    await until(() => batches.flat().length >= 15, "all 15 records are handed over");
+    const all = batches.flat();
+    expect(all.filter((r) => r.startsWith("0:"))).toEqual(range(0, 0, 8));
+    expect(all.filter((r) => r.startsWith("1:"))).toEqual(range(1, 0, 7));
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(4);
+
+    // The prefetch now long-polls on the server, which does not see a client give up: pausing stops
+    // further fetches, and enough records answer that one, so closing the server need not wait 20 s.
+    consumer.pause([{ topic: t }]);
+    await send([4, 3]);
   });
 });

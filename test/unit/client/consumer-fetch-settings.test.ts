@@ -26,24 +26,27 @@ describe("consumer fetch settings", () => {
     ).toMatchObject({ maxWaitMs: 0, maxBytes: 8192, maxPartitionBytes: 1024 });
   });
 
-  it("refuse what the server cannot honour and values that are not limits, as INVALID_CONFIG", () => {
-    expect(() => fetchSettings({ groupId: "g", fetchMinBytes: 1024 })).toThrow(
-      expect.objectContaining({
-        code: "INVALID_CONFIG",
-        message: expect.stringContaining("fetch.min.bytes"),
-      }),
-    );
-    expect(() => fetchSettings({ groupId: "g", minBytes: 2 })).toThrow(
-      expect.objectContaining({ code: "INVALID_CONFIG" }),
-    );
-    for (const bad of [
-      { fetchMaxBytes: 0 },
-      { fetchMaxWaitMs: -1 },
-      { maxPartitionFetchBytes: 1.5 },
-      { maxRecords: 0 },
-    ]) {
+  it("take any fetch.min.bytes Kafka takes, 0 included, where they used to be refused", () => {
+    expect(fetchSettings({ groupId: "g", fetchMinBytes: 2048 })).toMatchObject({ minBytes: 2048 });
+    expect(fetchSettings({ groupId: "g", minBytes: 2 })).toMatchObject({ minBytes: 2 });
+    expect(fetchSettings({ groupId: "g", minBytes: 2, fetchMinBytes: 0 })).toMatchObject({ minBytes: 0 });
+    expect(fetchSettings({ groupId: "g", maxPartitionFetchBytes: 0 })).toMatchObject({
+      maxPartitionBytes: 0,
+    });
+  });
+
+  it("refuse values that are not limits, as INVALID_CONFIG naming the setting", () => {
+    for (const [bad, name] of [
+      [{ fetchMinBytes: -1 }, "fetchMinBytes"],
+      [{ minBytes: 1.5 }, "fetchMinBytes"],
+      [{ fetchMaxBytes: 0 }, "fetchMaxBytes"],
+      [{ fetchMaxWaitMs: -1 }, "fetchMaxWaitMs"],
+      [{ maxPartitionFetchBytes: 1.5 }, "maxPartitionFetchBytes"],
+      [{ maxBytesPerPartition: -1 }, "maxPartitionFetchBytes"],
+      [{ maxRecords: 0 }, "maxRecords"],
+    ] as const) {
       expect(() => fetchSettings({ groupId: "g", ...bad })).toThrow(
-        expect.objectContaining({ code: "INVALID_CONFIG" }),
+        expect.objectContaining({ code: "INVALID_CONFIG", message: expect.stringContaining(name) }),
       );
     }
   });
