@@ -97,22 +97,41 @@ describe("Consumer prefetch", () => {
   const range = (partition: number, from: number, to: number) =>
     Array.from({ length: to - from }, (_, i) => `${partition}:${from + i}`);
 
-  it("sends the next fetch, at the position after the current records, before eachMessage resolves", async () => {
-    const t = await topicWith([10]);
+  /**
+   * A consumer of its own group, from the beginning, assigned `partitions` of `topic`: its
+   * eachMessage notes each record in `seen` and holds the one `holdAt` picks until `hold.open()`.
+   */
+  async function heldConsumer(
+    topic: string,
+    partitions: number[],
+    options: Omit<ConsumerConfig, "groupId">,
+    holdAt: (p: EachMessagePayload, seen: string[]) => boolean,
+  ) {
     const { consumer, fetches } = watchedConsumer({
       groupId: uniqueTopic("g"),
-      maxRecords: 5,
       fromBeginning: true,
+      ...options,
     });
     const hold = gate();
     const seen: string[] = [];
-    await consumer.assign([{ topic: t, partitions: [0] }]);
+    await consumer.assign([{ topic, partitions }]);
     await consumer.run({
       eachMessage: async (p) => {
         seen.push(at(p));
-        if (p.message.offset === 0) await hold.wait;
+        if (holdAt(p, seen)) await hold.wait;
       },
     });
+    return { consumer, fetches, hold, seen };
+  }
+
+  it("sends the next fetch, at the position after the current records, before eachMessage resolves", async () => {
+    const t = await topicWith([10]);
+    const { fetches, hold, seen } = await heldConsumer(
+      t,
+      [0],
+      { maxRecords: 5 },
+      (p) => p.message.offset === 0,
+    );
     await until(() => fetches.length >= 2 && fetches[1].answered, "the prefetch is answered");
     // Still inside eachMessage of offset 0: the second fetch asked for what follows the first's records.
     expect(seen).toEqual(["0:0"]);
@@ -131,20 +150,12 @@ describe("Consumer prefetch", () => {
 
   it("a seek while a prefetched answer waits drops it and continues from the sought offset", async () => {
     const t = await topicWith([10]);
-    const { consumer, fetches } = watchedConsumer({
-      groupId: uniqueTopic("g"),
-      maxRecords: 5,
-      fromBeginning: true,
-    });
-    const hold = gate();
-    const seen: string[] = [];
-    await consumer.assign([{ topic: t, partitions: [0] }]);
-    await consumer.run({
-      eachMessage: async (p) => {
-        seen.push(at(p));
-        if (p.message.offset === 1) await hold.wait;
-      },
-    });
+    const { consumer, fetches, hold, seen } = await heldConsumer(
+      t,
+      [0],
+      { maxRecords: 5 },
+      (p) => p.message.offset === 1,
+    );
     await until(() => fetches.length >= 2 && fetches[1].answered, "the prefetch of offsets 5.. is answered");
     consumer.seek({ topic: t, partition: 0, offset: 8 });
     hold.open();
@@ -157,20 +168,12 @@ describe("Consumer prefetch", () => {
   it("a seek while the prefetch long-polls at the end of the log aborts it and fetches the sought offset", async () => {
     const t = await topicWith([5]);
     // Long enough that the prefetch at the end of the log is still waiting when the test seeks.
-    const { consumer, fetches } = watchedConsumer({
-      groupId: uniqueTopic("g"),
-      fetchMaxWaitMs: 5_000,
-      fromBeginning: true,
-    });
-    const hold = gate();
-    const seen: string[] = [];
-    await consumer.assign([{ topic: t, partitions: [0] }]);
-    await consumer.run({
-      eachMessage: async (p) => {
-        seen.push(at(p));
-        if (seen.length === 1) await hold.wait;
-      },
-    });
+    const { consumer, fetches, hold, seen } = await heldConsumer(
+      t,
+      [0],
+      { fetchMaxWaitMs: 5_000 },
+      (_, seen) => seen.length === 1,
+    );
     await until(() => fetches.length >= 2, "the prefetch at the end of the log is sent");
     expect(fetches[1]).toMatchObject({ partitions: [{ partition: 0, offset: 5 }], answered: false });
     consumer.seek({ topic: t, partition: 0, offset: 2 });
@@ -183,20 +186,12 @@ describe("Consumer prefetch", () => {
 
   it("a partition paused while its prefetched records wait gets none of them until resumed, then each once", async () => {
     const t = await topicWith([10, 10]);
-    const { consumer, fetches } = watchedConsumer({
-      groupId: uniqueTopic("g"),
-      maxRecords: 5,
-      fromBeginning: true,
-    });
-    const hold = gate();
-    const seen: string[] = [];
-    await consumer.assign([{ topic: t, partitions: [0, 1] }]);
-    await consumer.run({
-      eachMessage: async (p) => {
-        seen.push(at(p));
-        if (seen.length === 1) await hold.wait;
-      },
-    });
+    const { consumer, fetches, hold, seen } = await heldConsumer(
+      t,
+      [0, 1],
+      { maxRecords: 5 },
+      (_, seen) => seen.length === 1,
+    );
     await until(
       () => fetches.length >= 2 && fetches[1].answered,
       "the prefetch of both partitions is answered",
