@@ -376,8 +376,8 @@ export const PartitionError = named(
   z.object({ topic: z.string(), partition: z.number().int(), error: ErrorDetail }),
 );
 
-/** Kafka's FetchRequest byte fields are int32. */
-const MAX_INT32 = 2_147_483_647;
+/** Kafka's FetchRequest byte fields are int32: a count of bytes from 0 to 2^31 - 1. */
+const int32Bytes = () => z.number().int().min(0).max(2_147_483_647).optional();
 
 export const FetchManyRequest = named(
   "FetchManyRequest",
@@ -388,15 +388,9 @@ export const FetchManyRequest = named(
           topic: TopicName,
           partition: PartitionNumber,
           offset: Offset,
-          maxBytes: z
-            .number()
-            .int()
-            .min(0)
-            .max(MAX_INT32)
-            .optional()
-            .describe(
-              "Kafka's partition_max_bytes for this partition: record bytes it may answer; default partitionMaxBytes.",
-            ),
+          maxBytes: int32Bytes().describe(
+            "Kafka's partition_max_bytes for this partition: record bytes it may answer; default partitionMaxBytes.",
+          ),
         }),
         required("partitions"),
       )
@@ -411,17 +405,11 @@ export const FetchManyRequest = named(
       .describe(
         "Wait up to this long for minBytes of records (Kafka's max_wait_ms); default 0, capped at 20000.",
       ),
-    minBytes: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_INT32)
-      .optional()
-      .describe(
-        "Kafka's min_bytes: answer once at least this many record bytes are ready across the partitions (or maxBytes, if smaller), " +
-          "or maxWaitMs has passed, or a partition failed. Default 1: as soon as any partition has a record; 0 never waits. " +
-          "A record counts its key, value and headers plus 20 bytes, as against maxBytes.",
-      ),
+    minBytes: int32Bytes().describe(
+      "Kafka's min_bytes: answer once at least this many record bytes are ready across the partitions (or maxBytes, if smaller), " +
+        "or maxWaitMs has passed, or a partition failed. Default 1: as soon as any partition has a record; 0 never waits. " +
+        "A record counts its key, value and headers plus 20 bytes, as against maxBytes.",
+    ),
     maxBytes: z
       .number()
       .int()
@@ -432,12 +420,7 @@ export const FetchManyRequest = named(
         "Kafka's max_bytes: record bytes across all partitions; default and cap 4 MiB. As in Kafka, the first record of the " +
           "first partition with records is returned even when larger than this or its partition limit, so a consumer always progresses.",
       ),
-    partitionMaxBytes: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_INT32)
-      .optional()
+    partitionMaxBytes: int32Bytes()
       .transform((n) => (n === undefined ? undefined : Math.min(n, MAX_FETCH_BYTES)))
       .describe(
         "Kafka's partition_max_bytes (the consumer's max.partition.fetch.bytes) for every partition without its own maxBytes: " +
