@@ -6,13 +6,12 @@
  * `--log-flush-interval-messages 1`) are passed on unchanged; a server that refuses them at start
  * rejects with a StartRefused carrying its message, so the caller can report the mode as skipped.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type PeerServer, stopChild, trackForCleanup } from "./peer-server.js";
+import { ChildServer, type PeerServer, trackForCleanup } from "./peer-server.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const START_TIMEOUT_MS = 60_000;
@@ -39,20 +38,18 @@ function launcherNodeFlags(): string[] {
   return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
-export class FloeDevProcess implements PeerServer {
+export class FloeDevProcess extends ChildServer implements PeerServer {
   readonly id: string;
   readonly label: string;
-  private child: ChildProcess | undefined;
   private ports: { http?: number; kafka?: number } = {};
-  private readonly untrack: () => void;
 
   private constructor(
-    private readonly dataDir: string,
+    dataDir: string,
     private readonly options: FloeDevOptions,
   ) {
+    super(dataDir, STOP_GRACE_MS);
     this.id = options.id;
     this.label = options.label;
-    this.untrack = trackForCleanup({ dir: dataDir });
   }
 
   static async start(options: FloeDevOptions): Promise<FloeDevProcess> {
@@ -80,7 +77,7 @@ export class FloeDevProcess implements PeerServer {
   }
 
   /** Starts the process; on a restart, on the same ports, so clients' bootstrap stays valid. */
-  private async launch(): Promise<void> {
+  protected async launch(): Promise<void> {
     const child = spawn(
       process.execPath,
       [
@@ -92,7 +89,7 @@ export class FloeDevProcess implements PeerServer {
         "--storage",
         "embedded",
         "--data-dir",
-        this.dataDir,
+        this.dir,
         "--port",
         String(this.ports.http ?? 0),
         "--kafka-port",
@@ -136,17 +133,5 @@ export class FloeDevProcess implements PeerServer {
         }
       });
     });
-  }
-
-  async restart(): Promise<void> {
-    if (this.child) await stopChild(this.child, STOP_GRACE_MS);
-    await this.launch();
-  }
-
-  async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child, STOP_GRACE_MS);
-    this.child = undefined;
-    await rm(this.dataDir, { recursive: true, force: true });
-    this.untrack();
   }
 }

@@ -12,14 +12,14 @@
  * it in peers/kafka-broker/target/classpath.txt, resolved again when pom.xml is newer or a jar is
  * gone, as scripts/kafka-tool.sh does for the tools.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
-import { cleanUpNow, freePort, type PeerServer, stopChild, trackForCleanup } from "./peer-server.js";
+import { ChildServer, cleanUpNow, freePort, type PeerServer, trackForCleanup } from "./peer-server.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PEER = path.join(ROOT, "peers/kafka-broker");
@@ -145,18 +145,17 @@ function serverProperties(
     .join("\n")}\n`;
 }
 
-export class KafkaBroker implements PeerServer {
+export class KafkaBroker extends ChildServer implements PeerServer {
   readonly id: string;
   readonly label: string;
-  private child: ChildProcess | undefined;
-  private untrack: () => void = () => {};
 
   private constructor(
     private readonly classpath: string,
-    private readonly dir: string,
+    dir: string,
     private readonly port: number,
     options: KafkaBrokerOptions,
   ) {
+    super(dir, STOP_GRACE_MS);
     this.id = options.id ?? (options.flushEveryMessage ? "kafka-fsync" : "kafka");
     this.label = `Apache Kafka ${KAFKA_VERSION} (KRaft, 1 node)${options.flushEveryMessage ? ", log.flush.interval.messages=1" : ", default flushing (page cache)"}`;
   }
@@ -181,7 +180,6 @@ export class KafkaBroker implements PeerServer {
       ]);
       const broker = new KafkaBroker(classpath, dir, port, options);
       untrackDir();
-      broker.untrack = trackForCleanup({ dir });
       await broker.launch();
       return broker;
     } catch (e) {
@@ -200,7 +198,7 @@ export class KafkaBroker implements PeerServer {
     return this.child.pid;
   }
 
-  private async launch(): Promise<void> {
+  protected async launch(): Promise<void> {
     const child = spawn(
       "java",
       [
@@ -245,18 +243,6 @@ export class KafkaBroker implements PeerServer {
         }
       });
     });
-  }
-
-  async restart(): Promise<void> {
-    if (this.child) await stopChild(this.child, STOP_GRACE_MS);
-    await this.launch();
-  }
-
-  async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child, STOP_GRACE_MS);
-    this.child = undefined;
-    await rm(this.dir, { recursive: true, force: true });
-    this.untrack();
   }
 }
 

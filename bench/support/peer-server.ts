@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 
 export interface PeerServer {
@@ -97,5 +97,37 @@ export function installCleanupHandlers(): void {
       cleanUpNow();
       process.exit(130);
     });
+  }
+}
+
+/**
+ * A server run as one child process over a directory of its own (Kafka's log dir, floe dev's data
+ * dir): a restart stops the process cleanly and launches it again on the same files; a stop also
+ * removes them. The directory is in the last-resort cleanup from construction on.
+ */
+export abstract class ChildServer {
+  protected child: ChildProcess | undefined;
+  private readonly untrack: () => void;
+
+  protected constructor(
+    protected readonly dir: string,
+    private readonly stopGraceMs: number,
+  ) {
+    this.untrack = trackForCleanup({ dir });
+  }
+
+  /** Starts the process on `dir` and resolves once it serves clients. */
+  protected abstract launch(): Promise<void>;
+
+  async restart(): Promise<void> {
+    if (this.child) await stopChild(this.child, this.stopGraceMs);
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    if (this.child) await stopChild(this.child, this.stopGraceMs);
+    this.child = undefined;
+    await rm(this.dir, { recursive: true, force: true });
+    this.untrack();
   }
 }
