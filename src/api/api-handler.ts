@@ -136,6 +136,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       query,
       body,
       headers: event.headers ?? {},
+      signal: scope.signal,
       rawBody: () => rawBody(event),
     };
     return route.handle(routeContext);

@@ -22,6 +22,8 @@ export interface RouteContext<P, Q, B> {
   groups: GroupCoordinator;
   /** Request headers, names lower-cased. */
   headers: Record<string, string | undefined>;
+  /** Aborted when the caller went away (the dev server's connection closed): a long-poll stops waiting. */
+  signal?: AbortSignal;
   /** The body as bytes, for routes without a JSON body (the binary fast path); undefined when empty. */
   rawBody: () => Uint8Array | undefined;
   logger: Logger;

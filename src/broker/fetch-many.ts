@@ -28,6 +28,8 @@ export interface FetchManyOptions {
   partitionMaxBytes?: number;
   /** Records per partition; default 500 (max.poll.records). */
   maxRecords?: number;
+  /** Aborted when the caller went away: the long-poll then ends at its next wake-up. */
+  signal?: AbortSignal;
 }
 
 export type PartitionFetchOutcome = FetchResult | { topic: string; partition: number; error: FloeError };
@@ -85,6 +87,7 @@ export async function fetchMany(
     minBytes,
     maxBytes,
     maxWaitMs,
+    cancelled: () => options.signal?.aborted === true,
     read: once,
     weigh: (o) => ("error" in o ? "failed" : { bytes: answerBytes(o), highWatermark: o.highWatermark }),
   });

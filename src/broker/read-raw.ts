@@ -109,6 +109,7 @@ export class RawReader {
         request.partition,
         offset,
         this.options.clock() + maxWaitMs,
+        () => request.signal?.aborted === true,
       );
     }
     const from = Math.max(offset, head.logStart);

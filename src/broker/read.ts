@@ -112,7 +112,13 @@ export class Reader {
       );
     }
     if (offset === head.next && maxWaitMs > 0) {
-      head = await this.waitForAppend(topic, request.partition, offset, this.options.clock() + maxWaitMs);
+      head = await this.waitForAppend(
+        topic,
+        request.partition,
+        offset,
+        this.options.clock() + maxWaitMs,
+        () => request.signal?.aborted === true,
+      );
     }
     const records =
       maxBytes === 0

@@ -105,6 +105,8 @@ export interface FetchRequest {
   maxBytes?: number;
   /** Long-poll at the high-water mark for up to this long (fetch.max.wait.ms). */
   maxWaitMs?: number;
+  /** Aborted when the caller went away: the long-poll then ends at its next wake-up. */
+  signal?: AbortSignal;
 }
 
 export interface FetchedRecord {

@@ -97,7 +97,7 @@ export const fetchRoutes = [
       "UNSUPPORTED_ENCODING",
       "KAFKA_STORAGE_ERROR",
     ],
-    async handle({ params, query, broker, headers }) {
+    async handle({ params, query, broker, headers, signal }) {
       const request = {
         topic: params.topic,
         partition: params.partition,
@@ -105,6 +105,7 @@ export const fetchRoutes = [
         maxRecords: query.maxRecords,
         maxBytes: query.maxBytes,
         maxWaitMs: query.maxWaitMs,
+        signal,
       };
       if (acceptsRecordBatches(headers.accept)) return recordBatchResponse(await broker.fetchRaw(request));
       const result = await broker.fetch(request);
@@ -127,13 +128,14 @@ export const fetchRoutes = [
     codeFor: fetchFieldCode,
     responses: { 200: { description: "One entry per requested partition.", schema: FetchManyResponse } },
     errors: ["INVALID_TOPIC_EXCEPTION", "UNSUPPORTED_ENCODING", "INVALID_REQUEST"],
-    async handle({ query, body, broker, logger }) {
+    async handle({ query, body, broker, logger, signal }) {
       const outcomes = await broker.fetchMany(body.partitions, {
         maxWaitMs: body.maxWaitMs,
         minBytes: body.minBytes,
         maxBytes: body.maxBytes,
         partitionMaxBytes: body.partitionMaxBytes,
         maxRecords: body.maxRecords,
+        signal,
       });
       return jsonResponse(200, {
         partitions: outcomes.map((o) => partitionOutcomeBody(o, query.encoding, logger)),

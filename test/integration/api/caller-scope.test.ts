@@ -1,7 +1,8 @@
 /**
  * The front doors tell the core when their caller stops waiting (decision 0008): the dev server's
  * closed connection aborts the produce, a Lambda invocation near its end gives the append a
- * deadline. Either way the answer is REQUEST_TIMED_OUT and nothing is appended, then or later.
+ * deadline. Either way the answer is REQUEST_TIMED_OUT and nothing is appended, then or later. A
+ * fetch's long-poll whose caller went away stops waiting, so it holds no server resources for it.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createApiHandler, LAMBDA_DEADLINE_MARGIN_MS } from "../../../src/api/api-handler.js";
@@ -64,4 +65,29 @@ describe("the caller's scope reaches the append", () => {
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? "{}")).toEqual({ offsets: [{ partition: 0, offset: 0 }] });
   });
+
+  // Without the caller's signal these long-polls hold for their whole 20 s, past the test's timeout.
+  it.each([
+    [
+      "POST /v1/fetch",
+      () => ({ partitions: [{ topic: "scoped", partition: 0, offset: 0 }], maxWaitMs: 20_000 }),
+    ],
+    ["GET …/records", undefined],
+  ])(
+    "a long-poll (%s) whose HTTP caller went away ends at its next wake-up, not at maxWaitMs",
+    { timeout: 5_000 },
+    async (route, body) => {
+      const { handler } = await setUp();
+      const caller = new AbortController();
+      const event = body
+        ? apiGatewayEvent("POST", "/v1/fetch", { body: body() })
+        : apiGatewayEvent("GET", "/v1/topics/scoped/partitions/0/records", {
+            query: "offset=0&maxWaitMs=20000",
+          });
+      const answer = handler(event, undefined, { signal: caller.signal });
+      caller.abort();
+      const result = await answer;
+      expect(result.statusCode, route).toBe(200);
+    },
+  );
 });
