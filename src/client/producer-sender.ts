@@ -66,9 +66,6 @@ export class ProducerSender {
   private lingerDue = Number.POSITIVE_INFINITY;
   /** Partitions with a batch out, for a producer without sequences. */
   private readonly muted = new Set<string>();
-  /** Requests sent, for tests and benchmarks. */
-  requests = 0;
-
   constructor(
     private readonly options: SenderOptions,
     private readonly deps: SenderDeps,
@@ -138,7 +135,6 @@ export class ProducerSender {
 
   private post(entries: Outbound[]): void {
     this.inFlight++;
-    this.requests++;
     const body = encodePartitionBatches(
       entries.map((e) => ({ topic: e.batch.topic, partition: e.batch.partition, bytes: e.bytes })),
     );

@@ -224,11 +224,6 @@ export class Producer {
     );
   }
 
-  /** Produce requests sent over the binary path so far (each carries many partitions' batches). */
-  get requestsSent(): number {
-    return this.sender.requests;
-  }
-
   /** Nothing to open over HTTP; kept so KafkaJS code ports unchanged. */
   async connect(): Promise<void> {}
 
