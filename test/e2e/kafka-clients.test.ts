@@ -105,6 +105,21 @@ async function httpTopicRecords(topic: string, partitions: number): Promise<Stor
   return all;
 }
 
+/**
+ * The topic's records over HTTP are exactly `sent` (keys, values and headers byte for byte), and
+ * each of `keys` landed in one partition only.
+ */
+async function expectStoredAsSent(topic: string, partitions: number, sent: Bytes[], keys: string[]) {
+  const stored = await httpTopicRecords(topic, partitions);
+  expect(byValue(stored.map(({ key, value, headers }) => ({ key, value, headers })))).toEqual(byValue(sent));
+  for (const key of keys) {
+    const holding = new Set<number>();
+    for (let p = 0; p < partitions; p++)
+      if ((await httpRecords(topic, p)).some((r) => r.key === b64(key))) holding.add(p);
+    expect(holding.size, key).toBe(1);
+  }
+}
+
 interface BatchInfo {
   compression: string;
   producerId: bigint;
@@ -339,17 +354,8 @@ describe("KafkaJS against floe dev", () => {
       await producer.disconnect();
     }
 
-    const stored = await httpTopicRecords(T.records, 3);
-    expect(byValue(stored.map(({ key, value, headers }) => ({ key, value, headers })))).toEqual(
-      byValue(sent),
-    );
     // A key's records share a partition.
-    for (const key of ["user-0", "user-1"]) {
-      const partitions = new Set<number>();
-      for (let p = 0; p < 3; p++)
-        if ((await httpRecords(T.records, p)).some((r) => r.key === b64(key))) partitions.add(p);
-      expect(partitions.size, key).toBe(1);
-    }
+    await expectStoredAsSent(T.records, 3, sent, ["user-0", "user-1"]);
     // Stored as KafkaJS compressed them, under one producer id with gapless sequences per partition.
     const batches = [0, 1, 2].map((p) => httpBatches(T.records, p));
     const byPartition = await Promise.all(batches);
@@ -680,16 +686,7 @@ describe("@platformatic/kafka against floe dev", () => {
       await producer.close();
     }
 
-    const stored = await httpTopicRecords(T.records, 3);
-    expect(byValue(stored.map(({ key, value, headers }) => ({ key, value, headers })))).toEqual(
-      byValue(sent),
-    );
-    for (const key of ["user-0", "user-1"]) {
-      const partitions = new Set<number>();
-      for (let p = 0; p < 3; p++)
-        if ((await httpRecords(T.records, p)).some((r) => r.key === b64(key))) partitions.add(p);
-      expect(partitions.size, key).toBe(1);
-    }
+    await expectStoredAsSent(T.records, 3, sent, ["user-0", "user-1"]);
     const byPartition = await Promise.all([0, 1, 2].map((p) => httpBatches(T.records, p)));
     expect(new Set(byPartition.flat().map((b) => b.compression))).toEqual(
       new Set(["none", "gzip", "snappy", "lz4"]),
