@@ -43,6 +43,25 @@ interface CommitAnswer {
   topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[];
 }
 
+/** An OffsetCommit (v8 or v9, through platformatic's raw API) of one partition-0 offset of `topic`. */
+function commitPartition0(
+  api: typeof offsetCommitV9,
+  target: { groupId: string; memberId: string; epoch: number },
+  topic: string,
+  offset: bigint,
+): Promise<CommitAnswer> {
+  return answer<CommitAnswer>(
+    api.api.async(connection, target.groupId, target.epoch, target.memberId, null, [
+      {
+        name: topic,
+        partitions: [
+          { partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null },
+        ],
+      },
+    ]),
+  );
+}
+
 const codesOf = (a: CommitAnswer) =>
   Object.fromEntries(
     a.topics.flatMap((t) => t.partitions.map((p) => [`${t.name}/${p.partitionIndex}`, p.errorCode])),
@@ -270,21 +289,7 @@ describe("committed offsets over Kafka and HTTP", () => {
     const groupId = unique("g");
     const member = await httpMember(groupId, [topic]);
     const commit = (api: typeof offsetCommitV9, memberId: string, epoch: number, offset: bigint) =>
-      answer<CommitAnswer>(
-        api.api.async(connection, groupId, epoch, memberId, null, [
-          {
-            name: topic,
-            partitions: [
-              {
-                partitionIndex: 0,
-                committedOffset: offset,
-                committedLeaderEpoch: -1,
-                committedMetadata: null,
-              },
-            ],
-          },
-        ]),
-      );
+      commitPartition0(api, { groupId, memberId, epoch }, topic, offset);
     const key = `${topic}/0`;
     expect(codesOf(await commit(offsetCommitV9, member.memberId, member.memberEpoch, 4n))).toEqual({
       [key]: 0,
@@ -324,20 +329,11 @@ describe("committed offsets over Kafka and HTTP", () => {
       const stream = await consumer.consume({ topics: [topic], mode: "committed", fallbackMode: "earliest" });
       while (!consumer.assignments?.length) await new Promise((resolve) => setTimeout(resolve, 20));
       const commit = (generation: number, offset: bigint) =>
-        answer<CommitAnswer>(
-          offsetCommitV9.api.async(connection, groupId, generation, consumer.memberId as string, null, [
-            {
-              name: topic,
-              partitions: [
-                {
-                  partitionIndex: 0,
-                  committedOffset: offset,
-                  committedLeaderEpoch: -1,
-                  committedMetadata: null,
-                },
-              ],
-            },
-          ]),
+        commitPartition0(
+          offsetCommitV9,
+          { groupId, memberId: consumer.memberId as string, epoch: generation },
+          topic,
+          offset,
         );
       const key = `${topic}/0`;
       expect(codesOf(await commit(consumer.generationId, 2n))).toEqual({ [key]: 0 });
