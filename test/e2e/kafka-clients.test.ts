@@ -9,7 +9,14 @@ import {
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KafkaJsMember, kafkajsMember } from "../support/kafkajs-member.js";
-import type { GroupDescription } from "../../src/groups/types.js";
+import {
+  coordinatorStable as coordinatorStableAt,
+  describeGroup as describeGroupAt,
+  eventually,
+  expectEachOnceBy,
+  fetchedTwiceSince,
+  splitsExactly,
+} from "../support/group-checks.js";
 import { type DevCliProcess, type E2eWorld, e2eWorld, removeWorld, startDev } from "./cli-process.js";
 
 /**
@@ -32,8 +39,6 @@ type KafkaJsAdmin = ReturnType<InstanceType<typeof Kafka>["admin"]>;
 
 /** Kafka's group.consumer.session.timeout.ms for this floe dev: a member that vanishes is noticed soon. */
 const SESSION_MS = 6_000;
-/** How long a condition may take to come true; a wait, not an assertion on speed. */
-const PATIENCE_MS = 30_000;
 /** A RecordBatch's compression codec ids (its attributes' low three bits), by name. */
 const CODECS = ["none", "gzip", "snappy", "lz4", "zstd"];
 
@@ -50,18 +55,13 @@ beforeAll(async () => {
   bootstrap = dev.kafka.bootstrap;
 });
 
+const describeGroup = (groupId: string) => describeGroupAt(url, groupId);
+const coordinatorStable = (groupId: string, members: number) => coordinatorStableAt(url, groupId, members);
+
 afterAll(async () => {
   await dev?.stop();
   removeWorld(world);
 });
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + PATIENCE_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A record as bytes, compared in base64 so a failure shows which bytes differ. */
 interface Bytes {
@@ -180,42 +180,6 @@ const FROM_HTTP: Bytes = {
   headers: { origin: b64("http"), raw: b64(Buffer.from([0xff, 0xfe, 0x00])) },
 };
 
-async function describeGroup(groupId: string): Promise<GroupDescription | undefined> {
-  const { status, body } = await httpJson<GroupDescription>(`/v1/groups/${groupId}`);
-  return status === 200 ? body : undefined;
-}
-
-/** Every member owns exactly its target and nothing is being revoked: the coordinator's view of stable. */
-async function coordinatorStable(groupId: string, members: number): Promise<boolean> {
-  const group = await describeGroup(groupId);
-  if (!group || group.members.length !== members) return false;
-  const key = (tps: { topic: string; partitions: number[] }[]) =>
-    tps
-      .flatMap((tp) => tp.partitions.map((p) => `${tp.topic}:${p}`))
-      .sort()
-      .join(",");
-  return group.members.every(
-    (m) => key(m.assignment) === key(m.targetAssignment) && m.pendingRevocation.length === 0,
-  );
-}
-
-/** Whether the members' assignments are disjoint and together cover partitions 0..n-1. */
-function splitsExactly(assignments: number[][], partitions: number): boolean {
-  const all = assignments.flat();
-  return new Set(all).size === all.length && all.length === partitions;
-}
-
-/**
- * Waits until every member has finished two fetches from now. A client may deliver the answer to a
- * fetch it sent while it still owned a partition (both clients push what an in-flight fetch
- * returns), as it would against Kafka; the second fetch began after the first ended, so from then on
- * a member fetches only what it owns now.
- */
-async function fetchedTwiceSince(fetches: () => number[]): Promise<void> {
-  const start = fetches();
-  await eventually("every member fetched twice", () => fetches().every((n, i) => n >= start[i] + 2));
-}
-
 /** Who read a value, from which partition and offset. */
 interface Delivery {
   by: string;
@@ -226,20 +190,6 @@ type Seen = Map<string, Delivery[]>;
 
 function see(seen: Seen, value: string, delivery: Delivery): void {
   seen.set(value, [...(seen.get(value) ?? []), delivery]);
-}
-
-/** Each value read exactly once, by the member that owned its partition. */
-function expectEachOnceBy(
-  values: string[],
-  seen: Seen,
-  members: { name: string; assigned: number[] }[],
-): void {
-  for (const value of values) {
-    const deliveries = seen.get(value) ?? [];
-    expect(deliveries, `${value}: ${JSON.stringify(deliveries)}`).toHaveLength(1);
-    const [{ by, partition }] = deliveries;
-    expect(members.find((m) => m.name === by)?.assigned).toContain(partition);
-  }
 }
 
 async function httpTopicStatus(topic: string): Promise<number> {

@@ -12,6 +12,14 @@ import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KafkaJsMember, kafkajsMember } from "../../support/kafkajs-member.js";
 import type { GroupDescription } from "../../../src/groups/types.js";
+import {
+  coordinatorStable as coordinatorStableAt,
+  describeGroup as describeGroupAt,
+  eventually,
+  expectEachOnceBy,
+  fetchedTwiceSince,
+  splitsExactly,
+} from "../../support/group-checks.js";
 import type { DevServer } from "../../../src/server/dev-server.js";
 import { call, createTopic, startKafkaDevServer } from "./data-path-harness.js";
 
@@ -23,8 +31,6 @@ const { Kafka, logLevel } = kafkajs;
 
 /** Kafka's group.consumer.session.timeout.ms for this server: short, so KIP-848 members heartbeat often. */
 const SESSION_MS = 6_000;
-/** How long a condition may take to come true; a wait, not an assertion on speed. */
-const PATIENCE_MS = 30_000;
 
 let server: DevServer;
 let bootstrap: string;
@@ -34,53 +40,13 @@ beforeAll(async () => {
   bootstrap = server.kafka?.bootstrap as string;
 });
 
+const describeGroup = (groupId: string) => describeGroupAt(server.url, groupId);
+const coordinatorStable = (groupId: string, members: number) =>
+  coordinatorStableAt(server.url, groupId, members);
+
 afterAll(async () => {
   await server?.close();
 });
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + PATIENCE_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function describeGroup(groupId: string): Promise<GroupDescription | undefined> {
-  const res = await fetch(`${server.url}/v1/groups/${groupId}`);
-  return res.status === 200 ? ((await res.json()) as GroupDescription) : undefined;
-}
-
-/** Every member owns exactly its target and nothing is being revoked: the coordinator's view of stable. */
-async function coordinatorStable(groupId: string, members: number): Promise<boolean> {
-  const group = await describeGroup(groupId);
-  if (!group || group.members.length !== members) return false;
-  const key = (tps: { topic: string; partitions: number[] }[]) =>
-    tps
-      .flatMap((tp) => tp.partitions.map((p) => `${tp.topic}:${p}`))
-      .sort()
-      .join(",");
-  return group.members.every(
-    (m) => key(m.assignment) === key(m.targetAssignment) && m.pendingRevocation.length === 0,
-  );
-}
-
-/**
- * Waits until every member has finished two fetches from now. A client may deliver the answer to a
- * fetch it sent while it still owned a partition (both KafkaJS and @platformatic/kafka push what an
- * in-flight fetch returns), as it would against Kafka; the second fetch began after the first
- * ended, so from then on a member fetches only what it owns now.
- */
-async function fetchedTwiceSince(fetches: () => number[]): Promise<void> {
-  const start = fetches();
-  await eventually("every member fetched twice", () => fetches().every((n, i) => n >= start[i] + 2));
-}
-
-/** Whether the members' assignments are disjoint and together cover partitions 0..n-1. */
-function splitsExactly(assignments: number[][], partitions: number): boolean {
-  const all = assignments.flat();
-  return new Set(all).size === all.length && all.length === partitions;
-}
 
 async function produce(topic: string, prefix: string, count: number): Promise<string[]> {
   const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
@@ -108,20 +74,6 @@ function memberOf(
     onMessage: ({ partition, value }) =>
       seen.set(value, [...(seen.get(value) ?? []), { by: name, partition }]),
   });
-}
-
-function expectEachOnceBy(
-  values: string[],
-  seen: Map<string, { by: string; partition: number }[]>,
-  members: { name: string; assigned: number[] }[],
-): void {
-  for (const value of values) {
-    const deliveries = seen.get(value) ?? [];
-    expect(deliveries, `${value}: ${JSON.stringify(deliveries)}`).toHaveLength(1);
-    const [{ by, partition }] = deliveries;
-    // Delivered by the member that owns the partition.
-    expect(members.find((m) => m.name === by)?.assigned).toContain(partition);
-  }
 }
 
 describe("a KafkaJS consumer group (classic protocol)", () => {
