@@ -59,6 +59,31 @@ async function ok(tool: string, args: string[], input?: string): Promise<string>
   return result.stdout;
 }
 
+/**
+ * kafka-console-consumer at `bootstrap` in `group`, from the beginning, until it has read every line
+ * produced (keys printed as `key:value`), with `extra` arguments.
+ */
+function consumeEveryLine(bootstrap: string, group: string, extra: string[] = []) {
+  return kafkaTool("console-consumer", [
+    "--bootstrap-server",
+    bootstrap,
+    "--topic",
+    TOPIC,
+    "--from-beginning",
+    "--max-messages",
+    String(LINES.length),
+    "--group",
+    group,
+    ...extra,
+    "--formatter-property",
+    "print.key=true",
+    "--formatter-property",
+    "key.separator=:",
+    "--timeout-ms",
+    "30000",
+  ]);
+}
+
 /** kafka-consumer-groups --describe's table: one row per partition, by its column names. */
 function describeRows(table: string): Record<string, string>[] {
   const lines = table.split("\n").filter((line) => line.trim() !== "");
@@ -130,23 +155,7 @@ describe.skipIf(missing.length > 0)("Kafka's own Java tools against floe dev", {
       ],
       `${LINES.join("\n")}\n`,
     );
-    const consumed = await kafkaTool("console-consumer", [
-      "--bootstrap-server",
-      bootstrap,
-      "--topic",
-      TOPIC,
-      "--from-beginning",
-      "--max-messages",
-      String(LINES.length),
-      "--group",
-      GROUP,
-      "--formatter-property",
-      "print.key=true",
-      "--formatter-property",
-      "key.separator=:",
-      "--timeout-ms",
-      "30000",
-    ]);
+    const consumed = await consumeEveryLine(bootstrap, GROUP);
     expect(consumed.code, consumed.stderr).toBe(0);
     // Two partitions: each key's order holds, the interleaving between partitions does not.
     expect(consumed.stdout.split("\n").filter(Boolean).sort()).toEqual([...LINES].sort());
@@ -196,24 +205,9 @@ describe.skipIf(missing.length > 0)("Kafka's own Java tools against floe dev", {
   });
 
   it("kafka-console-consumer with group.protocol=consumer (KIP-848) reads everything in its own group", async () => {
-    const consumed = await kafkaTool("console-consumer", [
-      "--bootstrap-server",
-      bootstrap,
-      "--topic",
-      TOPIC,
-      "--from-beginning",
-      "--max-messages",
-      String(LINES.length),
-      "--group",
-      `${GROUP}-848`,
+    const consumed = await consumeEveryLine(bootstrap, `${GROUP}-848`, [
       "--command-property",
       "group.protocol=consumer",
-      "--formatter-property",
-      "print.key=true",
-      "--formatter-property",
-      "key.separator=:",
-      "--timeout-ms",
-      "30000",
     ]);
     expect(consumed.code, consumed.stderr).toBe(0);
     expect(consumed.stdout.split("\n").filter(Boolean).sort()).toEqual([...LINES].sort());
