@@ -4,6 +4,7 @@ import * as zstdWasm from "@bokuweb/zstd-wasm";
 import fc from "fast-check";
 import snappyjs from "snappyjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { thrown, expectThrownCode as expectCode } from "../../support/thrown.js";
 import { CorruptDataError, FloeError } from "../../../src/errors.js";
 import { type CompressionCodec, canCompress, compress, decompress } from "../../../src/log/compression.js";
 import { nativeZstd, zstdDecompress } from "../../../src/log/compression-zstd.js";
@@ -18,22 +19,6 @@ const fixtures = JSON.parse(
 beforeAll(async () => {
   await zstdWasm.init();
 });
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
-
-function expectCode(fn: () => unknown, code: string): FloeError {
-  const e = thrown(fn);
-  expect(e).toBeInstanceOf(FloeError);
-  expect((e as FloeError).code).toBe(code);
-  return e as FloeError;
-}
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

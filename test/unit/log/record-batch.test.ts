@@ -1,7 +1,8 @@
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CorruptDataError, FloeError } from "../../../src/errors.js";
+import { thrown, expectThrownCode as expectCode } from "../../support/thrown.js";
+import { CorruptDataError } from "../../../src/errors.js";
 import { canCompress } from "../../../src/log/compression.js";
 import { crc32c } from "../../../src/log/crc32c.js";
 import {
@@ -29,23 +30,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     p += part.length;
   }
   return out;
-}
-
-/** Runs `fn`; returns the error it throws, or undefined. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
-
-function expectCode(fn: () => unknown, code: string): FloeError {
-  const e = thrown(fn);
-  expect(e).toBeInstanceOf(FloeError);
-  expect((e as FloeError).code).toBe(code);
-  return e as FloeError;
 }
 
 /** Rewrites the CRC after a deliberate edit of the covered bytes. */

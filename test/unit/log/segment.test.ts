@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { thrown } from "../../support/thrown.js";
 import { CorruptDataError, FloeError } from "../../../src/errors.js";
 import { crc32c } from "../../../src/log/crc32c.js";
 import {
@@ -31,15 +32,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     p += part.length;
   }
   return out;
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 const rec = (value: string, timestamp: number): LogRecord => ({
