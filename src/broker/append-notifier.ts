@@ -3,6 +3,7 @@
  * other processes (other Lambda instances) are seen by the fetch's polling instead.
  */
 export class AppendNotifier {
+  /** Only partitions with a waiter now: an entry leaves with its last waiter, so the map stays as small as the wait. */
   private readonly waiters = new Map<string, Set<() => void>>();
 
   notify(topicId: string, partition: number): void {
@@ -19,13 +20,22 @@ export class AppendNotifier {
     return new Promise((resolve) => {
       let set = this.waiters.get(key);
       if (!set) this.waiters.set(key, (set = new Set()));
+      const waiting = set;
       const wake = () => {
         clearTimeout(timer);
-        set.delete(wake);
+        waiting.delete(wake);
+        // A timeout leaves the set in the map; the last waiter to leave removes it (unless a
+        // notify already did and a newer set took its place).
+        if (waiting.size === 0 && this.waiters.get(key) === waiting) this.waiters.delete(key);
         resolve();
       };
       const timer = setTimeout(wake, Math.max(0, timeoutMs));
-      set.add(wake);
+      waiting.add(wake);
     });
+  }
+
+  /** Partitions with a waiter now (for tests and diagnostics). */
+  get waitingPartitions(): number {
+    return this.waiters.size;
   }
 }
