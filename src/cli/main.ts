@@ -31,7 +31,7 @@ const USAGE_EXIT = 2;
 /** The `floe` command: resolves to the process exit code; never throws, never prints a stack trace (unless FLOE_DEBUG=1). */
 export async function main(typed: readonly string[], io: CliIo = processIo()): Promise<number> {
   const out = (text: string) => io.stdout.write(text);
-  let argv = typed;
+  let argv = globalOptionsAfterCommand(typed);
   let words = leadingWords(argv);
   let command = findCommand(words);
   let label = command ? command.path.join(" ") : words.join(" ");
@@ -75,7 +75,12 @@ export async function main(typed: readonly string[], io: CliIo = processIo()): P
         return USAGE_EXIT;
       }
       if (words.length === 0) {
-        throw new UsageError(`options go after the command, e.g. floe topics list ${argv[0]} …`);
+        const name = argv[0].split("=")[0];
+        throw new UsageError(
+          Object.hasOwn(CONNECTION_OPTIONS, name.replace(/^--/, ""))
+            ? `${name} needs a command, e.g. floe ${name} … topics list`
+            : `${name} goes after the command (only ${GLOBAL_OPTIONS} may come before it), e.g. floe topics list ${name} …`,
+        );
       }
       throw new UsageError(`unknown command "${words.join(" ")}"; run floe --help for the list`);
     }
@@ -94,6 +99,8 @@ export async function main(typed: readonly string[], io: CliIo = processIo()): P
       return 0;
     }
     for (const note of ignoredOptionNotes(parsed, specs)) io.stderr.write(`floe ${label}: note: ${note}\n`);
+    // Checked before the command runs: a bad --url or FLOE_URL fails before any input is read.
+    if (command.connects) serverUrl(options, io.env);
     return await command.run({
       options,
       io,
@@ -124,6 +131,42 @@ function signingFetch(url: string, asked: boolean, env: NodeJS.ProcessEnv) {
 
 function isHelp(arg: string | undefined): boolean {
   return arg === "--help" || arg === "-h";
+}
+
+const GLOBAL_OPTIONS = Object.keys(CONNECTION_OPTIONS)
+  .map((name) => `--${name}`)
+  .join(", ");
+
+/**
+ * `floe --url X topics list` as `floe topics list --url X`: the connection options typed before the
+ * command move right after its words, where the command's own parser reads (and validates) them as
+ * if typed there. Only they may come first: they are the same for every command, and their kinds
+ * are known before the command is, so `--url X` is never mistaken for a command word. Given before
+ * and after, the later one wins, as for any repeated option.
+ */
+export function globalOptionsAfterCommand(argv: readonly string[]): readonly string[] {
+  const hoisted: string[] = [];
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith("--")) {
+    const eq = argv[i].indexOf("=");
+    const name = argv[i].slice(2, eq === -1 ? undefined : eq);
+    if (!Object.hasOwn(CONNECTION_OPTIONS, name)) break;
+    const takesNext = CONNECTION_OPTIONS[name].kind === "value" && eq === -1 && i + 1 < argv.length;
+    hoisted.push(...argv.slice(i, takesNext ? i + 2 : i + 1));
+    i += takesNext ? 2 : 1;
+  }
+  if (hoisted.length === 0) return argv;
+  const rest = argv.slice(i);
+  const words = leadingWords(rest);
+  // No command after them: leave them first, so `floe --url X --help` still prints the help and a
+  // lone `floe --url X` is told it needs a command.
+  if (words.length === 0)
+    return [...rest.filter(isHelpOrVersion), ...hoisted, ...rest.filter((a) => !isHelpOrVersion(a))];
+  return [...words, ...hoisted, ...rest.slice(words.length)];
+}
+
+function isHelpOrVersion(arg: string): boolean {
+  return isHelp(arg) || arg === "--version" || arg === "-V";
 }
 
 /** The command words before the first option: `topics create` in `floe topics create --topic t`. */

@@ -235,6 +235,29 @@ describe("floe errors", () => {
     expect(result.stdout.length).toBe(0);
   });
 
+  it("takes --url before the command as after it (issue 13)", async () => {
+    const before = await runCli(bin, ["--url", url, "topics", "list"], { cwd: work });
+    const after = await runCli(bin, ["topics", "list", "--url", url], { cwd: work });
+    expect(before.stderr).toBe("");
+    expect(before.code).toBe(0);
+    expect(before.stdout.toString("utf8")).toContain("quickstart");
+    expect(after).toEqual(before);
+  });
+
+  it("refuses an empty --url or FLOE_URL in one line instead of talking to 127.0.0.1:8092 (issue 13)", async () => {
+    for (const [args, env, message] of [
+      [["topics", "list", "--url", ""], {}, "floe topics list: --url is empty"],
+      [["--url", "", "topics", "list"], {}, "floe topics list: --url is empty"],
+      [["topics", "list"], { FLOE_URL: "" }, "floe topics list: FLOE_URL is set but empty"],
+    ] as const) {
+      const result = await runCli(bin, [...args], { cwd: work, env });
+      expectOneLineError(result);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^${message}`));
+      expect(result.stdout.length).toBe(0);
+    }
+  });
+
   it("names UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist", async () => {
     for (const args of [
       ["topics", "describe", "--topic", "no-such-topic"],

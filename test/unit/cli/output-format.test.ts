@@ -91,6 +91,14 @@ describe("serverUrl", () => {
     expect(url([])).toBe("http://127.0.0.1:8092");
   });
 
+  it("refuses an empty --url, --bootstrap-server or FLOE_URL instead of falling back to the default (issue 13)", () => {
+    expect(() => url(["--url", ""])).toThrow(/^--url is empty/);
+    expect(() => url(["--url", "  "], { FLOE_URL: "http://c:3" })).toThrow(/^--url is empty/);
+    expect(() => url(["--bootstrap-server", ""])).toThrow(/^--bootstrap-server is empty/);
+    expect(() => url([], { FLOE_URL: "" })).toThrow(/^FLOE_URL is set but empty/);
+    expect(() => url(["--url", "http://"])).toThrow(/is not an http:\/\/ or https:\/\/ URL/);
+  });
+
   it("takes the first of a Kafka-style bootstrap list", () => {
     expect(url(["--bootstrap-server", "localhost:8092,other:8092"])).toBe("http://localhost:8092");
   });
