@@ -5,8 +5,10 @@ import { keys } from "./keys.js";
 import { currentHolder, leaseFromItem, leaseKey } from "./lease.js";
 import {
   effectiveConfig,
+  isTopicConfigKey,
   parseTopicConfig,
   type TopicConfig,
+  unknownTopicConfig,
   validatePartitionCount,
   validateTopicName,
 } from "./topic-config.js";
@@ -230,19 +232,24 @@ export class TopicAdmin {
       }
       partitions = change.partitions;
     }
-    const overrides: Record<string, unknown> = { ...topic.configOverrides };
-    const sets: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(change.config ?? {})) {
+    // Null-prototype maps: a key such as "__proto__" must be refused as unknown, not assigned to
+    // the object's prototype and silently dropped.
+    const overrides: Record<string, unknown> = Object.assign(Object.create(null), topic.configOverrides);
+    const sets: Record<string, unknown> = Object.create(null);
+    const changes = change.config ?? {};
+    for (const k of Object.keys(changes)) {
+      // Reverting an unknown key is refused as setting one is.
+      if (!isTopicConfigKey(k)) throw unknownTopicConfig(k);
+      const v = changes[k];
       if (v === null) delete overrides[k];
       else sets[k] = v;
     }
     Object.assign(overrides, parseTopicConfig(sets));
-    parseTopicConfig(overrides); // rejects unknown keys being deleted, too
     const doc: Doc = {
       name: topic.name,
       topicId: topic.topicId,
       partitions,
-      config: overrides as Doc,
+      config: { ...overrides } as Doc,
       createdAt: topic.createdAt,
     };
     try {

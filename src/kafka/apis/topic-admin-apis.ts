@@ -54,7 +54,8 @@ function topicPlan(
       "Replication factor must be larger than 0, or -1 to use the default value.",
     );
   }
-  const config: Record<string, string> = {};
+  // Null prototype: a config named "__proto__" must reach parseTopicConfig and be refused, not vanish.
+  const config: Record<string, string> = Object.create(null);
   for (const { name, value } of t.configs) {
     if (Object.hasOwn(config, name)) throw invalidRequest(`Config '${name}' is given more than once.`);
     if (value === null)

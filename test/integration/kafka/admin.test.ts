@@ -87,7 +87,20 @@ describe("KafkaJS admin against floe dev", () => {
         { topic: "kjs-bad-value", configEntries: [{ name: "retention.ms", value: "soon" }] },
         "INVALID_CONFIG",
       ],
+      // Names Object.prototype answers for: unknown configs, not lookups that 500 or are stored.
+      ...["__proto__", "hasOwnProperty", "constructor", "toString"].map(
+        (name): [Record<string, unknown>, string] => [
+          { topic: `kjs-proto-${name.replaceAll("_", "u")}`, configEntries: [{ name, value: "1" }] },
+          "INVALID_CONFIG",
+        ],
+      ),
+      // max.message.bytes is Kafka's INT: past 2^31 - 1 is refused, not stored.
+      [
+        { topic: "kjs-int32", configEntries: [{ name: "max.message.bytes", value: "2147483648" }] },
+        "INVALID_CONFIG",
+      ],
       [{ topic: "kjs-zero", numPartitions: 0 }, "INVALID_PARTITIONS"],
+      [{ topic: "..", numPartitions: 1 }, "INVALID_TOPIC_EXCEPTION"],
       [{ topic: "kjs-rf0", numPartitions: 1, replicationFactor: 0 }, "INVALID_REPLICATION_FACTOR"],
       [{ topic: "kjs-manual", replicaAssignment: [{ partition: 0, replicas: [1] }] }, "INVALID_REQUEST"],
     ];
@@ -105,6 +118,8 @@ describe("KafkaJS admin against floe dev", () => {
     ).toBe(true);
     expect((await httpTopic("kjs-dry")).status).toBe(404);
     expect((await httpTopic("kjs-manual")).status).toBe(404);
+    expect((await httpTopic("kjs-proto-uuprotouu")).status).toBe(404);
+    expect((await httpTopic("kjs-int32")).status).toBe(404);
   });
 
   it("adds partitions, refuses to shrink, and validateOnly leaves the count", async () => {
@@ -371,6 +386,9 @@ describe("@platformatic/kafka admin against floe dev (flexible versions)", () =>
       [{ name: "retention.ms", configOperation: 2, value: "5" }, 42], // APPEND to a non-list: INVALID_REQUEST
       [{ name: "segment.ms", configOperation: 0, value: "5" }, 40], // unknown: INVALID_CONFIG
       [{ name: "retention.ms", configOperation: 0, value: "-7" }, 40], // bad value: INVALID_CONFIG
+      [{ name: "max.message.bytes", configOperation: 0, value: "2147483648" }, 40], // past INT: INVALID_CONFIG
+      [{ name: "valueOf", configOperation: 0, value: "1" }, 40], // Object.prototype's: unknown
+      [{ name: "__proto__", configOperation: 1, value: null }, 40],
       [{ name: "retention.ms", configOperation: 9, value: "5" }, 42], // no such operation
     ];
     for (const [config, code] of refusals) {
