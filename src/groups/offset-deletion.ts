@@ -5,7 +5,7 @@ import { type GroupSnapshot, offsetFromItem } from "./group-records.js";
 import { groupKeys } from "./keys.js";
 import { settleGroup } from "./membership-change.js";
 import { optimistically } from "./optimistic-retry.js";
-import { compileTopicRegex } from "./subscription.js";
+import { compileTopicRegex, type TopicPattern } from "./subscription.js";
 import { validateGroupId } from "./request-validation.js";
 import type { TopicPartitions } from "./types.js";
 
@@ -79,10 +79,10 @@ export async function deleteOffsets(
 
 function subscribedTo(group: GroupSnapshot): (topic: string) => boolean {
   const names = new Set<string>();
-  const patterns: RegExp[] = [];
+  const patterns: TopicPattern[] = [];
   for (const m of group.members.values()) {
     for (const t of m.subscribedTopics) names.add(t);
     if (m.subscribedTopicRegex) patterns.push(compileTopicRegex(m.subscribedTopicRegex));
   }
-  return (topic) => names.has(topic) || patterns.some((re) => re.test(topic));
+  return (topic) => names.has(topic) || patterns.some((re) => re.matches(topic));
 }

@@ -2,34 +2,9 @@ import type { Broker } from "../broker/broker.js";
 import { FloeError } from "../errors.js";
 import type { TopicMetadata } from "./group-records.js";
 import { compareStrings } from "./partition-set.js";
+import { type TopicList, topicList, topicsMatching } from "./topic-regex.js";
 
-/** Long enough for any real pattern; short enough that a pathological one cannot run for long. */
-export const MAX_REGEX_LENGTH = 1000;
-
-/**
- * Kafka matches a subscription regex against the whole topic name (Java's Matcher.matches), so
- * "orders" does not subscribe to "orders-dlq". JavaScript's RegExp is close to the RE2/J syntax
- * Kafka accepts for the common cases: character classes, alternation, quantifiers.
- */
-export function compileTopicRegex(source: string): RegExp {
-  if (source.length > MAX_REGEX_LENGTH) {
-    throw new FloeError(
-      "INVALID_REQUEST",
-      `subscribedTopicRegex is longer than ${MAX_REGEX_LENGTH} characters.`,
-    );
-  }
-  try {
-    return new RegExp(`^(?:${source})$`);
-  } catch (e) {
-    throw new FloeError(
-      "INVALID_REQUEST",
-      `subscribedTopicRegex is not a valid regular expression: ${source}`,
-      {
-        cause: e,
-      },
-    );
-  }
-}
+export { compileTopicRegex, MAX_REGEX_LENGTH, type TopicPattern } from "./topic-regex.js";
 
 export interface Subscriber {
   memberId: string;
@@ -48,7 +23,8 @@ export interface ResolvedSubscriptions {
  * Resolves names and patterns against the topics that exist now. Topics come from the broker's
  * metadata cache (Kafka's metadata.max.age.ms), so a heartbeat costs no topic reads most of the time;
  * `fresh` reads them from the store instead. A topic named but not existing is skipped, and creating
- * it later changes the resolution and with it the group epoch.
+ * it later changes the resolution and with it the group epoch. Members with the same subscription
+ * share one (read-only) array in `byMember`.
  */
 export async function resolveSubscriptions(
   broker: Broker,
@@ -57,26 +33,46 @@ export async function resolveSubscriptions(
 ): Promise<ResolvedSubscriptions> {
   const list = [...members];
   const needsListing = list.some((m) => m.subscribedTopicRegex !== null);
-  const allTopics = needsListing ? await broker.listTopics() : [];
-  const patterns = new Map<string, RegExp>();
+  const listed = needsListing ? await currentTopicList(broker) : undefined;
+  // Members of a group mostly share one subscription: each distinct one is resolved once, and its
+  // regex matched once per listing (topicsMatching's cache), not once per member per heartbeat.
+  const bySubscription = new Map<string, string[]>();
   const wanted = new Map<string, string[]>();
   for (const m of list) {
-    const names = new Set(m.subscribedTopics);
-    if (m.subscribedTopicRegex !== null) {
-      let re = patterns.get(m.subscribedTopicRegex);
-      if (!re) patterns.set(m.subscribedTopicRegex, (re = compileTopicRegex(m.subscribedTopicRegex)));
-      for (const t of allTopics) if (re.test(t)) names.add(t);
+    const key = JSON.stringify([m.subscribedTopicRegex, m.subscribedTopics]);
+    let names = bySubscription.get(key);
+    if (!names) {
+      const set = new Set(m.subscribedTopics);
+      if (m.subscribedTopicRegex !== null && listed) {
+        for (const t of topicsMatching(m.subscribedTopicRegex, listed)) set.add(t);
+      }
+      bySubscription.set(key, (names = [...set]));
     }
-    wanted.set(m.memberId, [...names]);
+    wanted.set(m.memberId, names);
   }
-  const distinct = [...new Set([...wanted.values()].flat())].sort(compareStrings);
+  const distinct = [...new Set([...bySubscription.values()].flat())].sort(compareStrings);
   const found = await Promise.all(
     distinct.map((name) => topicMetadata(broker, name, options.fresh ?? false)),
   );
   const topics = found.filter((t): t is TopicMetadata => t !== undefined);
   const existing = new Set(topics.map((t) => t.name));
-  const byMember = new Map([...wanted].map(([id, names]) => [id, names.filter((n) => existing.has(n))]));
+  const kept = new Map<string[], string[]>();
+  const byMember = new Map<string, string[]>();
+  for (const [id, names] of wanted) {
+    let present = kept.get(names);
+    if (!present) kept.set(names, (present = names.filter((n) => existing.has(n))));
+    byMember.set(id, present);
+  }
   return { topics, byMember };
+}
+
+/** The last listing of each broker, so that a listing with the same names reuses what was matched. */
+const lastListing = new WeakMap<Broker, TopicList>();
+
+async function currentTopicList(broker: Broker): Promise<TopicList> {
+  const list = topicList(await broker.listTopics(), lastListing.get(broker));
+  lastListing.set(broker, list);
+  return list;
 }
 
 async function topicMetadata(
