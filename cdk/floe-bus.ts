@@ -4,7 +4,7 @@
  * imports it from the installed package (`import { FloeBus } from "floe/cdk"`, cdk/index.ts);
  * cdk/app.ts deploys it as the `Floe` stack.
  */
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -23,6 +23,7 @@ import {
   FrontDoor,
   type FrontDoorKind,
   type JwtAuthProps,
+  stackOutput,
   validateAuth,
 } from "./front-door.js";
 import {
@@ -81,6 +82,14 @@ export interface FloeBusProps {
   dashboardName?: string;
   /** Which functions to deploy. Default WIRED_FUNCTIONS (cdk/functions.ts). */
   functions?: readonly FloeFunctionName[];
+  /**
+   * Prefix of the keys of the stack outputs the bus adds: `ApiUrl`, `ApiId`, `ApiStage` (http,
+   * rest), `BucketName`, `TableName`, and `ProduceFunctionUrl`, `FetchFunctionUrl`,
+   * `AdminFunctionUrl`, `GroupsFunctionUrl` (url). The keys are exactly these, wherever the bus
+   * sits in the construct tree, so scripts can read them; a stack holding two buses gives each its
+   * own prefix. Default "".
+   */
+  outputPrefix?: string;
 }
 
 /** Segment objects live under this prefix (architecture §2); object grants are scoped to it. */
@@ -198,6 +207,7 @@ export class FloeBus extends Construct {
       fallback: "admin",
       logRetention,
       removalPolicy,
+      outputPrefix: props.outputPrefix ?? "",
     });
     this.url = this.frontDoor.url;
 
@@ -221,8 +231,9 @@ export class FloeBus extends Construct {
       dashboardName: props.dashboardName,
     });
 
-    new CfnOutput(this, "BucketName", { value: this.bucket.bucketName, description: "Floe segment bucket" });
-    new CfnOutput(this, "TableName", { value: this.table.tableName, description: "Floe metadata table" });
+    const prefix = props.outputPrefix ?? "";
+    stackOutput(this, prefix, "BucketName", this.bucket.bucketName, "Floe segment bucket");
+    stackOutput(this, prefix, "TableName", this.table.tableName, "Floe metadata table");
 
     this.acknowledgeNagFindings(props);
   }

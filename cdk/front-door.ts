@@ -40,6 +40,8 @@ export interface FrontDoorProps {
   fallback: FloeFunctionName;
   logRetention: logs.RetentionDays;
   removalPolicy: RemovalPolicy;
+  /** Prefix of the stack outputs' logical ids (FloeBusProps.outputPrefix). */
+  outputPrefix: string;
 }
 
 /** One of the three front doors, with its URL(s) and a way to let a principal call it. */
@@ -77,8 +79,13 @@ export class FrontDoor extends Construct {
         this.buildFunctionUrls(props);
         break;
     }
-    if (this.url !== undefined) {
-      new CfnOutput(this, "ApiUrl", { value: this.url, description: `Floe API base URL (${props.kind})` });
+    const api = this.httpApi ?? this.restApi;
+    if (this.url !== undefined && api) {
+      stackOutput(this, props.outputPrefix, "ApiUrl", this.url, `Floe API base URL (${props.kind})`);
+      const apiId = this.httpApi ? this.httpApi.apiId : this.restApi!.restApiId;
+      stackOutput(this, props.outputPrefix, "ApiId", apiId, `Floe API id (${props.kind})`);
+      const stage = this.httpApi ? "$default" : this.restApi!.deploymentStage.stageName;
+      stackOutput(this, props.outputPrefix, "ApiStage", stage, "Floe API stage");
     }
   }
 
@@ -193,6 +200,8 @@ export class FrontDoor extends Construct {
       api.root.resourceForPath(route.path).addMethod(route.method, integration(route.fn));
     }
     api.root.addProxy({ anyMethod: true });
+    // RestApi outputs its URL as `{path}Endpoint{hash}`; the ApiUrl output carries the same value.
+    api.node.tryRemoveChild("Endpoint");
     return api;
   }
 
@@ -201,10 +210,13 @@ export class FrontDoor extends Construct {
     for (const name of served) {
       const url = this.fn(props, name).addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
       this.functionUrls[name] = url;
-      new CfnOutput(this, `${capitalize(name)}FunctionUrl`, {
-        value: url.url,
-        description: `Floe ${name} function URL (AWS_IAM): serves the ${name} routes`,
-      });
+      stackOutput(
+        this,
+        props.outputPrefix,
+        `${capitalize(name)}FunctionUrl`,
+        url.url,
+        `Floe ${name} function URL (AWS_IAM): serves the ${name} routes`,
+      );
     }
   }
 }
@@ -217,6 +229,23 @@ export function validateAuth(kind: FrontDoorKind, auth: AuthMode, jwt?: JwtAuthP
   if (auth === "jwt" && (!jwt?.issuer || !jwt.audience?.length)) {
     throw new Error("JWT authorization needs jwt.issuer and at least one jwt.audience");
   }
+}
+
+/**
+ * A stack output whose key is `prefix + name` exactly (`ApiUrl`, not `BusFrontDoorApiUrlA1B2C3D4`):
+ * the name `cdk deploy --outputs-file` and `aws cloudformation describe-stacks` show, which scripts
+ * and the deploy docs read, so it must not depend on where the construct sits in the tree.
+ */
+export function stackOutput(
+  scope: Construct,
+  prefix: string,
+  name: string,
+  value: string,
+  description: string,
+) {
+  const output = new CfnOutput(scope, name, { value, description });
+  output.overrideLogicalId(`${prefix}${name}`);
+  return output;
 }
 
 export function capitalize(s: string): string {

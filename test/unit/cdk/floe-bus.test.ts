@@ -367,7 +367,29 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
         AccessLogSetting: { DestinationArn: Match.anyValue() },
         MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: "ERROR" })]),
       });
-      expect(outputKeys(s.json)).toEqual(expect.arrayContaining([expect.stringMatching(/ApiUrl/)]));
+    });
+  }
+
+  if (frontDoor !== "url") {
+    it("outputs ApiUrl, ApiId, ApiStage, BucketName and TableName under exactly those keys (issue 13)", () => {
+      const [bucketId] = onlyResource(s.json, "AWS::S3::Bucket");
+      const [tableId] = onlyResource(s.json, "AWS::DynamoDB::Table");
+      const outputs = s.json.Outputs ?? {};
+      expect(outputKeys(s.json).sort()).toEqual(["ApiId", "ApiStage", "ApiUrl", "BucketName", "TableName"]);
+      expect(outputs.BucketName.Value).toEqual({ Ref: bucketId });
+      expect(outputs.TableName.Value).toEqual({ Ref: tableId });
+      const [apiId] = onlyResource(
+        s.json,
+        frontDoor === "http" ? "AWS::ApiGatewayV2::Api" : "AWS::ApiGateway::RestApi",
+      );
+      expect(outputs.ApiId.Value).toEqual({ Ref: apiId });
+      if (frontDoor === "http") expect(outputs.ApiStage.Value).toBe("$default");
+      else {
+        const [stageId, stage] = onlyResource(s.json, "AWS::ApiGateway::Stage");
+        expect(outputs.ApiStage.Value).toEqual({ Ref: stageId });
+        expect(stage.Properties!.StageName).toBe("prod");
+      }
+      expect(JSON.stringify(outputs.ApiUrl.Value)).toContain(apiId);
     });
   }
 
@@ -382,10 +404,20 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
             functionId(s.json, name),
         );
         expect(url, name).toMatchObject({ AuthType: "AWS_IAM" });
+      }
+      expect(outputKeys(s.json).sort()).toEqual([
+        "AdminFunctionUrl",
+        "BucketName",
+        "FetchFunctionUrl",
+        "GroupsFunctionUrl",
+        "ProduceFunctionUrl",
+        "TableName",
+      ]);
+      for (const name of API_FUNCTIONS) {
         const Name = name.charAt(0).toUpperCase() + name.slice(1);
-        expect(outputKeys(s.json), name).toEqual(
-          expect.arrayContaining([expect.stringMatching(new RegExp(`${Name}FunctionUrl`))]),
-        );
+        expect(s.json.Outputs?.[`${Name}FunctionUrl`].Value, name).toEqual({
+          "Fn::GetAtt": [expect.stringMatching(new RegExp(`^Bus${Name}FunctionFunctionUrl`)), "FunctionUrl"],
+        });
       }
       expect(resourcesOfType(s.json, "AWS::ApiGatewayV2::Api")).toEqual([]);
       expect(resourcesOfType(s.json, "AWS::ApiGateway::RestApi")).toEqual([]);
@@ -442,13 +474,35 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
     }
     expect(body).toContain('Namespace=\\\\\\"Floe\\\\\\"');
   });
+});
 
-  it("outputs the bucket and table names", () => {
-    const [bucketId] = onlyResource(s.json, "AWS::S3::Bucket");
-    const [tableId] = onlyResource(s.json, "AWS::DynamoDB::Table");
-    const values = Object.values(s.json.Outputs ?? {}).map((o) => JSON.stringify(o.Value));
-    expect(values).toContain(JSON.stringify({ Ref: bucketId }));
-    expect(values).toContain(JSON.stringify({ Ref: tableId }));
+describe("FloeBus stack outputs", () => {
+  it("prefix their keys with outputPrefix, so one stack can hold two buses", () => {
+    const outdir = mkdtempSync(path.join(os.tmpdir(), "floe-cdk-two-"));
+    try {
+      const app = new App({ outdir, context: { "aws:cdk:bundling-stacks": [] } });
+      const stack = new Stack(app, "Two");
+      new FloeBus(stack, "Orders", { frontDoor: "rest" });
+      new FloeBus(stack, "Audit", { frontDoor: "rest", outputPrefix: "Audit" });
+      const json = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
+      expect(outputKeys(json).sort()).toEqual(
+        [
+          "ApiId",
+          "ApiStage",
+          "ApiUrl",
+          "BucketName",
+          "TableName",
+          "AuditApiId",
+          "AuditApiStage",
+          "AuditApiUrl",
+          "AuditBucketName",
+          "AuditTableName",
+        ].sort(),
+      );
+      expect(JSON.stringify(json.Outputs?.AuditBucketName.Value)).toMatch(/AuditSegments/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
 
