@@ -36,3 +36,13 @@ export function withRawBody<T extends object>(target: T, bytes: Uint8Array): T {
   (target as T & { isBase64Encoded?: boolean }).isBase64Encoded = true;
   return target;
 }
+
+/**
+ * Attaches the bytes a text body was decoded from, leaving `body` the text it is: json-body then
+ * reads the bytes the caller sent, so bytes that are not UTF-8 are refused instead of being read as
+ * U+FFFD by the decoding that made the text.
+ */
+export function withSourceBytes<T extends object>(target: T, bytes: Uint8Array): T {
+  (target as T & WithRawBody)[RAW_BODY] = bytes;
+  return target;
+}

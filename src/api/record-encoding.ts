@@ -22,10 +22,42 @@ export function encodeKey(key: string | null | undefined, encoding: Encoding): U
   return key === undefined || key === null ? null : textToBytes(key, encoding);
 }
 
+/**
+ * A produced record's `value` as the request body wrote it (json-body puts one in place of each
+ * records[i].value): its exact UTF-8 bytes, already checked by the JSON scanner, and its parse,
+ * which the string and base64 encodings validate as text.
+ */
+export class SourceJson {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly parsed: unknown,
+  ) {}
+}
+
+/** The parse behind a SourceJson, for the schemas that want the value itself (string, base64). */
+export function parsedValue(value: unknown): unknown {
+  return value instanceof SourceJson ? value.parsed : value;
+}
+
+/**
+ * Under `json` a value is stored as the JSON text it was sent as, byte for byte (architecture §8):
+ * numbers are never rounded and no nesting can overflow a stringify. The text `null` is a tombstone.
+ */
 export function encodeValue(value: unknown, encoding: Encoding): Uint8Array | null {
+  if (value instanceof SourceJson) {
+    if (value.parsed === null) return null;
+    return encoding === "json" ? value.bytes : textToBytes(value.parsed as string, encoding);
+  }
   if (value === null) return null;
-  if (encoding === "json") return utf8Encoder.encode(JSON.stringify(value));
-  return textToBytes(value as string, encoding);
+  if (encoding !== "json") return textToBytes(value as string, encoding);
+  // A value that did not come through an HTTP body (no source text): its canonical JSON.
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    throw new FloeError("INVALID_RECORD", "The value cannot be written as JSON (nested too deep or cyclic).");
+  }
+  return utf8Encoder.encode(text);
 }
 
 export function encodeHeaders(

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MAX_PARTITIONS, MAX_TOPIC_NAME_LENGTH } from "../broker/topic-config.js";
-import { ENCODINGS, type Encoding } from "./record-encoding.js";
+import { MAX_HEADERS_PER_RECORD, MAX_JSON_DEPTH } from "./json-text.js";
+import { ENCODINGS, type Encoding, parsedValue } from "./record-encoding.js";
 
 /**
  * Every request and response shape of the v1 API, once: the routes validate with these and the
@@ -85,7 +86,9 @@ export const JsonValue = named(
   z.custom<unknown>((value) => value !== undefined, {
     error: "value is required (use null for a tombstone)",
   }),
-  "Any JSON value.",
+  `Any JSON value, nested at most ${MAX_JSON_DEPTH} deep. Produced with encoding=json, it is stored as the exact text sent ` +
+    "(numbers such as 1e400 or 123456789012345678901234567890 kept as written, whitespace inside the value kept) and " +
+    "fetched as that same text.",
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -191,7 +194,13 @@ function produceRecord(text: () => z.ZodType<string, string>, value: z.ZodType) 
   return z.strictObject({
     key: text().nullable().optional(),
     value,
-    headers: z.record(z.string(), text().nullable()).nullable().optional(),
+    headers: z
+      .record(z.string(), text().nullable())
+      .nullable()
+      .optional()
+      .describe(
+        `At most ${MAX_HEADERS_PER_RECORD} headers per record (Floe's limit; a request past it is refused while it is read).`,
+      ),
     partition: PartitionNumber.nullable()
       .optional()
       .describe(
@@ -264,8 +273,13 @@ export const ProduceRequest = named("ProduceRequest", produceRequest(ProduceReco
 /** The produce body per encoding: the documented json form accepts any value; the others only text. */
 export const produceRequestFor: Record<Encoding, z.ZodType<z.output<typeof ProduceRequest>>> = {
   json: ProduceRequest,
-  string: produceRequest(produceRecord(utf8Text, z.string(required("value")).nullable())),
-  base64: produceRequest(produceRecord(base64Text, z.base64({ ...required("value") }).nullable())),
+  // json-body hands each value over with its source text; these encodings check the value itself.
+  string: produceRequest(
+    produceRecord(utf8Text, z.preprocess(parsedValue, z.string(required("value")).nullable())),
+  ),
+  base64: produceRequest(
+    produceRecord(base64Text, z.preprocess(parsedValue, z.base64({ ...required("value") }).nullable())),
+  ),
 };
 
 export const RecordOffset = named(
