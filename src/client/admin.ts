@@ -6,7 +6,7 @@ import type {
   ResetTarget,
 } from "../groups/types.js";
 import { FloeClientError } from "./client-error.js";
-import { type HttpTransport, segment } from "./http-transport.js";
+import { groupSegment, type HttpTransport, topicSegment } from "./http-transport.js";
 import type { TopicDescription } from "./types.js";
 
 /** KafkaJS's ITopicConfig. replicationFactor is accepted and ignored: object storage keeps the replicas. */
@@ -70,11 +70,11 @@ export class Admin {
   }
 
   async describeTopic(topic: string): Promise<TopicDescription> {
-    return this.transport.request<TopicDescription>("GET", `/v1/topics/${segment(topic)}`);
+    return this.transport.request<TopicDescription>("GET", `/v1/topics/${topicSegment(topic)}`);
   }
 
   async alterTopic(topic: string, change: TopicChange): Promise<void> {
-    await this.transport.request("PATCH", `/v1/topics/${segment(topic)}`, { body: change });
+    await this.transport.request("PATCH", `/v1/topics/${topicSegment(topic)}`, { body: change });
   }
 
   /** KafkaJS's createPartitions: grows each topic to `count` partitions. */
@@ -84,7 +84,7 @@ export class Admin {
   }
 
   async deleteTopic(topic: string): Promise<void> {
-    await this.transport.request("DELETE", `/v1/topics/${segment(topic)}`);
+    await this.transport.request("DELETE", `/v1/topics/${topicSegment(topic)}`);
   }
 
   async deleteTopics(options: { topics: string[] }): Promise<void> {
@@ -98,7 +98,7 @@ export class Admin {
 
   /** State, epochs, members with their assignments, committed offsets and lag; GROUP_ID_NOT_FOUND if unknown. */
   async describeGroup(groupId: string): Promise<GroupDescription> {
-    return this.transport.request<GroupDescription>("GET", `/v1/groups/${segment(groupId)}`);
+    return this.transport.request<GroupDescription>("GET", `/v1/groups/${groupSegment(groupId)}`);
   }
 
   async describeGroups(groupIds: string[]): Promise<{ groups: GroupDescription[] }> {
@@ -109,7 +109,7 @@ export class Admin {
   async fetchOffsets(options: { groupId: string; topics?: string[] }): Promise<GroupOffset[]> {
     const answer = await this.transport.request<{ offsets: GroupOffset[] }>(
       "GET",
-      `/v1/groups/${segment(options.groupId)}/offsets`,
+      `/v1/groups/${groupSegment(options.groupId)}/offsets`,
       { query: { topic: options.topics?.join(",") } },
     );
     return answer.offsets;
@@ -132,7 +132,7 @@ export class Admin {
         : options.to;
     const answer = await this.transport.request<{ offsets: PlannedOffset[] }>(
       "POST",
-      `/v1/groups/${segment(options.groupId)}/offsets/reset`,
+      `/v1/groups/${groupSegment(options.groupId)}/offsets/reset`,
       { body: { topic: options.topic, partitions: options.partitions, to, dryRun: options.dryRun } },
     );
     return answer.offsets;
@@ -144,7 +144,7 @@ export class Admin {
     topic: string;
     partitions: { partition: number; offset: number | string }[];
   }): Promise<void> {
-    await this.transport.request("POST", `/v1/groups/${segment(options.groupId)}/offsets`, {
+    await this.transport.request("POST", `/v1/groups/${groupSegment(options.groupId)}/offsets`, {
       body: {
         offsets: options.partitions.map((p) => ({
           topic: options.topic,
@@ -157,7 +157,8 @@ export class Admin {
 
   /** Deletes groups with no active members, and their offsets. */
   async deleteGroups(groupIds: string[]): Promise<void> {
-    for (const groupId of groupIds) await this.transport.request("DELETE", `/v1/groups/${segment(groupId)}`);
+    for (const groupId of groupIds)
+      await this.transport.request("DELETE", `/v1/groups/${groupSegment(groupId)}`);
   }
 }
 

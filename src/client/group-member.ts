@@ -5,7 +5,7 @@ import type {
   HeartbeatResponse,
   OffsetToCommit,
 } from "../groups/types.js";
-import { type HttpTransport, segment } from "./http-transport.js";
+import { groupSegment, type HttpTransport } from "./http-transport.js";
 
 const JOIN = 0;
 const LEAVE = -1;
@@ -108,7 +108,7 @@ export class GroupMember {
   }
 
   private path(rest: string): string {
-    return `/v1/groups/${segment(this.groupId)}/${rest}`;
+    return `/v1/groups/${groupSegment(this.groupId)}/${rest}`;
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {

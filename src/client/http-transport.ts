@@ -1,3 +1,4 @@
+import type { KafkaErrorCode } from "../errors.js";
 import { errorFromResponse, FloeClientError, networkError, timeoutError } from "./client-error.js";
 import { abortableSleep, backoffMs, type RetryHooks, type RetryPolicy, withRetry } from "./retry.js";
 
@@ -194,7 +195,33 @@ export function normaliseUrl(url: string): string {
   return parsed.href.replace(/\/+$/, "");
 }
 
-/** One path segment, escaped: topic names are restricted, but the client should not rely on that. */
-export function segment(value: string | number): string {
-  return encodeURIComponent(String(value));
+/**
+ * One path segment, escaped: topic names are restricted, but the client should not rely on that.
+ * "." and ".." cannot be carried at all: `new URL`, and so fetch, resolves them (and their %2E
+ * spellings) as relative steps, so they would address another resource (`/v1/topics/.` is the
+ * topic list). They are refused here, before any request, with `code`.
+ */
+export function segment(
+  value: string | number,
+  code: KafkaErrorCode = "INVALID_REQUEST",
+  what = "path segment",
+): string {
+  const text = String(value);
+  if (text === "." || text === "..") {
+    throw new FloeClientError(
+      code,
+      `invalid ${what} ${JSON.stringify(text)}: "." and ".." cannot name a resource`,
+    );
+  }
+  return encodeURIComponent(text);
+}
+
+/** A topic name as a path segment; "." and ".." are INVALID_TOPIC_EXCEPTION, as Kafka refuses them. */
+export function topicSegment(topic: string): string {
+  return segment(topic, "INVALID_TOPIC_EXCEPTION", "topic name");
+}
+
+/** A group id as a path segment; "." and ".." cannot travel in a URL path (see segment). */
+export function groupSegment(groupId: string): string {
+  return segment(groupId, "INVALID_GROUP_ID", "group id");
 }

@@ -1,7 +1,13 @@
 import { decodeBatches } from "../log/record-batch.js";
 import { fromWire } from "./bytes.js";
 import { FloeClientError } from "./client-error.js";
-import { type HttpTransport, RECORD_BATCH_MEDIA_TYPE, segment, type WireProtocol } from "./http-transport.js";
+import {
+  type HttpTransport,
+  RECORD_BATCH_MEDIA_TYPE,
+  segment,
+  topicSegment,
+  type WireProtocol,
+} from "./http-transport.js";
 import type {
   ConsumedRecord,
   ListedOffset,
@@ -62,7 +68,7 @@ export class PartitionReader {
     if (this.protocol === "binary") return this.fetchBatches(options);
     const answer = await this.transport.request<WirePartitionFetch>(
       "GET",
-      `/v1/topics/${segment(options.topic)}/partitions/${segment(options.partition)}/records`,
+      `/v1/topics/${topicSegment(options.topic)}/partitions/${segment(options.partition)}/records`,
       {
         query: {
           offset: options.offset,
@@ -85,7 +91,7 @@ export class PartitionReader {
   private async fetchBatches(options: FetchOptions): Promise<PartitionFetch> {
     const answer = await this.transport.exchange(
       "GET",
-      `/v1/topics/${segment(options.topic)}/partitions/${segment(options.partition)}/records`,
+      `/v1/topics/${topicSegment(options.topic)}/partitions/${segment(options.partition)}/records`,
       {
         query: {
           offset: options.offset,
@@ -209,7 +215,7 @@ export class PartitionReader {
   async listOffsets(options: { topic: string; partition: number; at: OffsetSpec }): Promise<ListedOffset> {
     const answer = await this.transport.request<ListedOffset>(
       "GET",
-      `/v1/topics/${segment(options.topic)}/partitions/${segment(options.partition)}/offsets`,
+      `/v1/topics/${topicSegment(options.topic)}/partitions/${segment(options.partition)}/offsets`,
       { query: { at: String(options.at) } },
     );
     return { partition: answer.partition, offset: answer.offset, timestamp: answer.timestamp ?? null };

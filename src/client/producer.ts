@@ -3,7 +3,7 @@ import type { RecordHeader } from "../log/record-batch.js";
 import { BufferMemory } from "./buffer-memory.js";
 import { toBytes, toWire } from "./bytes.js";
 import { FloeClientError } from "./client-error.js";
-import { type HttpTransport, segment, type WireProtocol } from "./http-transport.js";
+import { type HttpTransport, topicSegment, type WireProtocol } from "./http-transport.js";
 import { PartitionSequence, type ProducerIdentity, ProducerIdentities, type Stamp } from "./idempotence.js";
 import { ProducerSender } from "./producer-sender.js";
 import {
@@ -403,7 +403,7 @@ export class Producer {
       try {
         const description = await this.transport.request<TopicDescription>(
           "GET",
-          `/v1/topics/${segment(topic)}`,
+          `/v1/topics/${topicSegment(topic)}`,
           {
             // Kafka's MetadataRequest.allow_auto_topic_creation: an idempotent producer needs the
             // partition count before its first send, so it asks the server to create the topic.
@@ -553,7 +553,7 @@ export class Producer {
     try {
       answer = await this.transport.request<{ offsets?: WireOffset[] }>(
         "POST",
-        `/v1/topics/${segment(topic)}/records`,
+        `/v1/topics/${topicSegment(topic)}/records`,
         { query: { encoding: "base64" }, body, retry },
       );
     } catch (error) {
