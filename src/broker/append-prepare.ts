@@ -1,6 +1,6 @@
 import { FloeError } from "../errors.js";
 import { encodeRecordBatch, type LogRecord, nextSequence } from "../log/record-batch.js";
-import { acceptClientBatches } from "./client-batches.js";
+import { acceptClientBatches, type InflateBudget, inflateBudget } from "./client-batches.js";
 import { assignPartitions, type StickyPartitioner } from "./partitioner.js";
 import type { ProducerRegistry } from "./producer-registry.js";
 import { MAX_PRODUCER_EPOCH } from "./producer-sequence.js";
@@ -15,6 +15,12 @@ import type { AppendControl, ProduceRecord, ProduceRequest, ProducerFields, Topi
 export interface BatchProduceRequest extends AppendControl {
   topic: string;
   batches: { partition: number; bytes: Uint8Array }[];
+  /**
+   * How much compressed batches may inflate while they are checked (MAX_INFLATED_BYTES_PER_REQUEST):
+   * a fresh allowance for this request unless given; a caller that splits one client request into
+   * several (Kafka's Produce, POST /v1/records) passes one allowance to all of them.
+   */
+  inflate?: InflateBudget;
 }
 
 export type AppendRequest = ProduceRequest | BatchProduceRequest;
@@ -213,6 +219,7 @@ async function prepareBatches(
     signal: request.signal,
   };
   const pieces = new Map<number, Piece>();
+  const inflate = request.inflate ?? inflateBudget();
   let idempotent: boolean | undefined;
   for (const { partition, bytes } of request.batches) {
     if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
@@ -220,7 +227,7 @@ async function prepareBatches(
     }
     if (!(bytes instanceof Uint8Array))
       throw new FloeError("INVALID_REQUEST", "Record batches must be bytes.");
-    const accepted = acceptClientBatches(bytes, { maxBatchBytes, logAppendTime });
+    const accepted = acceptClientBatches(bytes, { maxBatchBytes, logAppendTime, inflate });
     const from = accepted.producer;
     if (idempotent !== undefined && idempotent !== (from !== undefined)) {
       throw new FloeError("INVALID_RECORD", "Some batches carry a producer id and others do not.");

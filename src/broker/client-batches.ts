@@ -2,11 +2,30 @@ import { CorruptDataError, FloeError } from "../errors.js";
 import { crc32c } from "../log/crc32c.js";
 import {
   type BatchHeader,
-  decodeRecordBatch,
+  batchRecordsRegion,
   nextSequence,
   readBatchHeader,
+  scanRecords,
   verifyBatchCrc,
 } from "../log/record-batch.js";
+
+/**
+ * The most record bytes one produce request may inflate from compressed batches, across all its
+ * batches and partitions: 64 MiB. Kafka bounds only the compressed batch (max.message.bytes) and
+ * has no such limit; Floe inflates a client's batches to check their records before storing
+ * them, so without it a 4 MiB body of gzip could claim gigabytes, or millions of tiny records.
+ * Past it the request is refused with MESSAGE_TOO_LARGE and appends nothing.
+ */
+export const MAX_INFLATED_BYTES_PER_REQUEST = 64 * 1024 * 1024;
+
+/** What is left of a request's inflation allowance; one object shared by all the request's batches. */
+export interface InflateBudget {
+  left: number;
+}
+
+export function inflateBudget(bytes = MAX_INFLATED_BYTES_PER_REQUEST): InflateBudget {
+  return { left: bytes };
+}
 
 /** What a topic allows of a client-encoded batch. */
 export interface ClientBatchRules {
@@ -17,6 +36,8 @@ export interface ClientBatchRules {
    * batch (the batches are rewritten in place, as Kafka's broker does).
    */
   logAppendTime?: number;
+  /** The request's allowance for inflating compressed batches (default: a fresh 64 MiB). */
+  inflate?: InflateBudget;
 }
 
 export interface AcceptedBatches {
@@ -65,6 +86,7 @@ export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules):
     throw new FloeError("INVALID_REQUEST", "The request body holds no record batch.");
   }
   const batches: Uint8Array[] = [];
+  const budget = rules.inflate ?? inflateBudget();
   let records = 0;
   let position = 0;
   let producer: AcceptedBatches["producer"];
@@ -102,7 +124,7 @@ export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules):
         "claims LogAppendTime on a CreateTime topic; only the broker stamps append time",
       );
     }
-    checkRecords(bytes, position, header);
+    checkRecords(bytes, position, header, budget);
     const batch = bytes.subarray(position, position + header.size);
     if (rules.logAppendTime !== undefined) stampLogAppendTime(batch, rules.logAppendTime);
     batches.push(batch);
@@ -157,28 +179,41 @@ function checkProducerFields(
 }
 
 /**
- * Decodes the records once, so bytes that pass the CRC but are not records (a client's CRC over
- * garbage) are refused here rather than failing every later fetch.
+ * Walks the records once (inflating a compressed batch within what is left of the request's
+ * allowance), so bytes that pass the CRC but are not records (a client's CRC over garbage) are
+ * refused here rather than failing every later fetch. Nothing is materialised per record.
  */
-function checkRecords(bytes: Uint8Array, position: number, header: BatchHeader): void {
-  let decoded: ReturnType<typeof decodeRecordBatch>;
+function checkRecords(bytes: Uint8Array, position: number, header: BatchHeader, budget: InflateBudget): void {
   try {
-    decoded = decodeRecordBatch(bytes, position, { verifyCrc: false });
+    let region: Uint8Array;
+    try {
+      region = batchRecordsRegion(bytes, position, header, budget.left);
+    } catch (e) {
+      if (e instanceof FloeError && e.code === "MESSAGE_TOO_LARGE") {
+        throw new FloeError(
+          "MESSAGE_TOO_LARGE",
+          `The record batch at byte ${position} inflates beyond what is left of the ${MAX_INFLATED_BYTES_PER_REQUEST} bytes one request may inflate (${budget.left}); nothing was appended.`,
+          { cause: e },
+        );
+      }
+      throw e;
+    }
+    if (header.compression !== "none") budget.left -= region.length;
+    let offsetDeltaExpected = 0;
+    scanRecords(region, header, position, (offsetDelta, timestamp) => {
+      if (offsetDelta !== offsetDeltaExpected) {
+        throw invalid(position, `has record ${offsetDeltaExpected} at offset delta ${offsetDelta}`);
+      }
+      if (timestamp < 0) {
+        throw invalid(
+          position,
+          `has record ${offsetDeltaExpected} with timestamp ${timestamp}; timestamps are ms since the epoch`,
+        );
+      }
+      offsetDeltaExpected++;
+    });
   } catch (e) {
     throw e instanceof CorruptDataError ? corrupt(position, e) : e;
-  }
-  const { records } = decoded;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    if (record.offset - header.baseOffset !== i) {
-      throw invalid(position, `has record ${i} at offset delta ${record.offset - header.baseOffset}`);
-    }
-    if (record.timestamp < 0) {
-      throw invalid(
-        position,
-        `has record ${i} with timestamp ${record.timestamp}; timestamps are ms since the epoch`,
-      );
-    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { CorruptDataError, FloeError } from "../errors.js";
 import { ByteReader } from "./byte-reader.js";
 import { ByteWriter, utf8Length } from "./byte-writer.js";
@@ -371,22 +372,23 @@ export function verifyBatchCrc(bytes: Uint8Array, position = 0): void {
 }
 
 /**
- * Yields the region holding the batch's records, inflated (within `maxDecompressedBytes`) when
- * compressed.
+ * The bytes holding the batch's records: a view of `bytes` when uncompressed, else the records
+ * inflated within `maxDecompressedBytes` (default 64 MiB; MESSAGE_TOO_LARGE past it, checked
+ * before the memory is spent). Bytes that do not inflate, or inflate to too little for the record
+ * count, are a CorruptDataError.
  */
-function recordsRegion(
+export function batchRecordsRegion(
   bytes: Uint8Array,
   position: number,
   header: BatchHeader,
-  options: BatchDecodeOptions,
-): ByteReader {
+  maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED,
+): Uint8Array {
   const start = position + RECORD_BATCH_OVERHEAD;
   const end = position + header.size;
-  if (header.compression === "none") return new ByteReader(bytes, start, end);
-  const maxBytes = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED;
+  if (header.compression === "none") return bytes.subarray(start, end);
   let inflated: Uint8Array;
   try {
-    inflated = decompress(header.compression, bytes.subarray(start, end), maxBytes);
+    inflated = decompress(header.compression, bytes.subarray(start, end), maxDecompressedBytes);
   } catch (cause) {
     // The codec's own message, placed: which batch, and which codec said so.
     const what = `record batch at ${position} (${header.compression})`;
@@ -399,7 +401,235 @@ function recordsRegion(
       `record count ${header.recordCount} at ${position} cannot fit the inflated records`,
     );
   }
-  return new ByteReader(inflated);
+  return inflated;
+}
+
+function recordsRegion(
+  bytes: Uint8Array,
+  position: number,
+  header: BatchHeader,
+  options: BatchDecodeOptions,
+): ByteReader {
+  return new ByteReader(batchRecordsRegion(bytes, position, header, options.maxDecompressedBytes));
+}
+
+/**
+ * Checks every record of a batch the way `decodeRecordBatch` does (lengths, offset deltas in order
+ * and within lastOffsetDelta, key and value lengths, header keys valid UTF-8, safe timestamps,
+ * nothing left over) without creating an object per record, so validating a batch of a million
+ * tiny records costs a pass over its bytes, not a million objects. `region` is the batch's records
+ * (`batchRecordsRegion`); `visit`, when given, sees each record's offset delta, timestamp and size
+ * on the wire. `position` only places error messages.
+ */
+export function scanRecords(
+  region: Uint8Array,
+  header: BatchHeader,
+  position: number,
+  visit?: (offsetDelta: number, timestamp: number, size: number) => void,
+): void {
+  // A hand-rolled walk over the bytes (ByteReader's checks, inlined): this runs once per record
+  // of every batch a client sends.
+  const { firstTimestamp, maxTimestamp, lastOffsetDelta, recordCount } = header;
+  const logAppendTime = header.timestampType === "LogAppendTime";
+  const regionEnd = region.length;
+  const s: ScanState = { p: 0, end: regionEnd };
+  let previousDelta = -1;
+  for (let i = 0; i < recordCount; i++) {
+    const recordStart = s.p;
+    s.end = regionEnd;
+    const length = scanVarint(region, s, "record length");
+    if (length < 0 || length > regionEnd - s.p) {
+      throw new CorruptDataError(
+        `record length ${length} at ${recordStart} does not fit the batch at ${position}`,
+      );
+    }
+    const recordEnd = s.p + length;
+    s.end = recordEnd; // no field may run into the next record
+    if (s.p >= recordEnd) throw truncatedRecord(s, position);
+    s.p++; // attributes, unused by Kafka so far
+    const timestampDelta = scanVarlong(region, s, "timestampDelta");
+    const offsetDelta = scanVarint(region, s, "offsetDelta");
+    if (offsetDelta <= previousDelta || offsetDelta > lastOffsetDelta) {
+      throw new CorruptDataError(`record offset delta ${offsetDelta} out of order in batch at ${position}`);
+    }
+    previousDelta = offsetDelta;
+    scanBytes(region, s, "record key length", position);
+    scanBytes(region, s, "record value length", position);
+    const headerCount = scanVarint(region, s, "header count");
+    if (headerCount < 0 || headerCount * 2 > recordEnd - s.p) {
+      throw new CorruptDataError(`invalid header count ${headerCount} in batch at ${position}`);
+    }
+    for (let h = 0; h < headerCount; h++) {
+      const keyStart = s.p;
+      const keyLength = scanVarint(region, s, "header key length");
+      if (keyLength < 0 || keyLength > recordEnd - s.p) {
+        throw new CorruptDataError(
+          `invalid header key length ${keyLength} at ${keyStart} in batch at ${position}`,
+        );
+      }
+      if (!isUtf8Range(region, s.p, s.p + keyLength)) {
+        throw new CorruptDataError(`invalid UTF-8 in header key at position ${s.p}`);
+      }
+      s.p += keyLength;
+      scanBytes(region, s, "header value length", position);
+    }
+    if (s.p !== recordEnd) {
+      throw new CorruptDataError(`record in batch at ${position} has ${recordEnd - s.p} unread bytes`);
+    }
+    const timestamp = logAppendTime ? maxTimestamp : firstTimestamp + timestampDelta;
+    if (!Number.isSafeInteger(timestamp)) {
+      throw new CorruptDataError(`record timestamp out of range in batch at ${position}`);
+    }
+    if (visit !== undefined) visit(offsetDelta, timestamp, recordEnd - recordStart);
+  }
+  if (s.p !== regionEnd) {
+    throw new CorruptDataError(
+      `record batch at ${position} has ${regionEnd - s.p} bytes after its last record`,
+    );
+  }
+}
+
+/** Where a scan is: the next byte, and the end no field may pass (the current record's). */
+interface ScanState {
+  p: number;
+  end: number;
+}
+
+function truncatedRecord(s: ScanState, position: number): CorruptDataError {
+  return new CorruptDataError(`truncated record at ${s.p} in batch at ${position}`);
+}
+
+/** Kafka varint (zigzag int32, at most 5 bytes), as ByteReader.varint reads it. */
+function scanVarint(buf: Uint8Array, s: ScanState, what: string): number {
+  let p = s.p;
+  if (p >= s.end) throw new CorruptDataError(`truncated ${what} at position ${p}`);
+  let b = buf[p++];
+  let u = b & 0x7f;
+  if (b & 0x80) {
+    let shift = 7;
+    for (;;) {
+      if (p >= s.end) throw new CorruptDataError(`truncated ${what} at position ${s.p}`);
+      b = buf[p++];
+      if (shift === 28) {
+        if (b > 0x0f) throw new CorruptDataError(`malformed ${what} at position ${s.p}: too long`);
+        u |= b << 28;
+        break;
+      }
+      u |= (b & 0x7f) << shift;
+      if (!(b & 0x80)) break;
+      shift += 7;
+    }
+  }
+  s.p = p;
+  return (u >>> 1) ^ -(u & 1);
+}
+
+/** Kafka varlong: one byte read here, longer ones by ByteReader (rare: a timestamp delta over 63 ms). */
+function scanVarlong(buf: Uint8Array, s: ScanState, what: string): number {
+  const p = s.p;
+  if (p >= s.end) throw new CorruptDataError(`truncated ${what} at position ${p}`);
+  const b0 = buf[p];
+  if (!(b0 & 0x80)) {
+    s.p = p + 1;
+    return (b0 >>> 1) ^ -(b0 & 1);
+  }
+  const r = new ByteReader(buf, p, s.end);
+  const v = r.varlong(what);
+  s.p = r.position;
+  return v;
+}
+
+/** Steps over Kafka nullable bytes (varint length, -1 = null). */
+function scanBytes(buf: Uint8Array, s: ScanState, what: string, position: number): void {
+  const n = scanVarint(buf, s, what);
+  if (n < -1 || n > s.end - s.p) {
+    throw new CorruptDataError(`invalid ${what} length ${n} at position ${s.p} in batch at ${position}`);
+  }
+  if (n > 0) s.p += n;
+}
+
+/** Whether `bytes[start, end)` is valid UTF-8; ASCII (the usual header key) is checked by hand. */
+function isUtf8Range(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if (bytes[i] >= 0x80) return isUtf8(bytes.subarray(start, end));
+  }
+  return true;
+}
+
+/** A decoded record with its size on the wire (Kafka's DefaultRecord.sizeInBytes: length varint included). */
+export interface SizedRecord extends DecodedRecord {
+  size: number;
+}
+
+/**
+ * Decodes a batch's records lazily, for a reader that wants only some of them: records with an
+ * offset below `fromOffset` are stepped over without being materialised, then each record is
+ * handed to `take` until it returns false. Offsets are `baseOffset + offsetDelta` (stored batches
+ * carry 0: the caller supplies the real base). Returns false when `take` stopped the walk. Keys,
+ * values and header values are zero-copy views of `region`. Checks as `decodeRecordBatch` does on
+ * the records it decodes; the ones stepped over are checked only for their framing.
+ */
+export function readRecords(
+  region: Uint8Array,
+  header: BatchHeader,
+  position: number,
+  baseOffset: number,
+  fromOffset: number,
+  take: (record: SizedRecord) => boolean,
+): boolean {
+  const r = new ByteReader(region);
+  const { firstTimestamp, maxTimestamp, lastOffsetDelta, recordCount } = header;
+  const logAppendTime = header.timestampType === "LogAppendTime";
+  const regionEnd = r.end;
+  let previousDelta = -1;
+  for (let i = 0; i < recordCount; i++) {
+    const recordStart = r.position;
+    const length = r.varint("record length");
+    if (length < 0) throw new CorruptDataError(`negative record length at ${r.position}`);
+    r.need(length, "record");
+    const recordEnd = r.position + length;
+    r.end = recordEnd;
+    r.int8("record attributes");
+    const timestampDelta = r.varlong("timestampDelta");
+    const offsetDelta = r.varint("offsetDelta");
+    if (offsetDelta <= previousDelta || offsetDelta > lastOffsetDelta) {
+      throw new CorruptDataError(`record offset delta ${offsetDelta} out of order in batch at ${position}`);
+    }
+    previousDelta = offsetDelta;
+    const offset = baseOffset + offsetDelta;
+    if (offset < fromOffset) {
+      r.end = regionEnd;
+      r.position = recordEnd;
+      continue;
+    }
+    const key = r.varintBytes("record key");
+    const value = r.varintBytes("record value");
+    const headerCount = r.varint("header count");
+    if (headerCount < 0 || headerCount * 2 > r.remaining) {
+      throw new CorruptDataError(`invalid header count ${headerCount} in batch at ${position}`);
+    }
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const keyLength = r.varint("header key length");
+      if (keyLength < 0)
+        throw new CorruptDataError(`invalid header key length ${keyLength} in batch at ${position}`);
+      const headerKey = r.utf8(keyLength, "header key");
+      headers.push({ key: headerKey, value: r.varintBytes("header value") });
+    }
+    if (r.position !== recordEnd) {
+      throw new CorruptDataError(`record in batch at ${position} has ${recordEnd - r.position} unread bytes`);
+    }
+    r.end = regionEnd;
+    const timestamp = logAppendTime ? maxTimestamp : firstTimestamp + timestampDelta;
+    if (!Number.isSafeInteger(timestamp) || !Number.isSafeInteger(offset)) {
+      throw new CorruptDataError(`record timestamp or offset out of range in batch at ${position}`);
+    }
+    if (!take({ offset, timestamp, key, value, headers, size: recordEnd - recordStart })) return false;
+  }
+  if (r.remaining !== 0) {
+    throw new CorruptDataError(`record batch at ${position} has ${r.remaining} bytes after its last record`);
+  }
+  return true;
 }
 
 /**
@@ -543,7 +773,7 @@ export function patchBaseOffsets(
 /**
  * The smallest and largest record timestamps of the batch at `position` (as decoders report them),
  * or null when it holds no records. Uncompressed batches are scanned without materialising
- * records; LogAppendTime batches answer from the header; compressed batches are decoded.
+ * records; LogAppendTime batches answer from the header; compressed batches are inflated and scanned.
  */
 export function batchTimestampRange(
   bytes: Uint8Array,
@@ -579,12 +809,12 @@ export function batchTimestampRange(
     }
     return { min, max };
   }
-  const { records } = decodeRecordBatch(bytes, position, { verifyCrc: false });
+  // Compressed: inflated and scanned, never materialised as records.
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (const record of records) {
-    if (record.timestamp < min) min = record.timestamp;
-    if (record.timestamp > max) max = record.timestamp;
-  }
+  scanRecords(batchRecordsRegion(bytes, position, header), header, position, (_, timestamp) => {
+    if (timestamp < min) min = timestamp;
+    if (timestamp > max) max = timestamp;
+  });
   return { min, max };
 }

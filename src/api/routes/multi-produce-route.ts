@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inflateBudget } from "../../broker/client-batches.js";
 import { validateTopicName } from "../../broker/topic-config.js";
 import { FloeError } from "../../errors.js";
 import { readBatchHeaders } from "../../log/record-batch.js";
@@ -156,8 +157,10 @@ export const multiProduceRoute = defineRoute({
     const entries = parsePartitionBatches(body);
     // Every append is handed to the group commit before the first wait (as Kafka's Produce does),
     // so the entries, and requests pipelined behind this one, commit in the order sent.
+    // One allowance for inflating compressed batches across the whole body, not per entry.
+    const inflate = inflateBudget();
     const appends = entries.map(({ topic, partition, bytes }) =>
-      produce({ topic, batches: [{ partition, bytes }] }).then(
+      produce({ topic, batches: [{ partition, bytes }], inflate }).then(
         ([first]) => ({
           topic,
           partition,

@@ -1,4 +1,5 @@
 import type { Broker } from "../../broker/broker.js";
+import { type InflateBudget, inflateBudget } from "../../broker/client-batches.js";
 import { readBatchHeader, readBatchHeaders } from "../../log/record-batch.js";
 import { ERROR_NUMBERS, errorMessage, errorNumber, WireRefusal } from "../error-codes.js";
 import { defineApi, type KafkaCore, NO_RESPONSE, type RequestContext } from "../kafka-api.js";
@@ -42,11 +43,13 @@ export const produceApi = defineApi(ProduceRequest, ProduceResponse, {
     const signal = acks === 0 ? undefined : ctx.signal;
     // The request's timeout bounds the wait for the commit; the broker's request.timeout.ms does too.
     const deadline = request.timeoutMs > 0 ? core.broker.now() + request.timeoutMs : undefined;
+    // One allowance for inflating compressed batches across the whole request, not per partition.
+    const inflate = inflateBudget();
     const appends = request.topicData.map((topic) => ({
       name: topic.name,
       partitions: topic.partitionData.map((p) => ({
         index: p.index,
-        appended: append(core, request, topic.name, p.index, p.records, deadline, signal),
+        appended: append(core, request, topic.name, p.index, p.records, { deadline, signal, inflate }),
       })),
     }));
     if (acks === 0) return NO_RESPONSE;
@@ -64,13 +67,12 @@ function append(
   topic: string,
   partition: number,
   records: Uint8Array | null,
-  deadline: number | undefined,
-  signal: AbortSignal | undefined,
+  control: { deadline?: number; signal?: AbortSignal; inflate: InflateBudget },
 ): Promise<Appended> {
   const refused = refusal(request, records);
   if (refused) return Promise.resolve({ error: refused });
   const bytes = records as Uint8Array;
-  return core.produce({ topic, batches: [{ partition, bytes }], deadline, signal }).then(
+  return core.produce({ topic, batches: [{ partition, bytes }], ...control }).then(
     ([first]) => ({ baseOffset: first.offset }),
     (error: unknown) => ({ error }),
   );
