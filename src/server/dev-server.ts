@@ -76,28 +76,65 @@ export interface DevServer {
   close(): Promise<void>;
 }
 
-/** Bodies beyond the limit are read and discarded up to this much, so the client sees the 413; past it the connection is cut. */
+/**
+ * A body over the limit is answered 413 at once and the rest of it read and discarded, up to this
+ * much, so a client still sending sees the answer rather than a reset; past it the connection is cut.
+ */
 const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
-type BodyRead = { body: Buffer | undefined; tooLarge: false } | { tooLarge: true; bytes: number };
+type BodyRead =
+  | { kind: "body"; body: Buffer | undefined }
+  /** Over MAX_BODY_BYTES: `bytes` is the declared length, or else what had arrived when the limit was passed. */
+  | { kind: "tooLarge"; bytes: number; declared: boolean }
+  /** The client went away before the body ended: nobody to answer. */
+  | { kind: "gone" };
 
+/** Reads and throws away the rest of a refused body, cutting the connection once it passes the drain limit. */
+function discardBody(req: IncomingMessage, alreadyRead: number): void {
+  let bytes = alreadyRead;
+  req.on("data", (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > DRAIN_LIMIT_BYTES) req.socket.destroy();
+  });
+  req.on("error", () => {}); // a reset while discarding changes nothing: the answer is sent
+  req.resume();
+}
+
+/**
+ * The request body, or why there is none. Always settles — on the end, an abort or an error — so a
+ * request never stays in flight (close() waits for those) however its client behaves.
+ */
 function readBody(req: IncomingMessage): Promise<BodyRead> {
-  return new Promise((resolve, reject) => {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
+    // Known too large before a byte of it is read: answer now, do not buffer it.
+    discardBody(req, 0);
+    return Promise.resolve({ kind: "tooLarge", bytes: declared, declared: true });
+  }
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
-    req.on("data", (chunk: Buffer) => {
+    let settled = false;
+    const settle = (read: BodyRead) => {
+      if (settled) return;
+      settled = true;
+      req.off("data", onData);
+      resolve(read);
+    };
+    const onData = (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes <= MAX_BODY_BYTES) chunks.push(chunk);
-      else if (bytes > DRAIN_LIMIT_BYTES) req.destroy();
-    });
-    req.on("end", () =>
-      resolve(
-        bytes > MAX_BODY_BYTES
-          ? { tooLarge: true, bytes }
-          : { body: chunks.length ? Buffer.concat(chunks) : undefined, tooLarge: false },
-      ),
-    );
-    req.on("error", reject);
+      if (bytes <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.length = 0;
+      settle({ kind: "tooLarge", bytes, declared: false });
+      discardBody(req, bytes);
+    };
+    req.on("data", onData);
+    req.on("end", () => settle({ kind: "body", body: chunks.length ? Buffer.concat(chunks) : undefined }));
+    req.on("error", () => settle({ kind: "gone" }));
+    req.on("close", () => settle({ kind: "gone" }));
   });
 }
 
@@ -204,14 +241,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       return;
     }
     const read = await readBody(req);
-    if (read.tooLarge) {
+    if (read.kind === "gone") return;
+    if (read.kind === "tooLarge") {
+      // The connection cannot be reused while the rest of the body is still arriving.
       res.setHeader("connection", "close");
       writeLambdaResult(
         res,
         errorResponse(
           new FloeError(
             "MESSAGE_TOO_LARGE",
-            `The request body is ${read.bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (Lambda's 6 MB payload). Send fewer records per request.`,
+            `The request body is ${read.declared ? "" : "over "}${read.bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (Lambda's 6 MB payload). Send fewer records per request.`,
           ),
         ),
       );
