@@ -5,11 +5,31 @@ import { FloeError, type KafkaErrorCode } from "../errors.js";
 export type IssueCode = (path: readonly PropertyKey[]) => KafkaErrorCode;
 
 const MAX_ISSUES_SHOWN = 3;
+/** Unknown field names shown before "and N more". */
+const MAX_KEYS_SHOWN = 3;
+/**
+ * Field names are the client's own text (unknown keys, header names, config keys): each is cut to
+ * this many characters, so a refusal stays small however long or many the names were, and an error
+ * body never outgrows the request (an answer over Lambda's 6 MB would fail at the gateway).
+ */
+const MAX_NAME_CHARS = 64;
+
+function shownName(p: PropertyKey): string {
+  const name = String(p);
+  return name.length > MAX_NAME_CHARS ? `${name.slice(0, MAX_NAME_CHARS)}…` : name;
+}
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? String(p) : `.${String(p)}`;
+  for (const p of path)
+    out += typeof p === "number" ? `[${p}]` : out === "" ? shownName(p) : `.${shownName(p)}`;
   return out;
+}
+
+function unknownFields(keys: readonly string[]): string {
+  const shown = keys.slice(0, MAX_KEYS_SHOWN).map(shownName).join(", ");
+  const more = keys.length > MAX_KEYS_SHOWN ? ` and ${keys.length - MAX_KEYS_SHOWN} more` : "";
+  return `has unknown field${keys.length === 1 ? "" : "s"} ${shown}${more}`;
 }
 
 /** What a path names, for a person: the path parameters are names and ids, the rest field paths. */
@@ -73,7 +93,7 @@ function predicateOf(issue: z.core.$ZodRawIssue): string | undefined {
       return `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`;
     }
     case "unrecognized_keys":
-      return `has unknown field${(i.keys as string[]).length === 1 ? "" : "s"} ${(i.keys as string[]).join(", ")}`;
+      return unknownFields(i.keys as string[]);
     case "not_multiple_of":
       return `must be a multiple of ${String(i.divisor)}`;
     case "invalid_format":

@@ -31,6 +31,28 @@ describe("parseWith", () => {
     expect(() => parseWith(schema, {}, codeFor)).toThrow(/\(and 2 more\)$/);
   });
 
+  it("keeps a refusal small however many or long the client's field names are (issue 11)", () => {
+    const message = (input: Record<string, unknown>) => {
+      try {
+        parseWith(z.strictObject({ name: z.string() }), input, codeFor, "body");
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "parsed";
+    };
+    const many: Record<string, unknown> = { name: "t" };
+    for (let i = 0; i < 20_000; i++) many[`${"k".repeat(200)}${i}`] = 1;
+    const text = message(many);
+    expect(text).toMatch(/^Invalid body: the body has unknown fields k{64}…, k{64}…, k{64}… and 19997 more$/);
+    expect(message({ name: "t", ["x".repeat(100_000)]: 1 })).toBe(
+      `Invalid body: the body has unknown field ${"x".repeat(64)}…`,
+    );
+    const headers = z.object({ headers: z.record(z.string(), z.string()) });
+    expect(() => parseWith(headers, { headers: { ["h".repeat(100_000)]: 5 } }, codeFor, "body")).toThrow(
+      `Invalid body: headers.${"h".repeat(64)}… must be a string, not a number`,
+    );
+  });
+
   it("says zod's own complaints in words, naming the field as a person would", () => {
     const message = (schema: z.ZodType, input: unknown, what?: string) => {
       try {
