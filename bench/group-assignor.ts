@@ -73,6 +73,22 @@ for (const partitions of [2_000, 10_000]) {
   await time("uniform: member 3,000 joins 2,999 on 10,000 partitions", () =>
     uniformAssignor.assign(spec(3_000, 10_000, before)),
   );
+  // Differing subscriptions: each member on 10 of 100 topics of 100 partitions (a fixed pseudo-random pick).
+  let seed = 1;
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const topics = Array.from({ length: 100 }, (_, t) => `topic-${t}`);
+  const mixed: AssignmentSpec = {
+    members: Array.from({ length: 3_000 }, (_, i) => ({
+      memberId: `member-${i}`,
+      topics: Array.from({ length: 10 }, () => topics[Math.floor(random() * topics.length)]),
+    })),
+    partitionCounts: new Map(topics.map((t) => [t, 100])),
+    previous: new Map(),
+  };
+  const mixedBefore = uniformAssignor.assign({ ...mixed, members: mixed.members.slice(1) });
+  await time("uniform: member 3,000 joins, 3,000 distinct subscriptions of 100x100", () =>
+    uniformAssignor.assign({ ...mixed, previous: mixedBefore }),
+  );
   await time("range: 2nd member joins 1 topic of 10,000 partitions", () =>
     rangeAssignor.assign(spec(2, 10_000, new Map())),
   );

@@ -8,12 +8,17 @@ export class IndexedHeap {
   /** Where each id sits in `items`, -1 when absent. */
   private readonly position: Int32Array;
 
-  /** `before(a, b)`: a comes out first. Must be a strict total order for the result to be deterministic. */
+  /**
+   * `before(a, b)`: a comes out first; a strict total order, for a deterministic result. Heaps whose
+   * ids never overlap may share one `positions` array (filled with -1), so that many small heaps
+   * over a large id range cost their size, not the range each.
+   */
   constructor(
     capacity: number,
     private readonly before: (a: number, b: number) => boolean,
+    positions?: Int32Array,
   ) {
-    this.position = new Int32Array(capacity).fill(-1);
+    this.position = positions ?? new Int32Array(capacity).fill(-1);
   }
 
   get size(): number {

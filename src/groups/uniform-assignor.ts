@@ -81,18 +81,21 @@ export const uniformAssignor: Assignor = {
     const order = topicNames
       .map((_, t) => t)
       .sort((a, b) => eligible[a].length - eligible[b].length || a - b);
+    const positions = new Int32Array(ids.length).fill(-1);
     for (const t of order) {
       let heap: IndexedHeap | undefined;
       for (let partition = 0; partition < counts[t]; partition++) {
         if (claimed[t][partition]) continue;
         if (!heap) {
-          heap = new IndexedHeap(ids.length, lighter);
+          heap = new IndexedHeap(ids.length, lighter, positions);
           for (const member of eligible[t]) heap.push(member);
         }
         const member = heap.peek()!;
         give(member, t, partition);
         heap.update(member);
       }
+      // Empty it, so the next topic's heap starts from a clean positions array.
+      while (heap?.pop() !== undefined);
     }
 
     // 3. Balance: move from the most loaded (ties: first id) to the least loaded (ties: last id).
@@ -156,6 +159,8 @@ function subscriptionClasses(
   load: Int32Array,
 ): { classes: SubscriptionClass[]; classOf: Int32Array } {
   const classOf = new Int32Array(subscribed.length).fill(-1);
+  // A member is in one class only, so the classes' heaps share one positions array.
+  const positions = new Int32Array(subscribed.length).fill(-1);
   const classes: SubscriptionClass[] = [];
   const byKey = new Map<string, number>();
   subscribed.forEach((topics, member) => {
@@ -166,7 +171,7 @@ function subscriptionClasses(
       byKey.set(key, (c = classes.length));
       classes.push({
         topics,
-        members: new IndexedHeap(subscribed.length, (a, b) => takesFirst(load, a, b)),
+        members: new IndexedHeap(subscribed.length, (a, b) => takesFirst(load, a, b), positions),
       });
     }
     classes[c].members.push(member);
