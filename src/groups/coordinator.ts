@@ -3,6 +3,8 @@ import type { Broker } from "../broker/broker.js";
 import { FloeError } from "../errors.js";
 import type { MetaStore } from "../storage/ports.js";
 import { ASSIGNORS } from "./assignor.js";
+import { ExpirySweeps } from "./expiry-sweeps.js";
+import { DecodedMetaCache } from "./group-records.js";
 import type { GroupContext } from "./group-context.js";
 import { deleteGroup } from "./group-deletion.js";
 import { describeGroup, listGroups } from "./group-description.js";
@@ -45,9 +47,10 @@ export interface GroupCoordinatorOptions {
 
 /**
  * The consumer-group coordinator (architecture §6, KIP-848): the server assigns, members heartbeat.
- * Stateless: every call reads the group from the MetaStore and changes it with conditional writes,
- * so any number of instances (one per Lambda container) can serve the same group at once. Time is
- * the injected clock; sessions expire lazily, on the next operation that looks at the group.
+ * Stateless as far as correctness goes: every call reads the group from the MetaStore and changes it
+ * with conditional writes, so any number of instances (one per Lambda container) can serve the same
+ * group at once. Time is the injected clock; sessions expire lazily, when an operation reads the
+ * lapsed member's item (the only state kept here is when to next read the whole group for that).
  */
 export class GroupCoordinator {
   private readonly ctx: GroupContext;
@@ -85,6 +88,8 @@ export class GroupCoordinator {
       rebalanceTimeoutMs,
       assignor,
       retry: { maxConflicts: 60, backoffBaseMs: 5, backoffMaxMs: 250, random: options.random ?? Math.random },
+      sweeps: new ExpirySweeps(sessionTimeoutMs),
+      metas: new DecodedMetaCache(),
     };
   }
 

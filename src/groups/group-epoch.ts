@@ -1,5 +1,5 @@
 import type { Assignor } from "./assignor.js";
-import type { GroupMeta, GroupSnapshot, MemberRecord } from "./group-records.js";
+import type { GroupMeta, GroupSnapshot } from "./group-records.js";
 import type { ResolvedSubscriptions } from "./subscription.js";
 import type { GroupState } from "./types.js";
 
@@ -21,6 +21,8 @@ export function emptyGroup(
     assignor: assignor.name,
     topics: [],
     target: new Map(),
+    subscriptions: new Map(),
+    releasing: new Map(),
   };
 }
 
@@ -32,7 +34,7 @@ export function emptyGroup(
 export function nextGroupEpoch(
   groupId: string,
   previous: GroupMeta | undefined,
-  members: Iterable<MemberRecord>,
+  members: Iterable<{ memberId: string }>,
   resolved: ResolvedSubscriptions,
   assignor: Assignor,
   now: number,

@@ -1,11 +1,29 @@
 import { FloeError } from "../errors.js";
 import type { GroupContext } from "./group-context.js";
 import { unknownMember } from "./group-errors.js";
-import { type MemberRecord, memberToDoc } from "./group-records.js";
+import { isExpired } from "./expiry-sweeps.js";
+import {
+  distinctSubscriptions,
+  type GroupMeta,
+  type GroupSnapshot,
+  loadGroup,
+  loadMember,
+  loadMemberView,
+  type MemberRecord,
+  memberToDoc,
+} from "./group-records.js";
 import { groupKeys } from "./keys.js";
-import { commitMembershipChange, settleGroup } from "./membership-change.js";
+import { mapConcurrent } from "./map-concurrent.js";
+import { commitMembershipChange, isLegacyMeta, sweepIfDue } from "./membership-change.js";
 import { AGAIN, optimistically } from "./optimistic-retry.js";
-import { difference, type PartitionSet, toPartitionSet, toTopicPartitions, union } from "./partition-set.js";
+import {
+  difference,
+  intersects,
+  type PartitionSet,
+  toPartitionSet,
+  toTopicPartitions,
+  union,
+} from "./partition-set.js";
 import { reconcile } from "./reconcile.js";
 import { validateGroupId, validateHeartbeat } from "./request-validation.js";
 import { resolveSubscriptions, sameTopics } from "./subscription.js";
@@ -19,11 +37,13 @@ import {
 /**
  * KIP-848's ConsumerGroupHeartbeat: join, stay, change subscription, converge, leave — one call.
  *
- * Each pass reads the group, expires lapsed members, and then either writes a new group epoch (a
- * join, a leave, a subscription or topic-metadata change) and runs again, or moves this member one
- * step towards its target and answers. The member's own item is the only one a plain heartbeat
- * writes, conditional on its version and on the meta version it reconciled against, so heartbeats
- * of different members do not contend except around an epoch bump.
+ * Each pass reads the meta item and this member's own item (the whole group only when this
+ * process's expiry sweep is due, decision 0012), and then either writes a new group epoch (a join,
+ * a leave, an expiry, a subscription or topic-metadata change) and runs again, or moves this member
+ * one step towards its target and answers. To acquire partitions it also reads the few members the
+ * meta item names as possibly still holding them. The member's own item is the only one a plain
+ * heartbeat writes, conditional on its version and on the meta version it reconciled against, so
+ * heartbeats of different members do not contend except around an epoch bump.
  */
 export async function heartbeat(
   ctx: GroupContext,
@@ -38,9 +58,23 @@ export async function heartbeat(
     request.ownedPartitions === undefined ? undefined : toPartitionSet(request.ownedPartitions);
 
   return optimistically(ctx.retry, async () => {
-    const group = await settleGroup(ctx, groupId);
+    let group =
+      (await sweepIfDue(ctx, groupId)) ?? (await loadMemberView(ctx.meta, groupId, memberId, ctx.metas));
+    if (group.meta && isLegacyMeta(group.meta)) {
+      // Written before meta carried subscriptions and holders: one bump from the whole group
+      // records them, after which every heartbeat reads only its own item.
+      if (!group.complete) group = await loadGroup(ctx.meta, groupId, ctx.metas);
+      await commitMembershipChange(ctx, group, {});
+      return AGAIN;
+    }
     const now = ctx.clock();
     const existing = group.members.get(memberId);
+    if (existing && isExpired(existing, now, ctx.sessionTimeoutMs)) {
+      // Its session lapsed (or its revocation overran) before anyone swept it: it goes now, and the
+      // request is answered as for any unknown member (or joins anew).
+      await commitMembershipChange(ctx, group, { remove: [existing] });
+      return AGAIN;
+    }
 
     if (request.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
       if (!existing) throw unknownMember(groupId, memberId);
@@ -76,32 +110,30 @@ export async function heartbeat(
       member = heartbeating(existing, request, now);
     }
 
-    const members = new Map(group.members).set(memberId, member);
-    let resolved = await resolveSubscriptions(ctx.broker, members.values());
-    if (group.meta && !sameTopics(group.meta.topics, resolved.topics)) {
-      // Another instance may have bumped the epoch on metadata newer than our cache: confirm with a
-      // fresh read, or two instances would flip the group between their two views until caches expire.
-      resolved = await resolveSubscriptions(ctx.broker, members.values(), { fresh: true });
+    if (!group.meta || !existing || !sameSubscription(existing, member)) {
+      await commitMembershipChange(ctx, group, { upsert: member });
+      return AGAIN;
     }
-    if (
-      !group.meta ||
-      !existing ||
-      !sameSubscription(existing, member) ||
-      !sameTopics(group.meta.topics, resolved.topics)
-    ) {
-      await commitMembershipChange(ctx, group, { upsert: member, resolved });
+    const meta = group.meta;
+    if (await subscribedTopicsChanged(ctx, meta)) {
+      await commitMembershipChange(ctx, group, { upsert: member });
       return AGAIN;
     }
 
-    const meta = group.meta;
-    const others: PartitionSet[] = [];
-    for (const m of group.members.values()) if (m.memberId !== memberId) others.push(m.assigned, m.revoking);
+    const target = meta.target.get(memberId) ?? new Set<string>();
+    const others = await holdersOf(ctx, group, memberId, difference(target, member.assigned));
+    const lapsed = others.filter((m) => isExpired(m, now, ctx.sessionTimeoutMs));
+    if (lapsed.length > 0) {
+      // A member this one waits for has overrun its session or its revocation: free its partitions.
+      await commitMembershipChange(ctx, group, { remove: lapsed });
+      return AGAIN;
+    }
     const next: MemberRecord = {
       ...member,
       ...reconcile(member, {
-        target: meta.target.get(memberId) ?? new Set(),
+        target,
         targetEpoch: meta.assignmentEpoch,
-        ownedByOthers: union(...others),
+        ownedByOthers: union(...others.flatMap((m) => [m.assigned, m.revoking])),
         reported: current ? reported : undefined,
         now,
         rebalanceTimeoutMs: member.rebalanceTimeoutMs,
@@ -116,6 +148,7 @@ export async function heartbeat(
       },
       { type: "check", ...groupKeys.meta(groupId), condition: { version: meta.version } },
     ]);
+    if (next.revocationDeadline !== null) ctx.sweeps.deadline(groupId, next.revocationDeadline);
     return {
       done: {
         memberId,
@@ -125,6 +158,49 @@ export async function heartbeat(
       },
     };
   });
+}
+
+/**
+ * The items of the other members that may hold any of `wanted` (partitions of this member's target
+ * it does not have yet), as the meta item's `releasing` record names them: after the bump that
+ * wrote it, nobody else can come to hold one of them, and the named members can only let go, so a
+ * read after the meta item's that finds one released stays true for as long as the write this
+ * heartbeat makes is conditional on that meta version (decision 0012). Bounded by what this
+ * member acquires, not by the group. A group read whole answers from what it read.
+ */
+async function holdersOf(
+  ctx: GroupContext,
+  group: GroupSnapshot,
+  memberId: string,
+  wanted: PartitionSet,
+): Promise<MemberRecord[]> {
+  if (wanted.size === 0 || !group.meta?.releasing) return [];
+  const named: string[] = [];
+  for (const [id, partitions] of group.meta.releasing) {
+    if (id !== memberId && intersects(partitions, wanted)) named.push(id);
+  }
+  const read = group.complete
+    ? named.map((id) => group.members.get(id))
+    : await mapConcurrent(named, 16, (id) => loadMember(ctx.meta, group.groupId, id));
+  return read.filter((m): m is MemberRecord => m !== undefined);
+}
+
+/**
+ * Whether the topics the group's subscriptions cover differ from those its epoch was computed on
+ * (a matching topic created or deleted, a partition count changed). Resolved once per distinct
+ * subscription on the meta item, not per member, from the broker's topic cache; a difference is
+ * confirmed with a fresh read, or two instances with caches of different ages would flip the group
+ * between their two views until the caches expire.
+ */
+async function subscribedTopicsChanged(ctx: GroupContext, meta: GroupMeta): Promise<boolean> {
+  const subscribers = distinctSubscriptions(meta.subscriptions ?? new Map()).map((s, i) => ({
+    memberId: String(i),
+    ...s,
+  }));
+  const cached = await resolveSubscriptions(ctx.broker, subscribers);
+  if (sameTopics(meta.topics, cached.topics)) return false;
+  const fresh = await resolveSubscriptions(ctx.broker, subscribers, { fresh: true });
+  return !sameTopics(meta.topics, fresh.topics);
 }
 
 /**
