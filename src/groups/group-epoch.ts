@@ -48,7 +48,8 @@ export function nextGroupEpoch(
       topics: resolved.byMember.get(m.memberId) ?? [],
     })),
     partitionCounts: new Map(resolved.topics.map((t) => [t.name, t.partitions])),
-    previous: base.target,
+    // A copy: the decoded meta is shared by this process's later reads of the same version.
+    previous: new Map([...base.target].map(([id, set]) => [id, new Set(set)])),
   });
   return {
     ...base,
