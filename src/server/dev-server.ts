@@ -17,6 +17,7 @@ import {
   createBackend,
   DEFAULT_DATA_DIR,
 } from "../storage/backend.js";
+import { makeDirectory } from "../storage/make-directory.js";
 import { DEFAULT_FLUSH_POLICY, describeFlushPolicy, type FlushPolicy } from "../storage/flush-policy.js";
 import { type BatchingProfileName, formatByteSize, resolveBatching } from "./batching-profile.js";
 import { toLambdaEvent, writeLambdaResult } from "./lambda-event.js";
@@ -187,6 +188,19 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     );
   }
   const config = backendConfig(options);
+  if (config.storage === "embedded" && config.dataDir !== undefined) {
+    // Made here, level by level: createBackend's recursive mkdir spins forever on Node 20 when the
+    // directory cannot be made (--data-dir /proc/nope); this fails at once with the reason.
+    try {
+      await makeDirectory(config.dataDir);
+    } catch (e) {
+      throw new FloeError(
+        "INVALID_CONFIG",
+        `cannot create data directory ${config.dataDir}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+  }
   const backend = await createBackend(config);
   const broker = new Broker(backend, devBrokerOptions(options));
   const batching = resolveBatching(options);

@@ -18,6 +18,7 @@ import fsCallback, { type Dirent, type Stats, promises as fs } from "node:fs";
 import path from "node:path";
 import { FloeError, ObjectNotFoundError, StorageError } from "../errors.js";
 import type { StoreSyncModes } from "./flush-policy.js";
+import { makeDirectory } from "./make-directory.js";
 import { compareKeys } from "./order.js";
 import type { ByteRange, ObjectInfo, ObjectStore } from "./ports.js";
 import { assertByteRange, assertListLimit, assertObjectKey } from "./validate.js";
@@ -242,7 +243,7 @@ export class FsObjectStore implements ObjectStore {
    * those parents to the next flush.
    */
   private async mkdirs(dir: string): Promise<void> {
-    const first = await fs.mkdir(dir, { recursive: true });
+    const first = await makeDirectory(dir);
     if (first === undefined || this.fsync === "never") return;
     // New entries were made in dirname(first), first, ... up to dirname(dir); `dir` itself is
     // synced after the write.
