@@ -15,8 +15,8 @@ export interface Subscriber {
 export interface ResolvedSubscriptions {
   /** Every existing topic some member subscribes to, sorted by name. */
   topics: TopicMetadata[];
-  /** Member id → the existing topics its subscription covers. */
-  byMember: Map<string, string[]>;
+  /** Member id → the existing topics its subscription covers; shared between members and calls, never to be changed. */
+  byMember: Map<string, readonly string[]>;
 }
 
 /**
@@ -36,31 +36,37 @@ export async function resolveSubscriptions(
   const listed = needsListing ? await currentTopicList(broker) : undefined;
   // Members of a group mostly share one subscription: each distinct one is resolved once, and its
   // regex matched once per listing (topicsMatching's cache), not once per member per heartbeat.
-  const bySubscription = new Map<string, string[]>();
-  const wanted = new Map<string, string[]>();
+  const bySubscription = new Map<string, readonly string[]>();
+  const wanted = new Map<string, readonly string[]>();
+  const distinctSet = new Set<string>();
   for (const m of list) {
     const key = JSON.stringify([m.subscribedTopicRegex, m.subscribedTopics]);
     let names = bySubscription.get(key);
     if (!names) {
-      const set = new Set(m.subscribedTopics);
-      if (m.subscribedTopicRegex !== null && listed) {
-        for (const t of topicsMatching(m.subscribedTopicRegex, listed)) set.add(t);
-      }
-      bySubscription.set(key, (names = [...set]));
+      const matched =
+        m.subscribedTopicRegex !== null && listed ? topicsMatching(m.subscribedTopicRegex, listed) : [];
+      // A regex alone (the usual case) answers the cached array itself: no copy per heartbeat.
+      names = m.subscribedTopics.length === 0 ? matched : [...new Set([...m.subscribedTopics, ...matched])];
+      bySubscription.set(key, names);
+      for (const n of names) distinctSet.add(n);
     }
     wanted.set(m.memberId, names);
   }
-  const distinct = [...new Set([...bySubscription.values()].flat())].sort(compareStrings);
+  const distinct = [...distinctSet].sort(compareStrings);
   const found = await Promise.all(
     distinct.map((name) => topicMetadata(broker, name, options.fresh ?? false)),
   );
   const topics = found.filter((t): t is TopicMetadata => t !== undefined);
   const existing = new Set(topics.map((t) => t.name));
-  const kept = new Map<string[], string[]>();
-  const byMember = new Map<string, string[]>();
+  const allExist = topics.length === distinct.length;
+  const kept = new Map<readonly string[], readonly string[]>();
+  const byMember = new Map<string, readonly string[]>();
   for (const [id, names] of wanted) {
     let present = kept.get(names);
-    if (!present) kept.set(names, (present = names.filter((n) => existing.has(n))));
+    if (!present) {
+      present = allExist ? names : names.filter((n) => existing.has(n));
+      kept.set(names, present);
+    }
     byMember.set(id, present);
   }
   return { topics, byMember };
