@@ -56,6 +56,10 @@ function npm(args: string[], cwd: string): string {
 }
 
 type LockEntry = {
+  version?: string;
+  resolved?: string;
+  integrity?: string;
+  link?: boolean;
   dev?: boolean;
   devOptional?: boolean;
   dependencies?: Record<string, string>;
@@ -95,6 +99,20 @@ function lockClosure(lock: Record<string, LockEntry>, names: string[]): Record<s
 }
 
 /**
+ * The entry with the registry tarball URL npm would resolve it to, when the lockfile omits it (npm
+ * leaves `resolved` out of many entries). `npm ci --offline` then reads the tarball from the cache
+ * by URL and integrity, instead of needing the package's registry document cached as well: npm's
+ * cache holds that document only for packages some earlier install resolved through it (a
+ * dependency added with `npm install <pkg>` may have only its tarball there).
+ */
+function withTarballUrl(where: string, entry: LockEntry): LockEntry {
+  if (entry.resolved || entry.link || !entry.version || !entry.integrity) return entry;
+  const name = where.slice(where.lastIndexOf("node_modules/") + "node_modules/".length);
+  const file = `${name.split("/").pop()}-${entry.version}.tgz`;
+  return { ...entry, resolved: `https://registry.npmjs.org/${name}/-/${file}` };
+}
+
+/**
  * A project depending on `file:<tarball>` and the CDK app's packages, locked to the repository's
  * dependency versions.
  */
@@ -124,6 +142,9 @@ function throwawayProject(dir: string, tgz: string): void {
     if (where !== "" && !entry.dev) packages[where] = entry;
   }
   Object.assign(packages, lockClosure(repoLock.packages, CDK_APP_DEPENDENCIES));
+  for (const [where, entry] of Object.entries(packages)) {
+    if (where !== "node_modules/floe") packages[where] = withTarballUrl(where, entry as LockEntry);
+  }
   writeFileSync(
     path.join(dir, "package.json"),
     `${JSON.stringify({ name: "floe-consumer", version: "1.0.0", private: true, type: "module", dependencies }, null, 2)}\n`,
@@ -201,7 +222,28 @@ const functions = Object.values(artifact.template.Resources)
     handler: r.Properties.Handler,
     asset: manifest.files[r.Properties.Code.S3Key.replace(/\\.zip$/, "")].source.path,
   }));
-console.log(JSON.stringify({ outdir: assembly.directory, names: Object.keys(bus.functions).sort(), functions }));
+const outputs = Object.keys(artifact.template.Outputs ?? {}).sort();
+console.log(JSON.stringify({ outdir: assembly.directory, names: Object.keys(bus.functions).sort(), functions, outputs }));
+`;
+
+/**
+ * The same app in TypeScript, as most CDK apps are written: type-checked against the installed
+ * package's declarations (package.json "exports" → "./cdk" → "types"), as a consumer's tsc resolves
+ * them under NodeNext.
+ */
+const CDK_APP_TS = `
+import { App, Duration, Stack } from "aws-cdk-lib";
+import { FloeBus, type FloeBusProps, FLOE_METRICS } from "floe/cdk";
+
+const props: FloeBusProps = { frontDoor: "rest", defaultRetention: Duration.days(1), outputPrefix: "Events" };
+const app = new App();
+const bus = new FloeBus(new Stack(app, "Consumer"), "Bus", props);
+const url: string | undefined = bus.url;
+const bucket: string = bus.bucket.bucketName;
+const metric: string = FLOE_METRICS.recordsIn.name;
+// @ts-expect-error: frontDoor is one of http, rest, url
+new FloeBus(new Stack(app, "Wrong"), "Bus", { frontDoor: "grpc" });
+export { bucket, metric, url };
 `;
 
 beforeAll(async () => {
@@ -292,8 +334,11 @@ describe("the packed tarball", () => {
       outdir: string;
       names: string[];
       functions: { handler: string; asset: string }[];
+      outputs: string[];
     };
     expect(out.names).toEqual(["admin", "fetch", "groups", "maintenance", "produce"]);
+    // The keys the deploy docs read, whatever the app calls the construct (issue 13).
+    expect(out.outputs).toEqual(["ApiId", "ApiStage", "ApiUrl", "BucketName", "TableName"]);
     expect(out.functions).toHaveLength(out.names.length);
     for (const fn of out.functions) {
       expect(fn.handler).toBe("index.handler");
@@ -305,4 +350,29 @@ describe("the packed tarball", () => {
       expect(code).not.toMatch(/from\s*["'](\.\.?\/|floe)/);
     }
   }, 150_000);
+
+  it("gives a TypeScript CDK app FloeBus's types from floe/cdk (package.json exports → types)", async () => {
+    writeFileSync(path.join(app, "app.ts"), CDK_APP_TS);
+    const tsc = path.join(REPO, "node_modules/typescript/bin/tsc");
+    const args = ["--noEmit", "--strict", "--skipLibCheck", "app.ts"];
+    const options = ["--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022"];
+    const run = await runCli(tsc, [...options, ...args], { cwd: app });
+    expect(run.stdout.toString("utf8") + run.stderr).toBe("");
+    expect(run.code).toBe(0);
+  }, 60_000);
+
+  it("points exports ./cdk where `npm run build` (tsconfig.cdk.json) writes the construct", () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8"));
+    const cdkConfig = JSON.parse(readFileSync(path.join(REPO, "tsconfig.cdk.json"), "utf8"));
+    const outDir = path.posix.normalize(cdkConfig.compilerOptions.outDir);
+    expect(cdkConfig.compilerOptions.rootDir).toBe(".");
+    expect(cdkConfig.files).toContain("cdk/index.ts");
+    expect(manifest.exports["./cdk"]).toEqual({
+      types: `./${outDir}/cdk/index.d.ts`,
+      default: `./${outDir}/cdk/index.js`,
+    });
+    expect(manifest.files).toEqual(expect.arrayContaining(["dist", "functions", "src"]));
+    // The tarball holds them (first test); here: the construct needs the package's functions/ and src/ at synth.
+    expect(files).toEqual(expect.arrayContaining([`${outDir}/cdk/index.js`, `${outDir}/cdk/index.d.ts`]));
+  });
 });
