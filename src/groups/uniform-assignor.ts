@@ -35,7 +35,7 @@ export const uniformAssignor: Assignor = {
     const counts = topicNames.map((name) => spec.partitionCounts.get(name)!);
 
     // Topic indexes each member subscribes to (the last entry of a repeated member id wins).
-    const subscribed: Set<number>[] = ids.map(() => new Set());
+    const subscribed: Set<number>[] = new Array(ids.length);
     for (const m of spec.members) {
       const topics = new Set<number>();
       for (const name of m.topics) {
