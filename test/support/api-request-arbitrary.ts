@@ -179,7 +179,10 @@ export function schemaContext(document: Record<string, unknown>, pools: Pools): 
                 },
                 {
                   weight: 1,
-                  arbitrary: fc.tuple(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 1 })),
+                  arbitrary: fc.tuple(
+                    fc.string({ maxLength: 20 }),
+                    fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+                  ),
                 },
               ),
               { maxLength: 3 },

@@ -1,7 +1,8 @@
 /**
  * An HTTP/1.1 client that sends exactly what it is given: the path's bytes as written (fetch
  * would resolve `/v1/topics/.` to `/v1/topics/` before sending, hiding what a hostile client can
- * send), any method, any Content-Type or none, any body bytes. For the API's fuzz tier.
+ * send), any method, any Content-Type or none, any body bytes, with a Content-Length or (given
+ * `transfer-encoding: chunked`) in chunks. For the API's fuzz tier.
  */
 import { Agent, request } from "node:http";
 
@@ -36,7 +37,8 @@ export class RawHttpClient {
         resolve(outcome);
       };
       const headers: Record<string, string | number> = { ...req.headers };
-      if (req.body !== undefined) headers["content-length"] = req.body.byteLength;
+      const chunked = req.headers["transfer-encoding"] === "chunked";
+      if (req.body !== undefined && !chunked) headers["content-length"] = req.body.byteLength;
       const r = request(
         {
           host: url.hostname,
@@ -66,8 +68,15 @@ export class RawHttpClient {
         r.destroy();
       }, patienceMs);
       r.on("error", (e) => settle({ kind: "error", message: e.message }));
-      if (req.body !== undefined) r.end(req.body);
-      else r.end();
+      if (req.body !== undefined && chunked) {
+        const half = Math.floor(req.body.byteLength / 2);
+        r.write(req.body.subarray(0, half));
+        r.end(req.body.subarray(half));
+      } else if (req.body !== undefined) {
+        r.end(req.body);
+      } else {
+        r.end();
+      }
     });
   }
 

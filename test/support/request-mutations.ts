@@ -36,6 +36,8 @@ const REQUEST_KINDS = [
   "path-shape",
   "method",
   "content-type",
+  "accept",
+  "chunked",
   "empty-body",
   "oversized",
 ] as const;
@@ -246,6 +248,16 @@ const CONTENT_TYPES: (string | undefined)[] = [
   "application/vnd.floe.partition-batches.v1",
   "",
   "json",
+];
+
+const ACCEPTS = [
+  "application/vnd.kafka.record-batch.v2",
+  "application/vnd.kafka.record-batch.v2;q=0",
+  "application/vnd.kafka.record-batch.v2, application/json;q=0.5",
+  "text/html",
+  "*/*",
+  "",
+  "application/json;q=0",
 ];
 
 const MALFORMED_JSON = [
@@ -536,6 +548,17 @@ export function mutateRequest(
         notes.push(`content-type ${type === undefined ? "none" : JSON.stringify(type)}`);
         break;
       }
+      case "accept": {
+        const accept = pickFrom(ACCEPTS, pick);
+        out.headers.accept = accept;
+        notes.push(`accept ${JSON.stringify(accept)}`);
+        break;
+      }
+      case "chunked":
+        // No Content-Length: the body arrives in chunks of unknown total, as a streaming client sends it.
+        out.headers["transfer-encoding"] = "chunked";
+        notes.push("chunked");
+        break;
       case "empty-body":
         out = { ...out, body: pick % 2 === 0 ? undefined : new Uint8Array(0) };
         notes.push("empty-body");
