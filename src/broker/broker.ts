@@ -12,6 +12,7 @@ import { listOffsets } from "./list-offsets.js";
 import { StickyPartitioner } from "./partitioner.js";
 import { Reader } from "./read.js";
 import { type RawFetchRequest, type RawFetchResult, RawReader } from "./read-raw.js";
+import { StoredChunks } from "./stored-chunks.js";
 import { TopicAdmin } from "./topics.js";
 import type {
   FetchRequest,
@@ -34,6 +35,11 @@ export interface BrokerOptions {
   topicCacheTtlMs?: number;
   /** Configs every new topic gets unless it sets its own (a deployment's log.retention.ms, say). */
   topicDefaults?: Record<string, unknown>;
+  /**
+   * Memory for chunks read or just written (default 64 MiB), shared by the decoded and the binary
+   * fetch: chunks kept as their stored bytes, compressed batches the decoded fetch opened as their
+   * inflated bytes, each charged what it holds.
+   */
   chunkCacheBytes?: number;
   longPollIntervalMs?: number;
   maxWaitCapMs?: number;
@@ -62,6 +68,7 @@ export class Broker {
   private readonly producers: ProducerRegistry;
   private readonly reader: Reader;
   private readonly rawReader: RawReader;
+  private readonly chunks: StoredChunks;
   private readonly clock: () => number;
   private readonly maxWaitCapMs: number;
 
@@ -106,14 +113,13 @@ export class Broker {
         onCommitted: (chunk) => this.rawReader.remember(chunk.segment, chunk.bytes),
       },
     );
-    this.reader = new Reader(this.meta, this.objects, this.topics, notifier, {
+    this.chunks = new StoredChunks(this.objects, options.chunkCacheBytes ?? 64 * 1024 * 1024);
+    this.reader = new Reader(this.meta, this.chunks, this.topics, notifier, {
       clock: this.clock,
-      chunkCacheBytes: options.chunkCacheBytes ?? 64 * 1024 * 1024,
       longPollIntervalMs: options.longPollIntervalMs ?? 250,
       maxWaitCapMs: options.maxWaitCapMs ?? 20_000,
     });
-    this.rawReader = new RawReader(this.meta, this.objects, this.topics, this.reader, {
-      chunkCacheBytes: options.chunkCacheBytes ?? 64 * 1024 * 1024,
+    this.rawReader = new RawReader(this.reader, this.chunks, {
       maxWaitCapMs: options.maxWaitCapMs ?? 20_000,
       clock: this.clock,
     });
@@ -197,6 +203,14 @@ export class Broker {
       }),
     );
     woken = true;
+  }
+
+  /**
+   * The read cache's accounting (bytes charged, its budget, entries) and how many batches fetches
+   * have decoded: what tests and diagnostics check memory and lazy decoding by.
+   */
+  readStats(): { chargedBytes: number; budgetBytes: number; entries: number; batchesDecoded: number } {
+    return { ...this.chunks.stats(), batchesDecoded: this.reader.batchesDecoded };
   }
 
   /** The broker's clock (deadlines given to produce and waitForAnyAppend are on it). */

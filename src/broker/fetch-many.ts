@@ -1,7 +1,7 @@
 import { FloeError } from "../errors.js";
 import { asFloeError } from "./append.js";
 import { type AppendWaiter, fetchLongPolled } from "./fetch-long-poll.js";
-import { type Reader, recordBytes } from "./read.js";
+import { MAX_FETCH_ANSWER_BYTES, type Reader, recordBytes } from "./read.js";
 import type { FetchResult } from "./types.js";
 
 /** Kafka's fetch.max.bytes: the default limit of one answer across its partitions. */
@@ -22,7 +22,10 @@ export interface FetchManyOptions {
   maxWaitMs?: number;
   /** Kafka's min_bytes: record bytes to gather before answering; default 1 (any record), 0 never waits. */
   minBytes?: number;
-  /** Kafka's max_bytes: record bytes across all partitions; default 50 MiB (fetch.max.bytes). */
+  /**
+   * Kafka's max_bytes: record bytes (as on the wire) across all partitions; default 50 MiB
+   * (fetch.max.bytes), and never above MAX_FETCH_ANSWER_BYTES, what the front door can carry.
+   */
   maxBytes?: number;
   /** Kafka's partition_max_bytes for partitions that set none; default no limit but maxBytes. */
   partitionMaxBytes?: number;
@@ -36,7 +39,8 @@ export type PartitionFetchOutcome = FetchResult | { topic: string; partition: nu
 
 /**
  * Many partitions in one call (Kafka's Fetch) as decoded records: each partition gets at most its
- * limit and what is left of maxBytes, counted as `recordBytes` counts them. As in Kafka (KIP-74), only
+ * limit and what is left of maxBytes, counted as `recordBytes` counts them (each record's size on
+ * the wire), and the whole answer at most MAX_FETCH_ANSWER_BYTES. As in Kafka (KIP-74), only
  * the first partition with data may go past those limits, by its first record, so a consumer always
  * progresses; a partition after it whose limit is used up answers only its marks. The long-poll is
  * the Kafka listener's (fetchLongPolled). Errors are per partition.
@@ -48,7 +52,11 @@ export async function fetchMany(
   options: FetchManyOptions,
   maxWaitCapMs: number,
 ): Promise<PartitionFetchOutcome[]> {
-  const maxBytes = limit("maxBytes", options.maxBytes, DEFAULT_FETCH_MAX_BYTES, 1);
+  // What the client asked, within what one answer can carry (the first record may still pass it).
+  const maxBytes = Math.min(
+    limit("maxBytes", options.maxBytes, DEFAULT_FETCH_MAX_BYTES, 1),
+    MAX_FETCH_ANSWER_BYTES,
+  );
   const minBytes = limit("minBytes", options.minBytes, 1, 0);
   const partitionMaxBytes = limit("partitionMaxBytes", options.partitionMaxBytes, maxBytes, 0);
   const perPartition = partitions.map((p) => limit("maxBytes", p.maxBytes, partitionMaxBytes, 0));

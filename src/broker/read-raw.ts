@@ -1,18 +1,23 @@
 import { FloeError } from "../errors.js";
-import { patchBaseOffset, readBatchHeaders } from "../log/record-batch.js";
-import type { MetaStore, ObjectStore } from "../storage/ports.js";
-import { ChunkCache } from "./chunk-cache.js";
 import { DEFAULT_MAX_BYTES, deletedByRetention, type Reader } from "./read.js";
 import type { SegmentRef } from "./segment-index.js";
-import type { TopicAdmin } from "./topics.js";
+import type { StoredChunks } from "./stored-chunks.js";
 import type { FetchRequest, PartitionHead, Topic } from "./types.js";
 
 export interface RawReaderOptions {
   clock: () => number;
-  /** Memory for stored chunks, kept as bytes. */
-  chunkCacheBytes: number;
   maxWaitCapMs: number;
 }
+
+/**
+ * The most batch bytes one binary fetch answers, whatever maxBytes asks: 4 MiB, what the deployed
+ * front door carries back (API Gateway returns a binary body base64-encoded inside Lambda's 6 MB
+ * response payload; the binary produce body has the same bound). As in Kafka, a first batch larger
+ * than that is still returned alone (a consumer must progress); batches are at most the topic's
+ * max.message.bytes, so a topic that lets them exceed 4 MiB can be read whole only from floe dev
+ * or the Kafka listener, not through a deployed API Gateway.
+ */
+export const MAX_RAW_FETCH_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /** A raw fetch; Kafka's Fetch sets `minOneBatch` false for partitions after the first that answered data. */
 export interface RawFetchRequest extends FetchRequest {
@@ -46,30 +51,19 @@ export interface RawFetchResult {
   logStartOffset: number;
 }
 
-/** A stored chunk with its batches located: where each starts and the offsets it spans. */
-interface RawChunk {
-  bytes: Uint8Array;
-  batches: { position: number; size: number; base: number; end: number; records: number }[];
-}
-
 /**
  * Fetch for the binary fast path (architecture §4, §8): the same index walk as `Reader`, but the chunks
  * are served as the stored bytes with base offsets patched in, never decoded into records.
  * Batches are returned whole, so limits are met at batch boundaries (always at least one batch).
  */
 export class RawReader {
-  private readonly cache: ChunkCache<RawChunk>;
-
   constructor(
-    readonly _meta: MetaStore,
-    private readonly objects: ObjectStore,
-    readonly _topics: TopicAdmin,
     /** Topic lookup, heads and long-polling are the record reader's; only the chunk handling differs. */
     private readonly reader: Reader,
+    /** The chunks, shared with the record reader under one budget. */
+    private readonly chunks: StoredChunks,
     private readonly options: RawReaderOptions,
-  ) {
-    this.cache = new ChunkCache(options.chunkCacheBytes);
-  }
+  ) {}
 
   async fetch(request: RawFetchRequest): Promise<RawFetchResult> {
     const topic = await this.reader.partitionOf(request.topic, request.partition);
@@ -116,7 +110,15 @@ export class RawReader {
     const picked =
       maxBytes === 0
         ? { parts: [], batches: 0, records: 0, next: from }
-        : await this.collect(topic, request.partition, from, head.next, maxRecords, maxBytes, minOneBatch);
+        : await this.collect(
+            topic,
+            request.partition,
+            from,
+            head.next,
+            maxRecords,
+            Math.min(maxBytes, MAX_RAW_FETCH_ANSWER_BYTES),
+            minOneBatch,
+          );
     return {
       topic: request.topic,
       partition: request.partition,
@@ -157,12 +159,12 @@ export class RawReader {
       const loads = segments.map((s, i) => {
         if (s.base >= highWatermark || (i > 0 && ahead >= maxBytes)) return undefined;
         ahead += s.len;
-        return this.chunk(s);
+        return this.chunks.chunk(s);
       });
       for (let i = 0; i < segments.length; i++) {
         const segment = segments[i];
         if (segment.base > cursor) break;
-        const load = loads[i] ?? (segment.base < highWatermark ? this.chunk(segment) : undefined);
+        const load = loads[i] ?? (segment.base < highWatermark ? this.chunks.chunk(segment) : undefined);
         if (load === undefined) return done();
         const chunk = await load;
         let runStart = -1;
@@ -189,45 +191,10 @@ export class RawReader {
     return done();
   }
 
-  /**
-   * Keeps a chunk this process just committed, so consumers at the tail are served from memory
-   * instead of reading back what was written a moment ago (the role of Kafka's page cache).
-   */
+  /** Keeps a chunk this process just committed (StoredChunks.remember). */
   remember(segment: SegmentRef, stored: Uint8Array): void {
-    const bytes = Uint8Array.prototype.slice.call(stored);
-    void this.cache.get(cacheKey(segment), segment.len, async () => locate(bytes, segment.base));
+    this.chunks.remember(segment, stored);
   }
-
-  /** A chunk as stored, its batches given consecutive offsets from the segment's base. */
-  private chunk(segment: SegmentRef): Promise<RawChunk> {
-    return this.cache.get(cacheKey(segment), segment.len, async () => {
-      // Every ObjectStore hands out a fresh buffer, so patching it in place touches nothing shared.
-      const bytes = await this.objects.get(segment.key, {
-        start: segment.pos,
-        end: segment.pos + segment.len,
-      });
-      return locate(bytes, segment.base);
-    });
-  }
-}
-
-function cacheKey(segment: SegmentRef): string {
-  return `${segment.key}@${segment.pos}+${segment.len}#${segment.base}`;
-}
-
-/** Patches the real base offsets into a stored chunk (in place) and notes where each batch is. */
-function locate(bytes: Uint8Array, firstOffset: number): RawChunk {
-  const batches: RawChunk["batches"] = [];
-  let base = firstOffset;
-  let position = 0;
-  for (const header of readBatchHeaders(bytes)) {
-    patchBaseOffset(bytes, position, base);
-    const end = base + header.lastOffsetDelta + 1;
-    batches.push({ position, size: header.size, base, end, records: header.recordCount });
-    base = end;
-    position += header.size;
-  }
-  return { bytes, batches };
 }
 
 function join(parts: Uint8Array[]): Uint8Array {

@@ -1,18 +1,18 @@
 import { FloeError, StorageError } from "../errors.js";
-import { decodeBatches } from "../log/record-batch.js";
-import type { MetaStore, ObjectStore } from "../storage/ports.js";
+import { utf8Length } from "../log/byte-writer.js";
+import { readRecords } from "../log/record-batch.js";
+import { sizeOfVarint } from "../log/varint.js";
+import type { MetaStore } from "../storage/ports.js";
 import type { AppendNotifier } from "./append-notifier.js";
 import { sleep } from "./backoff.js";
-import { ChunkCache } from "./chunk-cache.js";
 import { keys } from "./keys.js";
 import { type SegmentRef, segmentsAfter } from "./segment-index.js";
+import type { StoredChunk, StoredChunks } from "./stored-chunks.js";
 import { headFromItem, type TopicAdmin, unknownPartition, unknownTopic } from "./topics.js";
 import type { FetchedRecord, FetchRequest, FetchResult, PartitionHead, Topic } from "./types.js";
 
 export interface ReaderOptions {
   clock: () => number;
-  /** Memory for decoded chunks. */
-  chunkCacheBytes: number;
   /** How often a long-poll re-reads the head for appends made by other processes. */
   longPollIntervalMs: number;
   /** The cap on maxWaitMs (Kafka's fetch.max.wait.ms is a client setting; the server bounds it). */
@@ -23,6 +23,12 @@ export interface ReaderOptions {
 export const DEFAULT_MAX_RECORDS = 500;
 /** Kafka's max.partition.fetch.bytes. */
 export const DEFAULT_MAX_BYTES = 1_048_576;
+/**
+ * The most record bytes one fetch gathers, whatever maxBytes asks: what the deployed front door
+ * can carry back (Lambda's 6 MB response payload; MAX_BODY_BYTES of the HTTP API). Kafka's rule
+ * still holds: a first record larger than that is returned alone.
+ */
+export const MAX_FETCH_ANSWER_BYTES = 6 * 1024 * 1024;
 /** Segments looked up per index query; their chunks are fetched concurrently. */
 const SEGMENT_PAGE = 8;
 /** How often a read re-queries an index it saw mid-change before calling the index broken. */
@@ -40,30 +46,43 @@ export interface RecordFetchRequest extends FetchRequest {
   minOneRecord?: boolean;
 }
 
-/** What a record costs against maxBytes (and min bytes): its payload plus Kafka's per-record framing, roughly. */
+/**
+ * What a record costs against maxBytes (and min bytes): its size on the wire, as Kafka encodes it
+ * inside its batch (DefaultRecord.sizeInBytes: key, value, headers and their framing, at least 7
+ * bytes), so a tombstone or an empty record is never free.
+ */
 export function recordBytes(r: FetchedRecord): number {
-  let n = 20 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0) + 4;
-  return n;
+  if (r.size !== undefined) return r.size;
+  // From the fields, with the one-byte timestamp and offset deltas of a fresh batch's first record.
+  let body = 3 + nullableBytes(r.key) + nullableBytes(r.value) + sizeOfVarint(r.headers.length);
+  for (const h of r.headers) {
+    const keyLength = utf8Length(h.key);
+    body += sizeOfVarint(keyLength) + keyLength + nullableBytes(h.value);
+  }
+  return sizeOfVarint(body) + body;
+}
+
+function nullableBytes(b: Uint8Array | null): number {
+  return b === null ? 1 : sizeOfVarint(b.length) + b.length;
 }
 
 /**
  * Fetch (architecture §4): find the segments covering the offset through the index, GET only each
  * partition's chunk by byte range, decode and place the records at their offsets. Segments are
- * immutable, so decoded chunks are cached by object key and range.
+ * immutable, so chunks are cached (as bytes, StoredChunks); records are decoded per fetch, batch by
+ * batch and only as far as the answer's limits reach.
  */
 export class Reader {
-  private readonly cache: ChunkCache<FetchedRecord[]>;
+  /** Batches whose records a fetch decoded (some of them), since this reader started. */
+  batchesDecoded = 0;
 
   constructor(
     private readonly meta: MetaStore,
-    private readonly objects: ObjectStore,
+    private readonly chunks: StoredChunks,
     private readonly topics: TopicAdmin,
     private readonly notifier: AppendNotifier,
     private readonly options: ReaderOptions,
-  ) {
-    this.cache = new ChunkCache(options.chunkCacheBytes);
-  }
+  ) {}
 
   async head(topic: Topic, partition: number): Promise<PartitionHead> {
     const k = keys.head(topic.topicId, partition);
@@ -129,7 +148,7 @@ export class Reader {
             Math.max(offset, head.logStart),
             head.next,
             maxRecords,
-            maxBytes,
+            Math.min(maxBytes, MAX_FETCH_ANSWER_BYTES),
             minOneRecord,
           );
     return {
@@ -171,6 +190,24 @@ export class Reader {
     const out: FetchedRecord[] = [];
     let bytes = 0;
     let cursor = from;
+    // Set when the answer is complete: a limit reached or the high-water mark passed.
+    let done = false;
+    const take = (r: FetchedRecord): boolean => {
+      if (r.offset >= highWatermark) {
+        done = true;
+        return false;
+      }
+      // Kafka returns at least one record even when it exceeds maxBytes, so consumers progress.
+      const size = recordBytes(r);
+      if ((out.length > 0 || !minOneRecord) && bytes + size > maxBytes) {
+        done = true;
+        return false;
+      }
+      out.push(r);
+      bytes += size;
+      if (out.length >= maxRecords || bytes >= maxBytes) done = true;
+      return !done;
+    };
     while (cursor < highWatermark) {
       const page = await this.segmentsFrom(topic, partition, cursor, highWatermark);
       if ("logStart" in page) {
@@ -178,25 +215,64 @@ export class Reader {
         throw deletedByRetention(topic, partition, cursor, page.logStart);
       }
       const segments = page.segments;
-      // Start every GET of the page at once; consume them in order.
-      const loads = segments.map((s) => this.chunk(s));
-      for (let i = 0; i < segments.length; i++) {
-        // A gap inside the page: query again from the cursor, as above.
-        if (segments[i].base > cursor) break;
-        const records = await loads[i];
-        for (let j = firstAtOrAfter(records, cursor); j < records.length; j++) {
-          const r = records[j];
-          if (r.offset >= highWatermark) return out;
-          const n = recordBytes(r);
-          // Kafka returns at least one record even when it exceeds maxBytes, so consumers progress.
-          if ((out.length > 0 || !minOneRecord) && bytes + n > maxBytes) return out;
-          out.push(r);
-          bytes += n;
-          if (out.length >= maxRecords) return out;
+      // Start the GETs this answer can reach at once (stored bytes are at most the records' wire
+      // bytes, compressed), consume them in order; the rest are read when reached.
+      let aheadBytes = bytes;
+      let aheadRecords = out.length;
+      const loads = segments.map((s, i) => {
+        if (s.base >= highWatermark || (i > 0 && (aheadBytes >= maxBytes || aheadRecords >= maxRecords))) {
+          return undefined;
         }
-        cursor = Math.max(cursor, segments[i].end);
+        aheadBytes += s.len;
+        aheadRecords += s.count;
+        return this.chunks.chunk(s);
+      });
+      for (let i = 0; i < segments.length; i++) {
+        const segment = segments[i];
+        // A gap inside the page: query again from the cursor, as above.
+        if (segment.base > cursor) break;
+        if (segment.base >= highWatermark) return out;
+        const chunk = await (loads[i] ?? this.chunks.chunk(segment));
+        this.readChunk(chunk, cursor, highWatermark, take);
+        if (done) return out;
+        cursor = Math.max(cursor, segment.end);
       }
     }
+    return out;
+  }
+
+  /**
+   * Decodes the chunk's records from `cursor` on, batch by batch, until `take` says stop or a batch
+   * starts at `until`: batches past the answer are not even opened.
+   */
+  private readChunk(
+    chunk: StoredChunk,
+    cursor: number,
+    until: number,
+    take: (r: FetchedRecord) => boolean,
+  ): void {
+    const { batches } = chunk;
+    for (let j = firstBatchEndingAfter(chunk, cursor); j < batches.length; j++) {
+      const batch = batches[j];
+      if (batch.base >= until) return;
+      if (batch.records === 0) continue;
+      const { header, region } = this.chunks.records(chunk, j);
+      this.batchesDecoded++;
+      if (!readRecords(region, header, batch.position, batch.base, cursor, take)) return;
+    }
+  }
+
+  /**
+   * Every record of a chunk, decoded (ListOffsets by timestamp reads one chunk): not kept, since
+   * the chunk's bytes are.
+   */
+  async chunkRecords(segment: SegmentRef): Promise<FetchedRecord[]> {
+    const chunk = await this.chunks.chunk(segment);
+    const out: FetchedRecord[] = [];
+    this.readChunk(chunk, 0, Number.POSITIVE_INFINITY, (r) => {
+      out.push(r);
+      return true;
+    });
     return out;
   }
 
@@ -230,39 +306,20 @@ export class Reader {
     }
   }
 
-  /** One chunk's records at their absolute offsets: batch i starts where batch i-1's offsets end. */
+  /** One chunk's records at their absolute offsets (decoded on each call; ListOffsets uses it). */
   chunk(segment: SegmentRef): Promise<FetchedRecord[]> {
-    return this.cache.get(`${segment.key}@${segment.pos}+${segment.len}`, segment.len, async () => {
-      const bytes = await this.objects.get(segment.key, {
-        start: segment.pos,
-        end: segment.pos + segment.len,
-      });
-      const out: FetchedRecord[] = [];
-      let base = segment.base;
-      for (const batch of decodeBatches(bytes)) {
-        // Stored batches carry baseOffset 0; the index supplies the real one.
-        for (const r of batch.records) {
-          out.push({
-            offset: base + (r.offset - batch.baseOffset),
-            timestamp: r.timestamp,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-          });
-        }
-        base += batch.lastOffsetDelta + 1;
-      }
-      return out;
-    });
+    return this.chunkRecords(segment);
   }
 }
 
-function firstAtOrAfter(records: FetchedRecord[], offset: number): number {
+/** The first batch of the chunk whose offsets reach past `offset`. */
+function firstBatchEndingAfter(chunk: StoredChunk, offset: number): number {
+  const { batches } = chunk;
   let lo = 0;
-  let hi = records.length;
+  let hi = batches.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (records[mid].offset < offset) lo = mid + 1;
+    if (batches[mid].end <= offset) lo = mid + 1;
     else hi = mid;
   }
   return lo;

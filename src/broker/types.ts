@@ -101,7 +101,12 @@ export interface FetchRequest {
   offset: number;
   /** Default 500 (Kafka's max.poll.records). */
   maxRecords?: number;
-  /** Default 1 MiB (fetch.max.bytes is 50 MiB; max.partition.fetch.bytes is 1 MiB). Always at least one record. */
+  /**
+   * Default 1 MiB (fetch.max.bytes is 50 MiB; max.partition.fetch.bytes is 1 MiB), counted as the
+   * records' (or the binary path's batches') size on the wire, and never above what the front door
+   * carries (MAX_FETCH_ANSWER_BYTES; MAX_RAW_FETCH_ANSWER_BYTES for batches). Always at least one
+   * record (one batch).
+   */
   maxBytes?: number;
   /** Long-poll at the high-water mark for up to this long (fetch.max.wait.ms). */
   maxWaitMs?: number;
@@ -115,6 +120,12 @@ export interface FetchedRecord {
   key: Uint8Array | null;
   value: Uint8Array | null;
   headers: RecordHeader[];
+  /**
+   * The record's size on the wire, as Kafka encodes it inside its batch (DefaultRecord.sizeInBytes,
+   * at least 7 bytes): what it counts against a fetch's maxBytes. Set by the broker's fetch;
+   * `recordBytes` works it out from the fields when absent.
+   */
+  size?: number;
 }
 
 export interface FetchResult {
