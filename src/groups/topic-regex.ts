@@ -38,18 +38,22 @@ export interface TopicPattern {
 export interface TopicList {
   readonly names: readonly string[];
   readonly set: ReadonlySet<string>;
-  /** The listing before this one (kept one step deep), and the names this one added to it. */
-  previous: TopicList | undefined;
+  /** Unique in the process. Caches hold versions, not lists, so they never keep an old list alive. */
+  readonly version: number;
+  /** The listing before this one, and the names this one added to it. */
+  readonly previousVersion: number | undefined;
   readonly added: readonly string[];
   readonly removedAny: boolean;
 }
 
 interface CachedPattern {
   pattern: TopicPattern;
-  /** The list `matched` was computed against, and the topics of it the pattern matches. */
-  list: TopicList | undefined;
+  /** The version of the list `matched` was computed against, and the topics of it the pattern matches. */
+  version: number | undefined;
   matched: readonly string[];
 }
+
+let versions = 0;
 
 const cache = new Map<string, CachedPattern>();
 let cachedMatches = 0;
@@ -66,9 +70,9 @@ export function compileTopicRegex(source: string): TopicPattern {
  */
 export function topicsMatching(source: string, list: TopicList): readonly string[] {
   const e = entry(source);
-  if (e.list === list) return e.matched;
+  if (e.version === list.version) return e.matched;
   let matched: string[];
-  if (e.list !== undefined && list.previous === e.list) {
+  if (e.version !== undefined && e.version === list.previousVersion) {
     matched = list.removedAny ? e.matched.filter((t) => list.set.has(t)) : [...e.matched];
     let grew = false;
     for (const t of list.added) {
@@ -82,7 +86,7 @@ export function topicsMatching(source: string, list: TopicList): readonly string
     matched = list.names.filter((t) => e.pattern.matches(t)).sort(compareStrings);
   }
   cachedMatches += matched.length - e.matched.length;
-  e.list = list;
+  e.version = list.version;
   e.matched = matched;
   evict();
   return matched;
@@ -97,9 +101,7 @@ export function topicList(names: readonly string[], last: TopicList | undefined)
   const set = new Set(names);
   const added = last ? names.filter((n) => !last.set.has(n)) : [...names];
   const removedAny = last !== undefined && last.names.length + added.length !== names.length;
-  // One step of history is all topicsMatching uses; dropping the rest lets old lists be collected.
-  if (last) last.previous = undefined;
-  return { names, set, previous: last, added, removedAny };
+  return { names, set, version: ++versions, previousVersion: last?.version, added, removedAny };
 }
 
 function entry(source: string): CachedPattern {
@@ -110,7 +112,7 @@ function entry(source: string): CachedPattern {
     cache.set(source, hit);
     return hit;
   }
-  const e: CachedPattern = { pattern: compile(source), list: undefined, matched: [] };
+  const e: CachedPattern = { pattern: compile(source), version: undefined, matched: [] };
   cache.set(source, e);
   evict();
   return e;
