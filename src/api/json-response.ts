@@ -16,6 +16,15 @@ export function jsonResponse(
   };
 }
 
+/** A JSON answer whose text the route built itself (a fetch splices stored JSON values into it). */
+export function jsonTextResponse(
+  statusCode: number,
+  text: string,
+  headers: Record<string, string> = {},
+): ApiResult {
+  return { statusCode, headers: { "content-type": JSON_CONTENT_TYPE, ...headers }, body: text };
+}
+
 export function emptyResponse(statusCode: number, headers: Record<string, string> = {}): ApiResult {
   return { statusCode, headers, body: "" };
 }

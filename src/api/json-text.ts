@@ -61,6 +61,10 @@ function isWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
+function isDigitAt(bytes: Uint8Array, pos: number, end: number): boolean {
+  return pos < end && bytes[pos] >= 0x30 && bytes[pos] <= 0x39;
+}
+
 function hexValue(b: number): number {
   if (b >= 0x30 && b <= 0x39) return b - 0x30;
   const lower = b | 0x20;
@@ -89,12 +93,22 @@ class Scanner {
   private valueStart = -1;
 
   constructor(
-    private readonly bytes: Uint8Array,
+    private bytes: Uint8Array,
     start: number,
-    private readonly end: number,
+    private end: number,
     private readonly recordsProfile: boolean,
   ) {
     this.pos = start;
+  }
+
+  /** Ready to scan other bytes (one scanner serves every check: a scan runs to its end synchronously). */
+  reset(bytes: Uint8Array, start: number, end: number): this {
+    this.bytes = bytes;
+    this.pos = start;
+    this.end = end;
+    this.depth = 0;
+    this.valueStart = -1;
+    return this;
   }
 
   private fail(kind: JsonProblemKind, message: string, at = this.pos): never {
@@ -232,29 +246,28 @@ class Scanner {
     const { bytes, end } = this;
     let pos = this.pos;
     if (bytes[pos] === 0x2d) pos++;
-    const digit = (p: number) => p < end && bytes[p] >= 0x30 && bytes[p] <= 0x39;
-    if (!digit(pos)) {
+    if (!isDigitAt(bytes, pos, end)) {
       this.pos = pos;
       this.unexpected("a digit");
     }
     if (bytes[pos] === 0x30) pos++;
-    else while (digit(pos)) pos++;
+    else while (isDigitAt(bytes, pos, end)) pos++;
     if (pos < end && bytes[pos] === 0x2e) {
       pos++;
-      if (!digit(pos)) {
+      if (!isDigitAt(bytes, pos, end)) {
         this.pos = pos;
         this.unexpected("a digit");
       }
-      while (digit(pos)) pos++;
+      while (isDigitAt(bytes, pos, end)) pos++;
     }
     if (pos < end && (bytes[pos] | 0x20) === 0x65) {
       pos++;
       if (pos < end && (bytes[pos] === 0x2b || bytes[pos] === 0x2d)) pos++;
-      if (!digit(pos)) {
+      if (!isDigitAt(bytes, pos, end)) {
         this.pos = pos;
         this.unexpected("a digit");
       }
-      while (digit(pos)) pos++;
+      while (isDigitAt(bytes, pos, end)) pos++;
     }
     this.pos = pos;
   }
@@ -410,20 +423,22 @@ class Scanner {
     const from = this.pos;
     this.scanString();
     const d = this.depth;
-    // Keys are decoded only where a path needs them; deeper keys (header names, nested values) are only scanned.
-    this.enter(d <= PATH_DEPTH ? this.keyText(from, this.pos) : "");
+    // Keys are decoded only where a produce body's path needs them; others are only scanned.
+    this.enter(d <= PATH_DEPTH && this.recordsProfile ? this.keyText(from, this.pos) : "");
     this.skipWhitespace();
     if (this.pos >= end || bytes[this.pos] !== 0x3a) this.unexpected("':'");
     this.pos++;
   }
 }
 
+const checker = new Scanner(new Uint8Array(0), 0, 0, false);
+
 /**
  * Checks that `bytes[start, end)` is one JSON text Floe accepts (see the file's comment); throws
- * JsonTextError saying why not.
+ * JsonTextError saying why not (with keys left out of its path: only a produce body's are named).
  */
 export function checkJsonText(bytes: Uint8Array, start = 0, end = bytes.length): void {
-  new Scanner(bytes, start, end, false).run();
+  checker.reset(bytes, start, end).run();
 }
 
 /** Whether `bytes` is one JSON text Floe accepts (what a stored value must be to be spliced into a JSON answer). */

@@ -1,5 +1,8 @@
+import { isUtf8 } from "node:buffer";
+import type { FetchedRecord } from "../broker/types.js";
 import { FloeError } from "../errors.js";
 import type { RecordHeader } from "../log/record-batch.js";
+import { isJsonText } from "./json-text.js";
 
 /**
  * How keys, values and header values travel in JSON (architecture §8): `json` (values are JSON, stored as
@@ -10,9 +13,6 @@ export const ENCODINGS = ["json", "string", "base64"] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
 const utf8Encoder = new TextEncoder();
-// fatal: bytes that are not UTF-8 must not silently turn into U+FFFD; ignoreBOM: a leading BOM is
-// data the producer wrote and comes back unchanged.
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function textToBytes(text: string, encoding: Encoding): Uint8Array {
   return encoding === "base64" ? new Uint8Array(Buffer.from(text, "base64")) : utf8Encoder.encode(text);
@@ -71,49 +71,103 @@ export function encodeHeaders(
   }));
 }
 
-/** Thrown while answering a fetch: the stored bytes cannot be shown in the encoding asked for. */
-function notRepresentable(what: string, offset: number, encoding: Encoding, why: string): FloeError {
-  return new FloeError(
-    "UNSUPPORTED_ENCODING",
-    `The ${what} of the record at offset ${offset} is ${why}, so it cannot be returned with encoding=${encoding}; fetch with encoding=base64 (or string) to read it.`,
-  );
+/** Base64 of bytes, without copying them. */
+function base64(bytes: Uint8Array): string {
+  return view(bytes).toString("base64");
 }
 
-function bytesToText(bytes: Uint8Array, encoding: Encoding, what: string, offset: number): string {
-  if (encoding === "base64")
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-  try {
-    return utf8Decoder.decode(bytes);
-  } catch {
-    throw notRepresentable(what, offset, encoding, "not valid UTF-8");
+/** Bytes as a Buffer view, without copying them. */
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The UTF-8 text of bytes, or undefined when they are not UTF-8 (never a lossy U+FFFD). */
+function utf8Text(bytes: Uint8Array): string | undefined {
+  // isUtf8 validates natively; the decode that follows then cannot substitute anything.
+  return isUtf8(bytes) ? view(bytes).toString("utf8") : undefined;
+}
+
+/**
+ * A field's bytes as a JSON string in the encoding asked for, or, when the bytes are not UTF-8
+ * (json, string), as base64 with `fallback` set so the caller can tell.
+ */
+function textField(bytes: Uint8Array, encoding: Encoding): { json: string; fallback: boolean } {
+  if (encoding !== "base64") {
+    const text = utf8Text(bytes);
+    if (text !== undefined) return { json: JSON.stringify(text), fallback: false };
   }
+  return { json: `"${base64(bytes)}"`, fallback: encoding !== "base64" };
 }
 
-export function decodeKey(key: Uint8Array | null, encoding: Encoding, offset: number): string | null {
-  return key === null ? null : bytesToText(key, encoding, "key", offset);
+/**
+ * A value in a JSON answer. Under `json`, a stored value that is a JSON text Floe accepts (see
+ * json-text.ts) is spliced in as it is, byte for byte, never parsed and re-stringified; one that is
+ * not (written with encoding=string, by a Kafka client, or nested past MAX_JSON_DEPTH) comes back as
+ * a string with `valueEncoding: "string"`, or as base64 with `valueEncoding: "base64"` when it is
+ * not UTF-8 either. Under `string`, bytes that are not UTF-8 come back as base64 likewise.
+ */
+function valueField(bytes: Uint8Array, encoding: Encoding): { json: string; as?: "string" | "base64" } {
+  if (encoding === "base64") return { json: `"${base64(bytes)}"` };
+  // JSON text Floe accepts is UTF-8 (the scanner checks it), so it is decoded without a second check.
+  if (encoding === "json" && isJsonText(bytes)) return { json: view(bytes).toString("utf8") };
+  const text = utf8Text(bytes);
+  if (text === undefined) return { json: `"${base64(bytes)}"`, as: "base64" };
+  return encoding === "string"
+    ? { json: JSON.stringify(text) }
+    : { json: JSON.stringify(text), as: "string" };
 }
 
-export function decodeValue(value: Uint8Array | null, encoding: Encoding, offset: number): unknown {
-  if (value === null) return null;
-  const text = bytesToText(value, encoding, "value", offset);
-  if (encoding !== "json") return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw notRepresentable("value", offset, encoding, "not JSON");
+/** The headers as a JSON object in `encoding`, each name once (its last value), `last` naming which. */
+function renderHeaders(
+  headers: readonly RecordHeader[],
+  last: Map<string, number> | undefined,
+  encoding: Encoding,
+): { json: string; fallback: boolean } {
+  let out = "{";
+  let fallback = false;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i];
+    if (last && last.get(h.key) !== i) continue;
+    let value = "null";
+    if (h.value !== null) {
+      const field = textField(h.value, encoding);
+      fallback ||= field.fallback;
+      value = field.json;
+    }
+    out += `${out.length > 1 ? "," : ""}${JSON.stringify(h.key)}:${value}`;
   }
+  return { json: `${out}}`, fallback };
 }
 
-export function decodeHeaders(
+/** The headers object; Kafka allows a name twice, and the object keeps the last, as lastHeader() does. */
+function headersField(
   headers: readonly RecordHeader[],
   encoding: Encoding,
-  offset: number,
-): Record<string, string | null> {
-  // Kafka allows a header name twice; the JSON object form keeps the last, as most Kafka clients'
-  // lastHeader() does.
-  const out: Record<string, string | null> = Object.create(null);
-  for (const h of headers) {
-    out[h.key] = h.value === null ? null : bytesToText(h.value, encoding, `header '${h.key}'`, offset);
+): { json: string; fallback: boolean } {
+  if (headers.length === 0) return { json: "{}", fallback: false };
+  let last: Map<string, number> | undefined;
+  if (headers.length > 1) {
+    last = new Map();
+    for (let i = 0; i < headers.length; i++) last.set(headers[i].key, i);
   }
-  return out;
+  const first = renderHeaders(headers, last, encoding);
+  // One value that is not UTF-8 puts every value in base64, so the object reads one way.
+  return first.fallback ? { json: renderHeaders(headers, last, "base64").json, fallback: true } : first;
+}
+
+/**
+ * One fetched record as the JSON text of a FetchedRecord (architecture §8), built directly: values
+ * are spliced, not re-serialised, so no stored record can fail or slow the answer by its shape. A
+ * field whose bytes the encoding asked for cannot show says so beside it (`keyEncoding`,
+ * `valueEncoding`, `headersEncoding`) instead of failing the fetch.
+ */
+export function renderRecord(record: FetchedRecord, encoding: Encoding): string {
+  const key = record.key === null ? { json: "null", fallback: false } : textField(record.key, encoding);
+  const value = record.value === null ? { json: "null" } : valueField(record.value, encoding);
+  const headers = headersField(record.headers, encoding);
+  let out = `{"offset":${record.offset},"timestamp":${record.timestamp},"key":${key.json},"value":${value.json},"headers":${headers.json}`;
+  if (key.fallback) out += ',"keyEncoding":"base64"';
+  if (value.as) out += `,"valueEncoding":"${value.as}"`;
+  if (headers.fallback) out += ',"headersEncoding":"base64"';
+  return `${out}}`;
 }

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { MAX_PARTITIONS, MAX_TOPIC_NAME_LENGTH } from "../broker/topic-config.js";
+import {
+  decimalPattern,
+  MAX_PARTITIONS,
+  MAX_TOPIC_NAME_LENGTH,
+  TOPIC_CONFIG_KEYS,
+  TOPIC_CONFIG_SPECS,
+  type TopicConfigSpec,
+} from "../broker/topic-config.js";
 import { MAX_HEADERS_PER_RECORD, MAX_JSON_DEPTH } from "./json-text.js";
 import { ENCODINGS, type Encoding, parsedValue } from "./record-encoding.js";
 
@@ -43,7 +50,8 @@ export const TopicName = named(
     .min(1)
     .max(MAX_TOPIC_NAME_LENGTH)
     .regex(/^[a-zA-Z0-9._-]+$/, "topic names may contain only ASCII letters, digits, '.', '_' and '-'")
-    .refine((name) => name !== "." && name !== "..", 'a topic cannot be named "." or ".."'),
+    // A pattern rather than a refinement, so the OpenAPI document says it too.
+    .regex(/^(?!\.\.?$)/, 'a topic cannot be named "." or ".."'),
   "Kafka's rules: 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'.",
 );
 
@@ -54,14 +62,28 @@ const PartitionNumber = z
   .min(0)
   .max(MAX_PARTITIONS - 1);
 
-/** A non-negative integer carried as a query or path string. */
+/**
+ * An integer from `min` (0 or 1) to `max` carried as a query or path string. The range is in the
+ * pattern itself, so the OpenAPI document states exactly which strings are accepted.
+ */
 function integerString(what: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return z
     .string(required(what))
-    .regex(/^\d+$/, `${what} must be a non-negative integer`)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .regex(new RegExp(decimalPattern(min, max)), `${what} must be an integer from ${min} to ${max}`)
+    .transform(Number);
 }
+
+/**
+ * An ISO-8601 date-time with an offset, no earlier than 1970-01-01T00:00:00Z: Kafka's timestamps are
+ * milliseconds since the epoch and a negative one is refused, so the pattern refuses years before
+ * 1970 and, on 1970-01-01, positive offsets (which can fall before the epoch).
+ */
+export const EpochDateTime = z.iso
+  .datetime({ offset: true })
+  .regex(
+    /^(?!1970-01-01T[^+]*\+(?!00:?00$))(?:19[7-9]\d|[2-9]\d{3})-/,
+    "must be a date-time no earlier than 1970-01-01T00:00:00Z",
+  );
 
 export const EncodingParam = z
   .enum(ENCODINGS, { error: `encoding must be one of ${ENCODINGS.join(", ")}` })
@@ -105,6 +127,46 @@ export const PartitionParams = z.object({
 
 const ConfigValue = z.union([z.string(), z.number(), z.boolean()]);
 
+/**
+ * One topic config's value as Kafka's LogConfig types it: an INT or LONG as a JSON integer or its
+ * decimal text (as Kafka's tools send it), both within Kafka's range; a STRING or LIST config as
+ * one of its values. parseTopicConfig (the broker's check) accepts exactly these.
+ */
+function topicConfigValue(spec: TopicConfigSpec) {
+  if ("values" in spec) return z.enum(spec.values as [string, ...string[]]);
+  return z.union([
+    z.number().int().min(spec.min).max(spec.max),
+    z
+      .string()
+      .regex(
+        new RegExp(decimalPattern(spec.min, spec.max)),
+        `must be an integer from ${spec.min} to ${spec.max}`,
+      ),
+  ]);
+}
+
+/** Topic config overrides by Kafka's names: no other key is accepted (INVALID_CONFIG). */
+function topicConfigs(nullable: boolean) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const key of TOPIC_CONFIG_KEYS) {
+    const value = topicConfigValue(TOPIC_CONFIG_SPECS.get(key) as TopicConfigSpec);
+    shape[key] = (nullable ? value.nullable() : value).optional();
+  }
+  return z.strictObject(shape);
+}
+
+export const TopicConfigOverrides = named(
+  "TopicConfigOverrides",
+  topicConfigs(false),
+  `Topic config overrides with Kafka's names, types and ranges: ${TOPIC_CONFIG_KEYS.join(", ")}.`,
+);
+
+export const TopicConfigChanges = named(
+  "TopicConfigChanges",
+  topicConfigs(true),
+  "Overrides to set, by Kafka's names, types and ranges; null reverts a key to its default.",
+);
+
 export const CreateTopicRequest = named(
   "CreateTopicRequest",
   z.strictObject({
@@ -116,12 +178,7 @@ export const CreateTopicRequest = named(
       .max(MAX_PARTITIONS)
       .default(1)
       .describe("Partition count; default 1 (Kafka's num.partitions)."),
-    config: z
-      .record(z.string(), ConfigValue)
-      .optional()
-      .describe(
-        "Topic config overrides with Kafka's names: cleanup.policy, retention.ms, retention.bytes, max.message.bytes, message.timestamp.type.",
-      ),
+    config: TopicConfigOverrides.optional(),
     replicationFactor: z
       .number()
       .int()
@@ -141,10 +198,7 @@ export const UpdateTopicRequest = named(
         .max(MAX_PARTITIONS)
         .optional()
         .describe("New partition count; partitions can only be added."),
-      config: z
-        .record(z.string(), ConfigValue.nullable())
-        .optional()
-        .describe("Overrides to set; null reverts a key to its default."),
+      config: TopicConfigChanges.optional(),
     })
     .refine((change) => change.partitions !== undefined || change.config !== undefined, {
       message: "give partitions, config or both",
@@ -187,7 +241,7 @@ export const TopicList = named("TopicList", z.object({ topics: z.array(z.string(
 // Produce
 
 const Timestamp = z
-  .union([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.iso.datetime({ offset: true })])
+  .union([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), EpochDateTime])
   .describe("Milliseconds since the epoch or an ISO-8601 date-time; the server's clock when absent.");
 
 function produceRecord(text: () => z.ZodType<string, string>, value: z.ZodType) {
@@ -368,9 +422,31 @@ export const FetchedRecord = named(
     offset: z.number().int(),
     timestamp: z.number().int(),
     key: z.string().nullable(),
-    value: JsonValue.describe("Parsed JSON under encoding=json, else a string; null for a tombstone."),
+    value: JsonValue.describe(
+      "Under encoding=json the stored JSON text itself, spliced into the answer as it was written; else a string; null for a tombstone. " +
+        "A value the encoding cannot show comes back readable instead, with valueEncoding saying how.",
+    ),
     headers: z.record(z.string(), z.string().nullable()),
+    keyEncoding: z
+      .literal("base64")
+      .optional()
+      .describe("Present when the key is not UTF-8 (under json or string): key is then its base64."),
+    valueEncoding: z
+      .enum(["string", "base64"])
+      .optional()
+      .describe(
+        `Present when the value cannot be shown in the encoding asked for: under json, "string" for UTF-8 text that is not ` +
+          `JSON (or is nested deeper than ${MAX_JSON_DEPTH}, or escapes a lone surrogate), value then being that text as a ` +
+          `JSON string; "base64" (json or string) for bytes that are not UTF-8.`,
+      ),
+    headersEncoding: z
+      .literal("base64")
+      .optional()
+      .describe(
+        "Present when a header value is not UTF-8 (under json or string): every header value is then base64.",
+      ),
   }),
+  "A record as fetched. Bytes that the encoding asked for cannot show never fail the fetch: they come back in a form that can be read, with a field saying which.",
 );
 
 export const PartitionRecords = named(
@@ -403,7 +479,7 @@ export const FetchManyRequest = named(
           partition: PartitionNumber,
           offset: Offset,
           maxBytes: int32Bytes().describe(
-            "Kafka's partition_max_bytes for this partition: record bytes it may answer; default partitionMaxBytes.",
+            "Kafka's partition_max_bytes for this partition: bytes of records it may answer (each record's JSON object as written); default partitionMaxBytes.",
           ),
         }),
         required("partitions"),
@@ -431,14 +507,17 @@ export const FetchManyRequest = named(
       .optional()
       .transform((n) => Math.min(n ?? MAX_FETCH_BYTES, MAX_FETCH_BYTES))
       .describe(
-        "Kafka's max_bytes: record bytes across all partitions; default and cap 4 MiB. As in Kafka, the first record of the " +
-          "first partition with records is returned even when larger than this or its partition limit, so a consumer always progresses.",
+        "Kafka's max_bytes: bytes of records across all partitions as written in the answer (each record's JSON object, base64 " +
+          "and framing included; each partition's own fields are not counted); default and cap 4 MiB. As in Kafka, the first record " +
+          "of the first partition with records is returned even when larger than this or its partition limit, so a consumer always " +
+          "progresses. A partition cut short answers nextOffset at the first record left out. No answer exceeds Lambda's 6 MB: " +
+          "a record too large to fit one alone answers its partition RECORD_TOO_LARGE.",
       ),
     partitionMaxBytes: int32Bytes()
       .transform((n) => (n === undefined ? undefined : Math.min(n, MAX_FETCH_BYTES)))
       .describe(
         "Kafka's partition_max_bytes (the consumer's max.partition.fetch.bytes) for every partition without its own maxBytes: " +
-          "record bytes one partition may answer, within maxBytes; default no limit but maxBytes. A partition after the first " +
+          "bytes of records one partition may answer, as maxBytes counts them, within maxBytes; default no limit but maxBytes. A partition after the first " +
           "with records answers only whole records within both limits.",
       ),
     maxRecords: z.number().int().min(1).optional().describe("Per partition; default 500."),
@@ -463,21 +542,16 @@ export type OffsetAt = "earliest" | "latest" | { timestamp: number };
 
 export const ListOffsetsQuery = z.object({
   at: z
-    .string()
+    .union(
+      [z.enum(["earliest", "latest"]), integerString("at"), EpochDateTime.transform((at) => Date.parse(at))],
+      {
+        error: "at must be earliest, latest, milliseconds since the epoch or an ISO-8601 date-time from 1970",
+      },
+    )
     .default("latest")
-    .transform((at, ctx): OffsetAt => {
-      if (at === "earliest" || at === "latest") return at;
-      if (/^\d+$/.test(at)) return { timestamp: Number(at) };
-      const ms = z.iso.datetime({ offset: true }).safeParse(at).success ? Date.parse(at) : Number.NaN;
-      if (Number.isSafeInteger(ms) && ms >= 0) return { timestamp: ms };
-      ctx.addIssue({
-        code: "custom",
-        message: "at must be earliest, latest, milliseconds since the epoch or an ISO-8601 date-time",
-      });
-      return z.NEVER;
-    })
+    .transform((at): OffsetAt => (typeof at === "number" ? { timestamp: at } : at))
     .describe(
-      "earliest (log start), latest (high-water mark, the default), or a time (ms or ISO-8601): the first offset whose timestamp is at or after it.",
+      "earliest (log start), latest (high-water mark, the default), or a time (ms since the epoch, or an ISO-8601 date-time from 1970): the first offset whose timestamp is at or after it.",
     ),
 });
 

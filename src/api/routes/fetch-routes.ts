@@ -1,12 +1,11 @@
-import type { z } from "zod";
-import type { PartitionFetchOutcome } from "../../broker/broker.js";
 import type { FetchResult } from "../../broker/types.js";
-import type { KafkaErrorCode } from "../../errors.js";
+import { DEFAULT_MAX_BYTES } from "../../broker/read.js";
+import { FloeError, type KafkaErrorCode } from "../../errors.js";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { toPublicError } from "../error-response.js";
-import { jsonResponse } from "../json-response.js";
+import { jsonTextResponse } from "../json-response.js";
 import { loggableError } from "../loggable-error.js";
-import { decodeHeaders, decodeKey, decodeValue, type Encoding } from "../record-encoding.js";
+import { type Encoding, renderRecord } from "../record-encoding.js";
 import { defineRoute, type InputPart } from "../route.js";
 import { acceptsRecordBatches, RECORD_BATCH_MEDIA_TYPE, recordBatchResponse } from "./record-batch-media.js";
 import {
@@ -14,6 +13,7 @@ import {
   FetchManyRequest,
   FetchManyResponse,
   FetchQuery,
+  MAX_BODY_BYTES,
   PartitionParams,
   PartitionRecords,
 } from "../schemas.js";
@@ -25,46 +25,116 @@ function fetchFieldCode(part: InputPart, path: readonly PropertyKey[]): KafkaErr
   return undefined;
 }
 
-export function partitionRecordsBody(
-  result: FetchResult,
-  encoding: Encoding,
-): z.input<typeof PartitionRecords> {
-  return {
-    topic: result.topic,
-    partition: result.partition,
-    records: result.records.map((r) => ({
-      offset: r.offset,
-      timestamp: r.timestamp,
-      key: decodeKey(r.key, encoding, r.offset),
-      value: decodeValue(r.value, encoding, r.offset),
-      headers: decodeHeaders(r.headers, encoding, r.offset),
-    })),
-    nextOffset: result.nextOffset,
-    highWatermark: result.highWatermark,
-    logStartOffset: result.logStartOffset,
-  };
+/**
+ * The most a JSON fetch answer may weigh as a Lambda function returns it (the body escaped into the
+ * result's JSON), less room for the status and headers beside it: Lambda's 6 MB response limit.
+ * The dev server keeps the same bound, so an answer that works locally works deployed.
+ */
+export const MAX_ANSWER_PAYLOAD_BYTES = MAX_BODY_BYTES - 16 * 1024;
+
+/** Bytes the body text grows by when a Lambda runtime writes it as a JSON string. */
+function escapedExtra(text: string): number {
+  let extra = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) extra++;
+    else if (c < 0x20) extra += c === 0x0a || c === 0x0d || c === 0x09 || c === 0x08 || c === 0x0c ? 1 : 5;
+  }
+  return extra;
 }
 
-function partitionOutcomeBody(outcome: PartitionFetchOutcome, encoding: Encoding, logger: Logger) {
-  let failure: unknown;
-  if ("error" in outcome) {
-    failure = outcome.error;
-  } else {
-    try {
-      return partitionRecordsBody(outcome, encoding);
-    } catch (e) {
-      failure = e;
+/**
+ * What one answer may still take. Escaping at most doubles a text (a JSON text holds no raw control
+ * character but whitespace), so a record is charged twice its bytes against the payload until that
+ * bound no longer fits; the records so far are then counted exactly, once, and every later one too.
+ * An answer under ~3 MB never pays for counting.
+ */
+class AnswerBudget {
+  /** Whether a record is in the answer yet: until one is, the first may pass maxBytes (Kafka's rule, KIP-74). */
+  anyRecord = false;
+  private exact = false;
+  private readonly taken: { text: string; bytes: number }[] = [];
+
+  constructor(
+    /** Record bytes left within the request's maxBytes (each record's JSON text and its comma). */
+    public recordBytes: number,
+    /** Payload bytes left within MAX_ANSWER_PAYLOAD_BYTES (everything, escaped as Lambda writes it). */
+    public payload: number,
+  ) {}
+
+  /** What a record costs against the payload (an upper bound until counting is exact). */
+  payloadCost(text: string, bytes: number): number {
+    if (!this.exact && 2 * bytes <= this.payload) return 2 * bytes;
+    if (!this.exact) {
+      this.exact = true;
+      for (const t of this.taken) this.payload += t.bytes - escapedExtra(t.text);
+      this.taken.length = 0;
     }
+    return bytes + escapedExtra(text);
   }
+
+  take(text: string, bytes: number, payload: number): void {
+    this.recordBytes -= bytes;
+    this.payload -= payload;
+    this.anyRecord = true;
+    if (!this.exact) this.taken.push({ text, bytes });
+  }
+}
+
+/** One partition's entry as JSON text, with records up to its limits. */
+function renderPartition(
+  result: FetchResult,
+  encoding: Encoding,
+  partitionMaxBytes: number,
+  budget: AnswerBudget,
+): string {
+  const records: string[] = [];
+  let used = 0;
+  let nextOffset = result.nextOffset;
+  for (const record of result.records) {
+    const text = renderRecord(record, encoding);
+    const bytes = Buffer.byteLength(text) + (records.length > 0 ? 1 : 0);
+    const withinLimits = used + bytes <= partitionMaxBytes && bytes <= budget.recordBytes;
+    const payload = withinLimits || !budget.anyRecord ? budget.payloadCost(text, bytes) : 0;
+    if (!(withinLimits || !budget.anyRecord) || payload > budget.payload) {
+      if (!budget.anyRecord && records.length === 0) {
+        throw new FloeError(
+          "RECORD_TOO_LARGE",
+          `The record at offset ${record.offset} is ${payload} bytes as written in a JSON answer with encoding=${encoding}, more than a fetch ` +
+            `answer can carry (${MAX_ANSWER_PAYLOAD_BYTES} bytes, within Lambda's 6 MB response limit); read it with Accept: ${RECORD_BATCH_MEDIA_TYPE}` +
+            (encoding === "base64" ? "." : " or a more compact encoding."),
+        );
+      }
+      nextOffset = record.offset;
+      break;
+    }
+    records.push(text);
+    used += bytes;
+    budget.take(text, bytes, payload);
+  }
+  return `${envelopeHead(result)}${records.join(",")}${envelopeTail(result, nextOffset)}`;
+}
+
+function envelopeHead(result: FetchResult): string {
+  return `{"topic":${JSON.stringify(result.topic)},"partition":${result.partition},"records":[`;
+}
+
+function envelopeTail(result: FetchResult, nextOffset: number): string {
+  return `],"nextOffset":${nextOffset},"highWatermark":${result.highWatermark},"logStartOffset":${result.logStartOffset}}`;
+}
+
+/** Payload an entry's own fields take whatever records it gets (nextOffset is at most the high-water mark). */
+function envelopeCost(result: FetchResult): number {
+  const text = envelopeHead(result) + envelopeTail(result, result.highWatermark);
+  return Buffer.byteLength(text) + escapedExtra(text) + 1;
+}
+
+function partitionError(topic: string, partition: number, failure: unknown, logger: Logger): string {
   const error = toPublicError(failure);
   if (error.fault === "server") {
-    logger.error("fetch failed for a partition", {
-      topic: outcome.topic,
-      partition: outcome.partition,
-      error: loggableError(failure),
-    });
+    logger.error("fetch failed for a partition", { topic, partition, error: loggableError(failure) });
   }
-  return { topic: outcome.topic, partition: outcome.partition, error: error.toJSON() };
+  return JSON.stringify({ topic, partition, error: error.toJSON() });
 }
 
 export const fetchRoutes = [
@@ -109,7 +179,9 @@ export const fetchRoutes = [
       };
       if (acceptsRecordBatches(headers.accept)) return recordBatchResponse(await broker.fetchRaw(request));
       const result = await broker.fetch(request);
-      return jsonResponse(200, partitionRecordsBody(result, query.encoding));
+      const maxBytes = query.maxBytes ?? DEFAULT_MAX_BYTES;
+      const budget = new AnswerBudget(maxBytes, MAX_ANSWER_PAYLOAD_BYTES - envelopeCost(result));
+      return jsonTextResponse(200, renderPartition(result, query.encoding, maxBytes, budget));
     },
   }),
   defineRoute({
@@ -137,9 +209,29 @@ export const fetchRoutes = [
         maxRecords: body.maxRecords,
         signal,
       });
-      return jsonResponse(200, {
-        partitions: outcomes.map((o) => partitionOutcomeBody(o, query.encoding, logger)),
+      // Errors and every entry's own fields first: they are in the answer whatever records fit.
+      const entries: (string | undefined)[] = outcomes.map((o) =>
+        "error" in o ? partitionError(o.topic, o.partition, o.error, logger) : undefined,
+      );
+      const budget = new AnswerBudget(body.maxBytes, MAX_ANSWER_PAYLOAD_BYTES - 16);
+      outcomes.forEach((o, i) => {
+        const entry = entries[i];
+        budget.payload -=
+          entry === undefined
+            ? envelopeCost(o as FetchResult)
+            : Buffer.byteLength(entry) + escapedExtra(entry) + 1;
       });
+      outcomes.forEach((o, i) => {
+        if ("error" in o) return;
+        const asked = body.partitions[i];
+        const limit = asked?.maxBytes ?? body.partitionMaxBytes ?? Number.POSITIVE_INFINITY;
+        try {
+          entries[i] = renderPartition(o, query.encoding, limit, budget);
+        } catch (e) {
+          entries[i] = partitionError(o.topic, o.partition, e, logger);
+        }
+      });
+      return jsonTextResponse(200, `{"partitions":[${entries.join(",")}]}`);
     },
   }),
 ];

@@ -1,14 +1,19 @@
 /**
  * POST /v1/fetch's Kafka limits against a real server: minBytes (the long-poll waits for enough
  * record bytes), partitionMaxBytes / per-partition maxBytes within maxBytes, and the first-record
- * rule (KIP-74). A record counts 20 bytes plus its key, value and headers, so a 100-byte value with
- * no key is 120 bytes.
+ * rule (KIP-74). For minBytes a record counts 20 bytes plus its key, value and headers, so a
+ * 100-byte value with no key is 120 bytes; the byte limits count a record as written in the answer
+ * (its JSON object, and a comma after the first of a partition).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FetchManyResponse } from "../../../src/api/schemas.js";
 import { apiStorages, startTestServer, type TestServer, uniqueTopic } from "./harness.js";
 
 const RECORD = 120;
+/** `{"offset":0,"timestamp":<13 digits>,"key":null,"value":"<100 characters>","headers":{}}` */
+const WIRE = 173;
+/** What n such records of one partition take in the answer. */
+const wire = (n: number) => n * WIRE + (n - 1);
 const value = (tag: string) => tag.padEnd(100, ".");
 
 describe.each(apiStorages)("POST /v1/fetch limits on %s", (storage) => {
@@ -106,20 +111,20 @@ describe.each(apiStorages)("POST /v1/fetch limits on %s", (storage) => {
       }
       const all = [0, 1, 2].map((partition) => ({ topic: t, partition, offset: 0 }));
 
-      const shared = await fetchMany({ partitions: all, partitionMaxBytes: 2 * RECORD + 10 });
+      const shared = await fetchMany({ partitions: all, partitionMaxBytes: wire(2) + 10 });
       expect(shared.map((p) => values(p).length)).toEqual([2, 2, 2]);
 
       const own = await fetchMany({
-        partitions: [all[0], { ...all[1], maxBytes: RECORD }, { ...all[2], maxBytes: 3 * RECORD }],
-        partitionMaxBytes: 2 * RECORD,
+        partitions: [all[0], { ...all[1], maxBytes: wire(1) }, { ...all[2], maxBytes: wire(3) }],
+        partitionMaxBytes: wire(2),
       });
       expect(own.map((p) => values(p).length)).toEqual([2, 1, 3]);
 
       // The total still applies: p0 takes 2, p1 the one that fits in what is left, p2 nothing.
       const total = await fetchMany({
         partitions: all,
-        partitionMaxBytes: 2 * RECORD,
-        maxBytes: 3 * RECORD + 10,
+        partitionMaxBytes: wire(2),
+        maxBytes: wire(2) + wire(1) + 10,
       });
       expect(total.map((p) => values(p))).toEqual([[value("p0-0"), value("p0-1")], [value("p1-0")], []]);
       // A partition left out by the limits answers its marks, to be fetched again from the same offset.

@@ -120,19 +120,22 @@ describe.each(apiStorages)("produce and fetch API on %s", (storage) => {
       expect(got.map((r) => r.headers)).toEqual(records.map((r) => r.headers));
     });
 
-    it("refuses to show bytes that are not UTF-8 or not JSON in a text encoding, naming the offset", async () => {
+    it("answers bytes a text encoding cannot show as base64 or a string, saying so, never failing the fetch", async () => {
       const t = await topic();
       await produce(t, [{ value: b64(Uint8Array.of(0xc3, 0x28)) }], "base64");
       for (const encoding of ["json", "string"]) {
         const res = await fetchRecords(t, 0, `offset=0&encoding=${encoding}`);
-        expect(res.status).toBe(400);
-        expect(res.body.error.code).toBe("UNSUPPORTED_ENCODING");
-        expect(res.body.error.message).toContain("offset 0");
+        expect(res.status).toBe(200);
+        expect(res.body.records[0]).toMatchObject({ value: "wyg=", valueEncoding: "base64" });
       }
-      await produce(t, [{ value: "not json" }], "string");
+      await produce(t, [{ value: "not json" }, { value: "[1]" }], "string");
       const res = await fetchRecords(t, 0, "offset=1&encoding=json");
-      expect(res.status).toBe(400);
-      expect(res.body.error.message).toContain("not JSON");
+      expect(res.status).toBe(200);
+      expect(res.body.records).toMatchObject([
+        { value: "not json", valueEncoding: "string" },
+        { value: [1] },
+      ]);
+      expect(res.body.records[1]).not.toHaveProperty("valueEncoding");
     });
 
     it("refuses an unknown encoding with 400 UNSUPPORTED_ENCODING", async () => {

@@ -1,15 +1,32 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { MAX_JSON_DEPTH } from "../../../src/api/json-text.js";
 import {
-  decodeHeaders,
-  decodeKey,
-  decodeValue,
+  type Encoding,
   ENCODINGS,
   encodeHeaders,
   encodeKey,
   encodeValue,
+  renderRecord,
 } from "../../../src/api/record-encoding.js";
-import { FloeError } from "../../../src/errors.js";
+import type { FetchedRecord } from "../../../src/broker/types.js";
+import type { RecordHeader } from "../../../src/log/record-batch.js";
+
+const stored = (value: Uint8Array | null, more: Partial<FetchedRecord> = {}): FetchedRecord => ({
+  offset: 7,
+  timestamp: 1,
+  key: null,
+  value,
+  headers: [],
+  ...more,
+});
+/** A record as a fetch answers it, parsed. */
+const read = (record: FetchedRecord, encoding: Encoding) => JSON.parse(renderRecord(record, encoding));
+const decodeValue = (value: Uint8Array | null, encoding: Encoding) => read(stored(value), encoding).value;
+const decodeKey = (key: Uint8Array | null, encoding: Encoding) => read(stored(null, { key }), encoding).key;
+const decodeHeaders = (headers: RecordHeader[], encoding: Encoding) =>
+  read(stored(null, { headers }), encoding).headers;
+const utf8 = (text: string) => new TextEncoder().encode(text);
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 
@@ -20,7 +37,7 @@ describe("record encodings", () => {
         const text = b64(bytes);
         const stored = encodeValue(text, "base64")!;
         expect(stored).toEqual(bytes);
-        expect(decodeValue(stored, "base64", 0)).toBe(text);
+        expect(decodeValue(stored, "base64")).toBe(text);
       }),
     );
   });
@@ -28,9 +45,9 @@ describe("record encodings", () => {
   it("string round-trips any text, keeping a leading BOM", () => {
     fc.assert(
       fc.property(fc.string({ unit: "grapheme" }), (text) => {
-        expect(decodeValue(encodeValue(text, "string"), "string", 0)).toBe(text);
+        expect(decodeValue(encodeValue(text, "string"), "string")).toBe(text);
         const withBom = `\uFEFF${text}`;
-        expect(decodeKey(encodeKey(withBom, "string"), "string", 0)).toBe(withBom);
+        expect(decodeKey(encodeKey(withBom, "string"), "string")).toBe(withBom);
       }),
     );
   });
@@ -43,7 +60,7 @@ describe("record encodings", () => {
           expect(stored).toBeNull();
         } else {
           expect(new TextDecoder().decode(stored!)).toBe(JSON.stringify(value));
-          expect(decodeValue(stored, "json", 0)).toEqual(JSON.parse(JSON.stringify(value)));
+          expect(decodeValue(stored, "json")).toEqual(JSON.parse(JSON.stringify(value)));
         }
       }),
     );
@@ -52,7 +69,7 @@ describe("record encodings", () => {
   it("keeps null as a tombstone (no bytes at all) in every encoding", () => {
     for (const encoding of ENCODINGS) {
       expect(encodeValue(null, encoding)).toBeNull();
-      expect(decodeValue(null, encoding, 0)).toBeNull();
+      expect(decodeValue(null, encoding)).toBeNull();
       expect(encodeKey(null, encoding)).toBeNull();
       expect(encodeKey(undefined, encoding)).toBeNull();
     }
@@ -65,26 +82,52 @@ describe("record encodings", () => {
       { key: "b", value: null },
     ]);
     const repeated = [...headers, { key: "a", value: new TextEncoder().encode("2") }];
-    expect(decodeHeaders(repeated, "string", 0)).toEqual({ a: "2", b: null });
-    expect(decodeHeaders([{ key: "__proto__", value: null }], "json", 0)).toHaveProperty("__proto__", null);
+    expect(decodeHeaders(repeated, "string")).toEqual({ a: "2", b: null });
+    expect(decodeHeaders([{ key: "__proto__", value: null }], "json")).toHaveProperty("__proto__", null);
     expect(encodeHeaders(null, "json")).toEqual([]);
   });
 
-  it("refuses bytes a text encoding cannot show, naming the offset", () => {
+  it("answers bytes a text encoding cannot show in a readable form, saying which, instead of failing", () => {
     const notUtf8 = Uint8Array.of(0xc3, 0x28);
     for (const encoding of ["json", "string"] as const) {
-      const error = (() => {
-        try {
-          decodeValue(notUtf8, encoding, 41);
-        } catch (e) {
-          return e;
-        }
-      })();
-      expect(error).toBeInstanceOf(FloeError);
-      expect(error).toMatchObject({ code: "UNSUPPORTED_ENCODING" });
-      expect((error as Error).message).toContain("offset 41");
+      expect(read(stored(notUtf8), encoding)).toMatchObject({ value: "wyg=", valueEncoding: "base64" });
+      expect(read(stored(null, { key: notUtf8 }), encoding)).toMatchObject({
+        key: "wyg=",
+        keyEncoding: "base64",
+      });
+      const headers = [
+        { key: "ok", value: utf8("é") },
+        { key: "bad", value: notUtf8 },
+      ];
+      expect(read(stored(null, { headers }), encoding)).toMatchObject({
+        headers: { ok: "w6k=", bad: "wyg=" },
+        headersEncoding: "base64",
+      });
     }
-    expect(() => decodeValue(new TextEncoder().encode("{oops"), "json", 0)).toThrow(/not JSON/);
-    expect(decodeValue(notUtf8, "base64", 0)).toBe("wyg=");
+    expect(read(stored(utf8("{oops")), "json")).toMatchObject({ value: "{oops", valueEncoding: "string" });
+    expect(read(stored(notUtf8), "base64")).toEqual({
+      offset: 7,
+      timestamp: 1,
+      key: null,
+      value: "wyg=",
+      headers: {},
+    });
+    expect(read(stored(utf8('"fine"')), "json")).not.toHaveProperty("valueEncoding");
+  });
+
+  it("splices a stored JSON value into the answer as the text it is", () => {
+    const text = '{"n" : 1e400, "big":123456789012345678901234567890}';
+    expect(renderRecord(stored(utf8(text)), "json")).toBe(
+      `{"offset":7,"timestamp":1,"key":null,"value":${text},"headers":{}}`,
+    );
+  });
+
+  it("answers a value nested past the limit as a string, without recursing (no stack overflow)", () => {
+    for (const depth of [MAX_JSON_DEPTH + 1, 1_000_000]) {
+      const text = `${"[".repeat(depth)}${"]".repeat(depth)}`;
+      const record = renderRecord(stored(utf8(text)), "json");
+      expect(record).toContain('"valueEncoding":"string"');
+      expect(record.length).toBeGreaterThan(2 * depth);
+    }
   });
 });
