@@ -1,6 +1,10 @@
 import { z } from "zod";
-import { MAX_GROUP_ID_LENGTH } from "../groups/request-validation.js";
-import { named, TopicName } from "./schemas.js";
+import {
+  MAX_GROUP_ID_LENGTH,
+  MAX_MEMBER_ID_LENGTH,
+  MAX_OFFSET_METADATA_LENGTH,
+} from "../groups/request-validation.js";
+import { EpochDateTime, named, TopicName } from "./schemas.js";
 
 /**
  * The consumer-group routes' shapes (architecture §8), registered with the same OpenAPI registry as the
@@ -19,7 +23,15 @@ export const GroupId = named(
 
 export const GroupParams = z.object({ group: GroupId });
 
-const Partitions = z.array(z.number().int().min(0));
+/** Kafka's int32 fields (epochs, timeouts, partition numbers). */
+const INT32_MAX = 2 ** 31 - 1;
+/** The longest list the coordinator takes in one request (request-validation.ts). */
+const MAX_LIST_LENGTH = 10_000;
+
+const Partitions = z.array(z.number().int().min(0).max(INT32_MAX)).max(MAX_LIST_LENGTH);
+
+/** A member id as the coordinator accepts it: Kafka's are UUIDs; empty is refused. */
+const MemberId = z.string().min(1).max(MAX_MEMBER_ID_LENGTH);
 
 export const TopicPartitions = named(
   "TopicPartitions",
@@ -28,36 +40,57 @@ export const TopicPartitions = named(
 
 export const HeartbeatRequest = named(
   "HeartbeatRequest",
-  z.strictObject({
-    memberId: z
-      .string()
-      .optional()
-      .describe("Absent on a first join (the server generates one); required once joined."),
-    memberEpoch: z
-      .number({ error: "memberEpoch is required" })
-      .int()
-      .describe("0 joins (or rejoins after being fenced), -1 leaves, else the epoch of the last answer."),
-    clientId: z.string().optional(),
-    subscribedTopics: z
-      .array(TopicName)
-      .optional()
-      .describe("Replaces the subscription when present; absent keeps it."),
-    subscribedTopicRegex: z
-      .string()
-      .optional()
-      .describe('A JavaScript regular expression matched against whole topic names; "" clears it.'),
-    ownedPartitions: z
-      .array(TopicPartitions)
-      .optional()
-      .describe(
-        "Exactly the partitions the member is consuming now. A partition being revoked moves only once a heartbeat stops listing it; absent means unchanged.",
+  z
+    .strictObject({
+      memberId: MemberId.optional().describe(
+        "Absent on a first join (the server generates one); required once joined (memberEpoch other than 0).",
       ),
-    rebalanceTimeoutMs: z
-      .number()
-      .int()
-      .optional()
-      .describe("How long the member may take to give partitions up (max.poll.interval.ms); default 300000."),
-  }),
+      memberEpoch: z
+        .number({ error: "memberEpoch is required" })
+        .int()
+        .min(-1)
+        .max(INT32_MAX)
+        .describe("0 joins (or rejoins after being fenced), -1 leaves, else the epoch of the last answer."),
+      clientId: z.string().max(MAX_MEMBER_ID_LENGTH).optional(),
+      subscribedTopics: z
+        .array(TopicName)
+        .max(MAX_LIST_LENGTH)
+        .optional()
+        .describe("Replaces the subscription when present; absent keeps it."),
+      subscribedTopicRegex: z
+        .string()
+        .optional()
+        .describe('A JavaScript regular expression matched against whole topic names; "" clears it.'),
+      ownedPartitions: z
+        .array(TopicPartitions)
+        .max(MAX_LIST_LENGTH)
+        .optional()
+        .describe(
+          "Exactly the partitions the member is consuming now. A partition being revoked moves only once a heartbeat stops listing it; absent means unchanged.",
+        ),
+      rebalanceTimeoutMs: z
+        .number()
+        .int()
+        .min(1)
+        .max(INT32_MAX)
+        .optional()
+        .describe(
+          "How long the member may take to give partitions up (max.poll.interval.ms); default 300000.",
+        ),
+    })
+    // The coordinator's two rules across fields (request-validation.ts), stated in the document too:
+    // a join subscribes to something; any other heartbeat names its member.
+    .meta({
+      if: { properties: { memberEpoch: { const: 0 } }, required: ["memberEpoch"] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keywords
+      then: {
+        anyOf: [
+          { required: ["subscribedTopics"] },
+          { required: ["subscribedTopicRegex"], properties: { subscribedTopicRegex: { minLength: 1 } } },
+        ],
+      },
+      else: { required: ["memberId"] },
+    }),
 );
 
 export const HeartbeatResponse = named(
@@ -75,22 +108,31 @@ export const HeartbeatResponse = named(
 export const CommitOffsetsRequest = named(
   "CommitOffsetsRequest",
   z.strictObject({
-    memberId: z.string().optional().describe("Absent for a standalone consumer (a group with no members)."),
-    memberEpoch: z.number().int().optional().describe("The member's current epoch; absent or -1 standalone."),
+    memberId: MemberId.optional().describe("Absent for a standalone consumer (a group with no members)."),
+    memberEpoch: z
+      .number()
+      .int()
+      .min(-(2 ** 31))
+      .max(INT32_MAX)
+      .optional()
+      .describe("The member's current epoch; absent or -1 standalone."),
     offsets: z
       .array(
         z.strictObject({
           topic: TopicName,
-          partition: z.number().int().min(0),
+          partition: z.number().int().min(0).max(INT32_MAX),
           offset: z
             .number()
             .int()
+            .min(0)
             .describe("The next record to read (Kafka's convention), at most the high-water mark."),
-          metadata: z.string().nullable().optional(),
+          metadata: z.string().max(MAX_OFFSET_METADATA_LENGTH).nullable().optional(),
         }),
         { error: "offsets is required" },
       )
-      .min(1, "commit at least one offset"),
+      .min(1, "commit at least one offset")
+      .max(MAX_LIST_LENGTH)
+      .describe("Each partition at most once."),
   }),
 );
 
@@ -176,7 +218,7 @@ export const GroupDescription = named(
 );
 
 const Timestamp = z
-  .union([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.iso.datetime({ offset: true })])
+  .union([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), EpochDateTime])
   .transform((t) => (typeof t === "number" ? t : Date.parse(t)));
 
 export const ResetOffsetsRequest = named(

@@ -61,9 +61,19 @@ function errorResponses(codes: readonly KafkaErrorCode[]): Record<string, JsonSc
   return out;
 }
 
-/** Raw bytes in OpenAPI 3.1: a string whose content is the media type itself. */
-function binaryContent(mediaType: string, description: string): JsonSchema {
-  return { schema: { type: "string", contentMediaType: mediaType, description } };
+/**
+ * Raw bytes in OpenAPI 3.1: a string whose content is the media type itself. A request body of
+ * no bytes holds no batch and is refused, so request bodies say minLength 1.
+ */
+function binaryContent(mediaType: string, description: string, request = false): JsonSchema {
+  return {
+    schema: {
+      type: "string",
+      contentMediaType: mediaType,
+      ...(request ? { minLength: 1 } : {}),
+      description,
+    },
+  };
 }
 
 /**
@@ -120,6 +130,7 @@ export function buildOpenApiDocument(routes: readonly Route[]): JsonSchema {
                 [route.binaryBody.mediaType]: binaryContent(
                   route.binaryBody.mediaType,
                   route.binaryBody.description,
+                  true,
                 ),
               },
             },

@@ -6,5 +6,7 @@ export function groupFieldCode(part: InputPart, path: readonly PropertyKey[]): K
   if (part === "params" && path[0] === "group") return "INVALID_GROUP_ID";
   if (part === "body" && path.includes("topic")) return "INVALID_TOPIC_EXCEPTION";
   if (part === "body" && path[0] === "subscribedTopics") return "INVALID_TOPIC_EXCEPTION";
+  // A negative commit offset: the coordinator's code for it, whichever layer refuses it first.
+  if (part === "body" && path[0] === "offsets" && path[2] === "offset") return "OFFSET_OUT_OF_RANGE";
   return undefined;
 }
