@@ -24,6 +24,11 @@ export const MAX_REGEX_LENGTH = 1000;
 const MAX_CACHED_PATTERNS = 4096;
 /** Total topic names held by cached matches (~8 MB of references at most). */
 const MAX_CACHED_MATCHES = 1_000_000;
+/**
+ * Total length of the cached patterns' sources. A compiled pattern with its matching state takes
+ * ~125 bytes per source character (90 KB for a 724-character one, measured), so ~25 MB at most.
+ */
+const MAX_CACHED_PATTERN_CHARS = 200_000;
 
 export interface TopicPattern {
   readonly source: string;
@@ -57,6 +62,7 @@ let versions = 0;
 
 const cache = new Map<string, CachedPattern>();
 let cachedMatches = 0;
+let cachedChars = 0;
 
 /** Compiles a subscription regex, or throws INVALID_REQUEST saying why it is not one. */
 export function compileTopicRegex(source: string): TopicPattern {
@@ -64,7 +70,7 @@ export function compileTopicRegex(source: string): TopicPattern {
 }
 
 /**
- * The names of `list` that `source` matches, sorted by name however they were found. Evaluated once per pattern and
+ * The names of `list` that `source` matches, sorted by name. Evaluated once per pattern and
  * listing: later calls with the same list answer from the cache, and a list that only grew or
  * shrank since the one cached is brought up to date by matching its new names alone.
  */
@@ -114,15 +120,23 @@ function entry(source: string): CachedPattern {
   }
   const e: CachedPattern = { pattern: compile(source), version: undefined, matched: [] };
   cache.set(source, e);
+  cachedChars += source.length;
   evict();
   return e;
 }
 
 function evict(): void {
   for (const [source, e] of cache) {
-    if (cache.size <= MAX_CACHED_PATTERNS && cachedMatches <= MAX_CACHED_MATCHES) break;
+    if (
+      cache.size <= MAX_CACHED_PATTERNS &&
+      cachedMatches <= MAX_CACHED_MATCHES &&
+      cachedChars <= MAX_CACHED_PATTERN_CHARS
+    ) {
+      break;
+    }
     cache.delete(source);
     cachedMatches -= e.matched.length;
+    cachedChars -= source.length;
   }
 }
 
