@@ -102,7 +102,20 @@ export class StoredChunks {
     return { header, region: this.cache.put(key, region.length + ENTRY_BYTES, region) };
   }
 
-  /** The bytes charged now, the budget, and the entries (chunks and inflated batches) held. */
+  /** The records a fetch decoded from the chunk's batch `index` and `keepDecoded` kept, if still there. */
+  decoded<R>(chunk: StoredChunk, index: number): R[] | undefined {
+    return this.cache.peek<R[]>(`${chunk.key}|records${index}`);
+  }
+
+  /**
+   * Keeps a batch's decoded records, charged `bytes` (their objects' estimated heap, and the bytes
+   * their views hold), so the next fetch of a hot batch takes them instead of decoding again.
+   */
+  keepDecoded<R>(chunk: StoredChunk, index: number, records: R[], bytes: number): void {
+    this.cache.put(`${chunk.key}|records${index}`, bytes + ENTRY_BYTES, records);
+  }
+
+  /** The bytes charged now, the budget, and the entries (chunks, inflated and decoded batches) held. */
   stats(): { chargedBytes: number; budgetBytes: number; entries: number } {
     return {
       chargedBytes: this.cache.usedBytes,

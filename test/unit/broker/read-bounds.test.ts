@@ -98,6 +98,20 @@ describe("decoding", () => {
     expect(r.records.length).toBe(200);
     expect(b.readStats().batchesDecoded - before).toBe(3);
   });
+
+  it("keeps a small batch's decoded records, charged their estimated heap, so a hot batch is decoded once", async () => {
+    const b = await broker();
+    await b.createTopic("hot", 1);
+    const bytes = encodeRecordBatch(tiny(1000));
+    await b.produce({ topic: "hot", batches: [{ partition: 0, bytes }] });
+    const first = await b.fetch({ topic: "hot", partition: 0, offset: 10, maxRecords: 5 });
+    const afterFirst = b.readStats();
+    const again = await b.fetch({ topic: "hot", partition: 0, offset: 10, maxRecords: 5 });
+    expect(again.records).toEqual(first.records);
+    expect(b.readStats().batchesDecoded).toBe(afterFirst.batchesDecoded);
+    // The chunk's bytes, plus 1000 records at well over a hundred bytes each.
+    expect(afterFirst.chargedBytes).toBeGreaterThan(bytes.length + 1000 * 128);
+  });
 });
 
 describe("maxBytes", () => {
