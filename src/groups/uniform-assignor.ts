@@ -28,9 +28,9 @@ export const uniformAssignor: Assignor = {
   assign(spec: AssignmentSpec): TargetAssignment {
     const ids = [...new Set(spec.members.map((m) => m.memberId))].sort(compareStrings);
     const memberIndex = new Map(ids.map((id, i) => [id, i]));
-    const topicNames = [
-      ...new Set(spec.members.flatMap((m) => m.topics.filter((t) => spec.partitionCounts.has(t)))),
-    ].sort(compareStrings);
+    const names = new Set<string>();
+    for (const m of spec.members) for (const t of m.topics) if (spec.partitionCounts.has(t)) names.add(t);
+    const topicNames = [...names].sort(compareStrings);
     const topicIndex = new Map(topicNames.map((name, t) => [name, t]));
     const counts = topicNames.map((name) => spec.partitionCounts.get(name)!);
 
@@ -162,13 +162,17 @@ function subscriptionClasses(
   // A member is in one class only, so the classes' heaps share one positions array.
   const positions = new Int32Array(subscribed.length).fill(-1);
   const classes: SubscriptionClass[] = [];
-  const byKey = new Map<string, number>();
+  // Sets are grouped by a sum of per-topic hashes, then compared: no string key per member.
+  const byHash = new Map<number, number[]>();
   subscribed.forEach((topics, member) => {
     if (topics.size === 0) return;
-    const key = [...topics].sort((a, b) => a - b).join(",");
-    let c = byKey.get(key);
+    let hash = 0;
+    for (const t of topics) hash += topicHash(t);
+    let candidates = byHash.get(hash);
+    if (!candidates) byHash.set(hash, (candidates = []));
+    let c = candidates.find((i) => sameTopics(classes[i].topics, topics));
     if (c === undefined) {
-      byKey.set(key, (c = classes.length));
+      candidates.push((c = classes.length));
       classes.push({
         topics,
         members: new IndexedHeap(subscribed.length, (a, b) => takesFirst(load, a, b), positions),
@@ -178,6 +182,20 @@ function subscriptionClasses(
     classOf[member] = c;
   });
   return { classes, classOf };
+}
+
+/** A fixed pseudo-random 32-bit value per topic index (a murmur3 finaliser). */
+function topicHash(t: number): number {
+  let x = Math.imul(t + 1, 0x9e3779b1);
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+function sameTopics(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const t of a) if (!b.has(t)) return false;
+  return true;
 }
 
 /** The receiver order: least loaded first, ties to the member later in id order. */
