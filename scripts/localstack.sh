@@ -100,6 +100,16 @@ seed_dynamodb() {
     echo "$ddb_src" >"$ddb_dir/.from"
   fi
   if [ ! -f "$ddb_dir/ddb-local-loader-0.1.jar" ]; then
+    # javac and jar come with a JDK; a machine with only a JRE gets Debian's JDK 17 (as root).
+    if ! command -v javac >/dev/null 2>&1 || ! command -v jar >/dev/null 2>&1; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing a JDK (javac, jar) for DynamoDB Local's agent stand-in"
+        apt-get update -qq && apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
+      else
+        log "javac and jar (a JDK 17+) are needed once, to build DynamoDB Local's agent stand-in"
+        exit 1
+      fi
+    fi
     local build
     build="$(mktemp -d)"
     mkdir -p "$build/floe"
@@ -178,22 +188,46 @@ cmd_start() {
   exit 1
 }
 
+descendants() {
+  local p
+  for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$p"
+    descendants "$p"
+  done
+}
+
+alive() {
+  local p
+  for p in "$@"; do kill -0 -- "$p" 2>/dev/null && return 0; done
+  return 1
+}
+
+# By the PID's process group (setsid made LocalStack its leader), plus every descendant by PID:
+# LocalStack starts DynamoDB Local's JVM in a session of its own, which a group signal misses.
 cmd_stop() {
   local pid
-  if ! pid="$(running_pid)"; then
+  if [ ! -f "$PID_FILE" ]; then
     log "not running"
+    return 0
+  fi
+  pid="$(cat "$PID_FILE")"
+  if ! kill -0 -- "-$pid" 2>/dev/null; then
+    log "not running (pid $pid is gone)"
     rm -f "$PID_FILE"
     return 0
   fi
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  local kids
+  kids="$(descendants "$pid" | tr '\n' ' ')"
+  # LocalStack first, so it shuts its services down in order; then whatever is left.
+  kill -TERM "$pid" 2>/dev/null || true
   local i
-  for i in $(seq 1 40); do
-    kill -0 "$pid" 2>/dev/null || break
+  for i in $(seq 1 60); do
+    alive "-$pid" $kids || break
     sleep 0.5
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid still alive after 20 s; killing its group"
-    kill -KILL -- "-$pid" 2>/dev/null || true
+  if alive "-$pid" $kids; then
+    log "still running after 30 s; killing process group $pid and pids $kids"
+    kill -KILL -- "-$pid" $kids 2>/dev/null || true
   fi
   rm -f "$PID_FILE"
   log "stopped pid $pid"
