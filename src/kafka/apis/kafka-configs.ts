@@ -46,7 +46,7 @@ export const TOPIC_CONFIGS: Readonly<Record<keyof TopicConfig, TopicConfigInfo>>
   "retention.bytes": {
     type: CONFIG_TYPE.LONG,
     brokerSynonym: "log.retention.bytes",
-    doc: "The size a partition may grow to before retention deletes its oldest segments; -1 for no limit.",
+    doc: "The size a partition may grow to before retention deletes its oldest segments; -1 (any negative value, as in Kafka) for no limit.",
   },
   "max.message.bytes": {
     type: CONFIG_TYPE.INT,
