@@ -291,4 +291,11 @@ describe("the OpenAPI document refuses what the server refuses as invalid", () =
     if (c.refused) expect(errors, "the document accepts a request the server refuses").not.toEqual([]);
     else expect(errors, "the document refuses a request the server accepts").toEqual([]);
   });
+
+  it("the refused requests changed nothing: only the accepted creates made topics, with their configs", async () => {
+    const listed = (await (await fetch(`${server.url}/v1/topics`)).json()) as { topics: string[] };
+    expect(listed.topics.sort()).toEqual([TOPIC, "exact-ok1", "exact-ok2"]);
+    const topic = (await (await fetch(`${server.url}/v1/topics/${TOPIC}`)).json()) as Json;
+    expect(topic.configOverrides).toEqual({});
+  });
 });
