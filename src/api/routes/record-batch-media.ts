@@ -37,7 +37,13 @@ export function acceptsRecordBatches(accept: string | undefined): boolean {
   });
 }
 
-/** A binary fetch answer: the batches as the body (base64 for API Gateway), the marks as headers. */
+/**
+ * A binary fetch answer: the batches as the body (base64 for API Gateway), the marks as headers.
+ * The broker gathers at most MAX_RAW_FETCH_ANSWER_BYTES (4 MiB, the same bound as a binary produce
+ * body, for the same reason) whatever maxBytes asks, except a single first batch larger than that,
+ * which Kafka's rule returns so a consumer progresses (only a topic whose max.message.bytes exceeds
+ * 4 MiB can hold one; a deployed API Gateway cannot carry it).
+ */
 export function recordBatchResponse(result: RawFetchResult): ApiResult {
   const answer: ApiResult = {
     statusCode: 200,
