@@ -11,7 +11,7 @@ import { compareStrings } from "./partition-set.js";
  */
 
 /**
- * Longer patterns are refused with INVALID_REQUEST. Kafka sets no limit, but nothing real comes near
+ * Longer patterns are refused with INVALID_REGULAR_EXPRESSION. Kafka sets no limit, but nothing real comes near
  * it (a list of 40 topic names spelled out fits), and it bounds compile time and the compiled
  * program's size, which RE2 makes linear in the pattern's length.
  */
@@ -64,7 +64,7 @@ const cache = new Map<string, CachedPattern>();
 let cachedMatches = 0;
 let cachedChars = 0;
 
-/** Compiles a subscription regex, or throws INVALID_REQUEST saying why it is not one. */
+/** Compiles a subscription regex, or throws INVALID_REGULAR_EXPRESSION (Kafka's code 128) saying why it is not one. */
 export function compileTopicRegex(source: string): TopicPattern {
   return entry(source).pattern;
 }
@@ -143,7 +143,7 @@ function evict(): void {
 function compile(source: string): TopicPattern {
   if (source.length > MAX_REGEX_LENGTH) {
     throw new FloeError(
-      "INVALID_REQUEST",
+      "INVALID_REGULAR_EXPRESSION",
       `subscribedTopicRegex is ${source.length} characters long; the limit is ${MAX_REGEX_LENGTH}.`,
     );
   }
@@ -153,7 +153,7 @@ function compile(source: string): TopicPattern {
   } catch (e) {
     if (!(e instanceof RE2JSException)) throw e;
     throw new FloeError(
-      "INVALID_REQUEST",
+      "INVALID_REGULAR_EXPRESSION",
       `subscribedTopicRegex \`${source}\` is not a valid regular expression: ${e.message}.`,
       { cause: e },
     );

@@ -2,7 +2,7 @@
  * Backend selection: memory (tests), embedded (files + SQLite, `floe dev`), aws (S3 + DynamoDB, or
  * any emulator speaking their APIs). See docs/architecture.md §10.
  */
-import { mkdir } from "node:fs/promises";
+import { makeDirectory } from "./make-directory.js";
 import path from "node:path";
 import { FloeError } from "../errors.js";
 import { DEFAULT_FLUSH_POLICY, type FlushPolicy, storeSyncModes } from "./flush-policy.js";
@@ -85,7 +85,7 @@ export async function createBackend(config: BackendConfig): Promise<Backend> {
     case "embedded": {
       const dataDir = path.resolve(config.dataDir ?? DEFAULT_DATA_DIR);
       try {
-        await mkdir(dataDir, { recursive: true });
+        await makeDirectory(dataDir);
       } catch (e) {
         throw new FloeError(
           "INVALID_CONFIG",

@@ -515,7 +515,7 @@ describe.each(testBackends)("consumer groups on $name", ({ create }) => {
     await expectCode(c.heartbeat(groupId, { memberEpoch: 0 }), "INVALID_REQUEST");
     await expectCode(c.heartbeat(groupId, { memberEpoch: -2, memberId: "m" }), "INVALID_REQUEST");
     await expectCode(c.heartbeat(groupId, { memberEpoch: 3 }), "INVALID_REQUEST");
-    await expectCode(c.heartbeat(groupId, { memberEpoch: 0, subscribedTopicRegex: "(" }), "INVALID_REQUEST");
+    await expectCode(c.heartbeat(groupId, { memberEpoch: 0, subscribedTopicRegex: "(" }), "INVALID_REGULAR_EXPRESSION");
     await expectCode(c.heartbeat(groupId, { memberEpoch: 5, memberId: "m" }), "UNKNOWN_MEMBER_ID");
     await expectCode(c.describe(groupId), "GROUP_ID_NOT_FOUND");
     expect(await c.fetchOffsets(groupId)).toEqual([]);

@@ -19,6 +19,7 @@ export const groupHeartbeatRoute = defineRoute({
   errors: [
     "INVALID_GROUP_ID",
     "INVALID_TOPIC_EXCEPTION",
+    "INVALID_REGULAR_EXPRESSION",
     "UNKNOWN_MEMBER_ID",
     "FENCED_MEMBER_EPOCH",
     "CONCURRENT_TRANSACTIONS",

@@ -34,13 +34,13 @@ describe("subscription regexes (RE2/J syntax, whole-name match)", () => {
     expect(compileTopicRegex("\\Qa.b\\E").matches("axb")).toBe(false);
     expect(compileTopicRegex("(?i)ORDERS-[a-z]+").matches("orders-eu")).toBe(true);
     for (const bad of ["(", "a{1001}", "(?=orders)orders", "(a)\\1", "[z-a]"]) {
-      expectThrownCode(() => compileTopicRegex(bad), "INVALID_REQUEST");
+      expectThrownCode(() => compileTopicRegex(bad), "INVALID_REGULAR_EXPRESSION");
     }
   });
 
   it(`refuses patterns longer than ${MAX_REGEX_LENGTH} characters`, () => {
     expect(compileTopicRegex("a".repeat(MAX_REGEX_LENGTH)).matches("a".repeat(MAX_REGEX_LENGTH))).toBe(true);
-    expectThrownCode(() => compileTopicRegex("a".repeat(MAX_REGEX_LENGTH + 1)), "INVALID_REQUEST");
+    expectThrownCode(() => compileTopicRegex("a".repeat(MAX_REGEX_LENGTH + 1)), "INVALID_REGULAR_EXPRESSION");
   });
 
   it("answers (a+)+$ against aaaa…- at once: matching is linear in the name", () => {
@@ -115,11 +115,11 @@ describe("regex subscriptions through the coordinator", () => {
     expect(again).toMatchObject({ memberEpoch: joined.memberEpoch, assignment: joined.assignment });
   });
 
-  it("refuses an invalid RE2 pattern with INVALID_REQUEST and admits no member", async () => {
+  it("refuses an invalid RE2 pattern with INVALID_REGULAR_EXPRESSION and admits no member", async () => {
     const c = new GroupCoordinator({ meta: backend.meta, broker });
     await expectCode(
       c.heartbeat("bad-regex", { memberEpoch: 0, subscribedTopicRegex: "(?!x)y" }),
-      "INVALID_REQUEST",
+      "INVALID_REGULAR_EXPRESSION",
     );
     await expectCode(c.describe("bad-regex"), "GROUP_ID_NOT_FOUND");
   });
