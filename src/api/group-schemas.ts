@@ -59,8 +59,11 @@ export const HeartbeatRequest = named(
         .describe("Replaces the subscription when present; absent keeps it."),
       subscribedTopicRegex: z
         .string()
+        .max(1000)
         .optional()
-        .describe('A JavaScript regular expression matched against whole topic names; "" clears it.'),
+        .describe(
+          'An RE2 regular expression (Kafka\'s RE2/J syntax: no lookaround or backreferences), matched against whole topic names, at most 1,000 characters; "" clears it.',
+        ),
       ownedPartitions: z
         .array(TopicPartitions)
         .max(MAX_LIST_LENGTH)

@@ -1,4 +1,5 @@
 import type { HeartbeatResponse, OffsetToCommit } from "../groups/types.js";
+import { RE2JS } from "re2js";
 import { FloeClientError } from "./client-error.js";
 import { type FetchSettings, fetchSettings } from "./consumer-fetch-settings.js";
 import { Fetcher } from "./consumer-fetcher.js";
@@ -90,7 +91,11 @@ export class Consumer {
     this.emit("consumer.disconnect", {});
   }
 
-  /** Adds topics (names or RegExps matched against whole names) to the subscription. */
+  /**
+   * Adds topics (names or RegExps matched against whole names) to the subscription. The server
+   * matches patterns with RE2, as Kafka does, so a RegExp must stay within RE2's syntax (no
+   * lookaround, no backreferences); this side matches them with RE2 too, so both agree.
+   */
   async subscribe(options: SubscribeOptions): Promise<void> {
     if (this.manual) throw usage("subscribe() cannot be combined with assign()");
     const given = options.topics ?? (options.topic === undefined ? [] : [options.topic]);
@@ -107,9 +112,16 @@ export class Consumer {
             `subscribe() takes RegExps without flags (the server matches them): got /${t.source}/${t.flags}`,
           );
         }
+        let whole: RE2JS;
+        try {
+          whole = RE2JS.compile(t.source);
+        } catch (e) {
+          throw usage(
+            `subscribe() takes RE2 patterns, as Kafka does: /${t.source}/ is not one (${String(e)})`,
+          );
+        }
         this.subscription.patterns.push(t.source);
-        const whole = new RegExp(`^(?:${t.source})$`);
-        if (reset) this.resets.unshift({ matches: (topic) => whole.test(topic), reset });
+        if (reset) this.resets.unshift({ matches: (topic) => whole.matches(topic), reset });
       }
     }
     this.subscription.regex = this.subscription.patterns.map((p) => `(?:${p})`).join("|");
