@@ -96,18 +96,30 @@ const CONFIG_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   "message.timestamp.type": fc.constantFrom("CreateTime", "LogAppendTime"),
 };
 
-/** Strings that are JSON text a reader might parse: deep, unrepresentable numbers, not JSON at all. */
+/** Strings that are JSON text a reader might parse: nested 10,000 deep, with unrepresentable numbers. */
 const JSON_TEXTS = [
   `${"[".repeat(10_000)}${"]".repeat(10_000)}`,
+  `${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`,
   '{"n":1e400,"m":123456789012345678901234567890}',
-  "{not json",
-  "",
 ];
+
+/** The types a schema allows: its `type` (one or a list) and its anyOf members'. */
+function typesOf(schema: JsonSchema): Set<string> {
+  const types = new Set<string>();
+  const type = schema.type;
+  for (const t of Array.isArray(type) ? type : type === undefined ? [] : [type]) types.add(String(t));
+  for (const member of (schema.anyOf as JsonSchema[] | undefined) ?? []) {
+    for (const t of typesOf(member)) types.add(t);
+  }
+  return types;
+}
 
 /** The schema context: pools for names, cheap values for costly fields. */
 export function schemaContext(document: Record<string, unknown>, pools: Pools): SchemaContext {
   const components = (document.components as { schemas: Record<string, JsonSchema> }).schemas;
   const context: SchemaContext = {
+    // The produce body's refine: an idempotent producer gives all three fields or none.
+    together: [["producerId", "producerEpoch", "sequences"]],
     resolve(ref) {
       const id = ref.replace("#/components/schemas/", "");
       const schema = components[id];
@@ -115,7 +127,7 @@ export function schemaContext(document: Record<string, unknown>, pools: Pools): 
       return schema;
     },
     hint(name, schema) {
-      const type = schema.type;
+      const types = typesOf(schema);
       const own = () => arbitraryFor(schema, { resolve: context.resolve });
       const poolOr = (pool: readonly string[]) =>
         fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...pool) }, { weight: 1, arbitrary: own() });
@@ -123,29 +135,34 @@ export function schemaContext(document: Record<string, unknown>, pools: Pools): 
       switch (name) {
         case "topic":
         case "name":
-          return type === "string" || schema.$ref ? poolOr(pools.topics) : undefined;
+          return types.has("string") || schema.$ref ? poolOr(pools.topics) : undefined;
         case "group":
           return poolOr(pools.groups);
         case "partitions":
           // A topic's partition count: a few, not 10,000 (legal, but every later read pays for it).
-          return type === "integer" ? fc.integer({ min: 1, max: 6 }) : undefined;
+          return types.has("integer") ? fc.integer({ min: 1, max: 6 }) : undefined;
         case "partition":
-          return type === "integer"
-            ? fc.integer({ min: 0, max: 4 })
-            : type === "string"
+          return types.has("integer")
+            ? fc.oneof(
+                { weight: 4, arbitrary: fc.integer({ min: 0, max: 4 }) },
+                { weight: 1, arbitrary: own() },
+              )
+            : types.has("string")
               ? smallString(4)
               : undefined;
-        case "offset":
-          return type === "integer"
-            ? fc.integer({ min: -1, max: 40 })
-            : type === "string"
-              ? smallString(40)
-              : undefined;
+        case "offset": {
+          // Mostly where the test topics' records are; sometimes far on, past what wide produces appended.
+          const offset = fc.oneof(
+            { weight: 3, arbitrary: fc.integer({ min: 0, max: 40 }) },
+            { weight: 1, arbitrary: fc.integer({ min: 0, max: 100_000 }) },
+          );
+          return types.has("integer") ? offset : types.has("string") ? offset.map(String) : undefined;
+        }
         case "maxWaitMs":
           // A long-poll holds the request; the tier's time goes to many short requests instead.
-          return type === "integer"
+          return types.has("integer")
             ? fc.integer({ min: 0, max: 5 })
-            : type === "string"
+            : types.has("string")
               ? smallString(5)
               : undefined;
         case "memberEpoch":
@@ -157,16 +174,22 @@ export function schemaContext(document: Record<string, unknown>, pools: Pools): 
             fc.constantFrom("earliest", "latest", "0", "1700000000000", "2024-01-01T00:00:00Z"),
             own(),
           );
-        case "value":
+        case "value": {
           // A string is a JSON value too, and the only value encoding=string takes; JSON text as a
           // string is what a JSON fetch must still answer once it is stored.
-          return schema.$ref
-            ? fc.oneof(
-                { weight: 4, arbitrary: own() },
-                { weight: 2, arbitrary: fc.string({ maxLength: 24 }) },
-                { weight: 1, arbitrary: fc.constantFrom(...JSON_TEXTS) },
-              )
+          const texts = fc.constantFrom(...JSON_TEXTS);
+          if (schema.$ref) {
+            return fc.oneof(
+              { weight: 3, arbitrary: own() },
+              { weight: 3, arbitrary: fc.string({ maxLength: 24 }) },
+              { weight: 2, arbitrary: texts },
+            );
+          }
+          const plainText = types.has("string") && !JSON.stringify(schema).includes("base64");
+          return plainText
+            ? fc.oneof({ weight: 3, arbitrary: own() }, { weight: 2, arbitrary: texts })
             : undefined;
+        }
         case "config":
           return fc
             .array(
@@ -235,9 +258,24 @@ function partitionBatches(pools: Pools): fc.Arbitrary<Uint8Array> {
   return fc.array(entry, { minLength: 1, maxLength: 3 }).map((entries) => Buffer.concat(entries));
 }
 
-function bodyFor(operation: Operation, context: SchemaContext, pools: Pools): fc.Arbitrary<DraftBody> {
-  if (operation.jsonBody) {
-    return arbitraryFor(operation.jsonBody, context).map((value): DraftBody => ({ kind: "json", value }));
+/**
+ * A JSON body whose schema depends on a query parameter, as a route's bodyFor makes it (produce's
+ * body per `encoding`): the document shows one form, the route validates each value's own.
+ */
+export interface BodyVariant {
+  param: string;
+  /** By the parameter's value; a value not listed (or the parameter absent) uses the document's body. */
+  schemas: Record<string, JsonSchema>;
+}
+
+function bodyFor(
+  operation: Operation,
+  context: SchemaContext,
+  pools: Pools,
+  jsonBody = operation.jsonBody,
+): fc.Arbitrary<DraftBody> {
+  if (jsonBody) {
+    return arbitraryFor(jsonBody, context).map((value): DraftBody => ({ kind: "json", value }));
   }
   if (operation.binaryMediaType === "application/vnd.kafka.record-batch.v2") {
     return fc
@@ -251,7 +289,12 @@ function bodyFor(operation: Operation, context: SchemaContext, pools: Pools): fc
 }
 
 /** A well-formed request for the operation: the values may still name what does not exist. */
-export function draftFor(operation: Operation, context: SchemaContext, pools: Pools): fc.Arbitrary<Draft> {
+export function draftFor(
+  operation: Operation,
+  context: SchemaContext,
+  pools: Pools,
+  variant?: BodyVariant,
+): fc.Arbitrary<Draft> {
   const templateSegments = operation.template.split("/").slice(1);
   const pathValues = fc.tuple(...operation.pathParams.map((p) => parameterValue(p, context)));
   const query = fc.tuple(
@@ -266,8 +309,18 @@ export function draftFor(operation: Operation, context: SchemaContext, pools: Po
     operation.method === "GET" && operation.template.endsWith("/records")
       ? fc.constantFrom<string | undefined>(undefined, undefined, "application/vnd.kafka.record-batch.v2")
       : fc.constant<string | undefined>(undefined);
+  const body = (pairs: (string | undefined)[]) => {
+    if (!variant) return bodyFor(operation, context, pools);
+    const chosen = pairs.find((p) => p?.startsWith(`${encodeURIComponent(variant.param)}=`));
+    const value =
+      chosen === undefined ? undefined : decodeURIComponent(chosen.slice(chosen.indexOf("=") + 1));
+    return bodyFor(operation, context, pools, (value && variant.schemas[value]) || operation.jsonBody);
+  };
   return fc
-    .tuple(pathValues, query, bodyFor(operation, context, pools), accept)
+    .tuple(pathValues, query, accept)
+    .chain(([values, pairs, acceptHeader]) =>
+      body(pairs).map((b) => [values, pairs, b, acceptHeader] as const),
+    )
     .map(([values, pairs, body, acceptHeader]): Draft => {
       const byName = new Map(operation.pathParams.map((p, i) => [p.name, values[i]]));
       const segments = templateSegments.map((s) =>

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import {
+  type BodyVariant,
   type Draft,
   draftFor,
   type Operation,
@@ -51,13 +52,17 @@ const WEIGHTS: Record<string, number> = {
 };
 
 /** Cases for every operation of the document, one in five sent as generated, the rest mutated. */
-export function fuzzCases(document: Record<string, unknown>, pools: Pools): fc.Arbitrary<FuzzCase> {
+export function fuzzCases(
+  document: Record<string, unknown>,
+  pools: Pools,
+  variants: Record<string, BodyVariant> = {},
+): fc.Arbitrary<FuzzCase> {
   const context = schemaContext(document, pools);
   const perOperation = operationsOf(document).map((operation) => ({
     weight: WEIGHTS[operation.operationId] ?? 1,
     arbitrary: fc
       .tuple(
-        draftFor(operation, context, pools),
+        draftFor(operation, context, pools, variants[operation.operationId]),
         fc.oneof(
           { weight: 1, arbitrary: fc.constant<Mutation[]>([]) },
           { weight: 4, arbitrary: fc.array(mutationFor(operation), { minLength: 1, maxLength: 3 }) },

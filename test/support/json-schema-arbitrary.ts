@@ -21,6 +21,12 @@ export interface SchemaContext {
    * costly (a topic of 10,000 partitions, a 20 s long-poll). Undefined: generate from the schema.
    */
   hint?(name: string, schema: JsonSchema): fc.Arbitrary<unknown> | undefined;
+  /**
+   * Optional properties that go together, all present or all absent: a rule the schema's source
+   * states (a zod refine) but JSON Schema does not carry, so independent choices would break it
+   * three times in four.
+   */
+  together?: readonly (readonly string[])[];
 }
 
 /** Items, keys and nesting kept small: the tier sends thousands of requests in a minute. */
@@ -39,9 +45,7 @@ export function arbitraryFor(
   if (typeof schema.$ref === "string") return arbitraryFor(context.resolve(schema.$ref), context, undefined);
   const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
   if (union) return fc.oneof(...union.map((s) => arbitraryFor(s, context)));
-  if (Array.isArray(schema.allOf) && schema.allOf.length > 0) {
-    return arbitraryFor(schema.allOf[0] as JsonSchema, context);
-  }
+  if (Array.isArray(schema.allOf)) return arbitraryFor(mergeAllOf(schema, context), context);
   if ("const" in schema) return fc.constant(schema.const);
   if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as unknown[]));
   const type = schema.type;
@@ -64,6 +68,20 @@ export function arbitraryFor(
     default:
       return fc.jsonValue({ maxDepth: MAX_DEPTH });
   }
+}
+
+/** allOf as one schema: its parts' keywords together, every pattern kept (zod writes two for a date-time). */
+function mergeAllOf(schema: JsonSchema, context: SchemaContext): JsonSchema {
+  const { allOf, ...merged } = schema as JsonSchema & { allOf: JsonSchema[] };
+  const patterns = typeof merged.pattern === "string" ? [merged.pattern] : [];
+  for (const part of allOf) {
+    const { pattern, ...rest } = typeof part.$ref === "string" ? context.resolve(part.$ref) : part;
+    if (typeof pattern === "string") patterns.push(pattern);
+    Object.assign(merged, rest);
+  }
+  if (patterns.length > 0) merged.pattern = patterns[0];
+  if (patterns.length > 1) merged["x-patterns"] = patterns.slice(1);
+  return merged;
 }
 
 function bound(schema: JsonSchema, key: string): number | undefined {
@@ -107,7 +125,9 @@ function numberIn(schema: JsonSchema): fc.Arbitrary<number> {
 function stringFor(schema: JsonSchema): fc.Arbitrary<string> {
   const minLength = bound(schema, "minLength") ?? 0;
   const maxLength = Math.min(bound(schema, "maxLength") ?? 24, 249);
-  const inLength = (s: string) => s.length >= minLength && s.length <= maxLength;
+  const others = ((schema["x-patterns"] as string[] | undefined) ?? []).map((p) => new RegExp(p));
+  const inLength = (s: string) =>
+    s.length >= minLength && s.length <= maxLength && others.every((p) => p.test(s));
   if (schema.format === "date-time") {
     return fc
       .date({ min: new Date(0), max: new Date(Date.UTC(2100, 0)), noInvalidDate: true })
@@ -145,9 +165,25 @@ function objectFor(schema: JsonSchema, context: SchemaContext): fc.Arbitrary<Rec
       { maxKeys: MAX_ITEMS },
     );
   }
+  const groups = (context.together ?? []).filter(
+    (g) => g.every((n) => names.includes(n)) && !g.some((n) => required.has(n)),
+  );
+  const grouped = new Set(groups.flat());
   const model: Record<string, fc.Arbitrary<unknown>> = {};
-  for (const name of names) model[name] = arbitraryFor(properties[name], context, name);
-  return fc.record(model, { requiredKeys: names.filter((n) => required.has(n)) }) as fc.Arbitrary<
+  for (const name of names) {
+    if (!grouped.has(name)) model[name] = arbitraryFor(properties[name], context, name);
+  }
+  const alone = fc.record(model, { requiredKeys: names.filter((n) => required.has(n)) }) as fc.Arbitrary<
     Record<string, unknown>
   >;
+  if (groups.length === 0) return alone;
+  const together = groups.map((g) =>
+    fc.option(fc.record(Object.fromEntries(g.map((n) => [n, arbitraryFor(properties[n], context, n)]))), {
+      nil: undefined,
+      freq: 2,
+    }),
+  );
+  return fc
+    .tuple(alone, ...together)
+    .map(([rest, ...parts]) => Object.assign(rest, ...parts.filter((p) => p !== undefined)));
 }
