@@ -90,7 +90,7 @@ export function describeCase(c: FuzzCase): string {
   return [
     `${c.request.method} ${path}`,
     `  headers ${JSON.stringify(c.request.headers)}`,
-    `  body ${bodyPreview(c.request.body)}`,
+    `  body (one character a byte) ${bodyPreview(c.request.body)}`,
     `  generated for ${c.operation.operationId}; mutations: ${c.notes.length > 0 ? c.notes.join(", ") : "none"}`,
   ].join("\n");
 }

@@ -24,6 +24,9 @@ const LONG_POLL_PATIENCE_MS = 1_000;
 /** Any other request: a guard against a hang, not a speed check. */
 const PATIENCE_MS = 120_000;
 
+/** Refusals listed when a batch of them changed the state. */
+const MAX_CULPRITS_SHOWN = 30;
+
 const LONG_POLL_OPERATIONS = new Set(["fetch", "fetchMany"]);
 
 /** The operation the server's router would give the request to, as it matches: one segment per parameter. */
@@ -182,7 +185,7 @@ export class StateLedger {
         if (!alone) continue;
         const after = await this.read();
         if (after !== before) {
-          return `the state changed across a refused request: ${stateDifference(before, after)}\n${describeCase(c)}`;
+          return `A refused request changed the state: ${stateDifference(before, after)}\n${describeCase(c)}`;
         }
       } else if (answer.outcome.kind !== "answer" || mayChangeState(c, answer.operation)) {
         if (!alone) return this.checkAgain(refusals, true);
@@ -193,8 +196,9 @@ export class StateLedger {
     const after = await this.read();
     if (after === before) return undefined;
     return [
-      `the state changed across ${refused.length} refused request(s): ${stateDifference(before, after)}`,
-      ...refused.slice(-10).map(describeCase),
+      `A refused request changed the state: ${stateDifference(before, after)}`,
+      `Found when these ${refused.length} refusals were sent again together; one of them did it${refused.length > MAX_CULPRITS_SHOWN ? ` (the last ${MAX_CULPRITS_SHOWN} shown)` : ""}:`,
+      ...refused.slice(-MAX_CULPRITS_SHOWN).map(describeCase),
     ].join("\n");
   }
 
@@ -208,8 +212,10 @@ export class StateLedger {
     this.unchecked = [];
     if (now === before) return undefined;
     return [
-      `the state changed across ${culprits.length} refused request(s): ${stateDifference(before, now)}`,
-      ...culprits.slice(-10).map(describeCase),
+      `A refused request changed the state: ${stateDifference(before, now)}`,
+      "Found on the state read before the next request (the case fast-check reports); one of these",
+      `${culprits.length} refusals since the previous read did it${culprits.length > MAX_CULPRITS_SHOWN ? ` (the last ${MAX_CULPRITS_SHOWN} shown)` : ""}:`,
+      ...culprits.slice(-MAX_CULPRITS_SHOWN).map(describeCase),
     ].join("\n");
   }
 }
