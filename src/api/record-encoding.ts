@@ -78,13 +78,23 @@ function base64(bytes: Uint8Array): string {
 
 /** Bytes as a Buffer view, without copying them. */
 function view(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/**
+ * UTF-8 bytes beyond one per UTF-16 unit in the record being rendered: its byte length is its text's
+ * length plus this, counted from the bytes each field came from instead of measuring the text again.
+ */
+let extraBytes = 0;
 
 /** The UTF-8 text of bytes, or undefined when they are not UTF-8 (never a lossy U+FFFD). */
 function utf8Text(bytes: Uint8Array): string | undefined {
   // isUtf8 validates natively; the decode that follows then cannot substitute anything.
-  return isUtf8(bytes) ? view(bytes).toString("utf8") : undefined;
+  if (!isUtf8(bytes)) return undefined;
+  const text = view(bytes).toString("utf8");
+  // JSON.stringify adds only ASCII escapes, so the text's extra bytes are its JSON string's.
+  extraBytes += bytes.byteLength - text.length;
+  return text;
 }
 
 /**
@@ -109,7 +119,11 @@ function textField(bytes: Uint8Array, encoding: Encoding): { json: string; fallb
 function valueField(bytes: Uint8Array, encoding: Encoding): { json: string; as?: "string" | "base64" } {
   if (encoding === "base64") return { json: `"${base64(bytes)}"` };
   // JSON text Floe accepts is UTF-8 (the scanner checks it), so it is decoded without a second check.
-  if (encoding === "json" && isJsonText(bytes)) return { json: view(bytes).toString("utf8") };
+  if (encoding === "json" && isJsonText(bytes)) {
+    const json = view(bytes).toString("utf8");
+    extraBytes += bytes.byteLength - json.length;
+    return { json };
+  }
   const text = utf8Text(bytes);
   if (text === undefined) return { json: `"${base64(bytes)}"`, as: "base64" };
   return encoding === "string"
@@ -134,7 +148,9 @@ function renderHeaders(
       fallback ||= field.fallback;
       value = field.json;
     }
-    out += `${out.length > 1 ? "," : ""}${JSON.stringify(h.key)}:${value}`;
+    const name = JSON.stringify(h.key);
+    extraBytes += Buffer.byteLength(name) - name.length;
+    out += `${out.length > 1 ? "," : ""}${name}:${value}`;
   }
   return { json: `${out}}`, fallback };
 }
@@ -150,9 +166,20 @@ function headersField(
     last = new Map();
     for (let i = 0; i < headers.length; i++) last.set(headers[i].key, i);
   }
+  const before = extraBytes;
   const first = renderHeaders(headers, last, encoding);
+  if (!first.fallback) return first;
   // One value that is not UTF-8 puts every value in base64, so the object reads one way.
-  return first.fallback ? { json: renderHeaders(headers, last, "base64").json, fallback: true } : first;
+  extraBytes = before;
+  return { json: renderHeaders(headers, last, "base64").json, fallback: true };
+}
+
+export interface RenderedRecord {
+  text: string;
+  /** The text's UTF-8 length. */
+  bytes: number;
+  /** How many characters of the text a JSON string escapes (quotes, backslashes, controls), when known without looking. */
+  escapes?: number;
 }
 
 /**
@@ -161,7 +188,9 @@ function headersField(
  * field whose bytes the encoding asked for cannot show says so beside it (`keyEncoding`,
  * `valueEncoding`, `headersEncoding`) instead of failing the fetch.
  */
-export function renderRecord(record: FetchedRecord, encoding: Encoding): string {
+export function renderRecord(record: FetchedRecord, encoding: Encoding): RenderedRecord {
+  if (encoding === "base64") return renderBase64Record(record);
+  extraBytes = 0;
   const key = record.key === null ? { json: "null", fallback: false } : textField(record.key, encoding);
   const value = record.value === null ? { json: "null" } : valueField(record.value, encoding);
   const headers = headersField(record.headers, encoding);
@@ -169,5 +198,53 @@ export function renderRecord(record: FetchedRecord, encoding: Encoding): string 
   if (key.fallback) out += ',"keyEncoding":"base64"';
   if (value.as) out += `,"valueEncoding":"${value.as}"`;
   if (headers.fallback) out += ',"headersEncoding":"base64"';
-  return `${out}}`;
+  out += "}";
+  return { text: out, bytes: out.length + extraBytes };
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * renderRecord for base64, the encoding the TypeScript client reads: nothing can need a fallback,
+ * and everything but a header name is ASCII with nothing to escape, so size and escapes are counted
+ * from the parts.
+ */
+function renderBase64Record(record: FetchedRecord): RenderedRecord {
+  let extra = 0;
+  // The five field names' quotes, and the key's and value's.
+  let escapes = 10 + (record.key === null ? 0 : 2) + (record.value === null ? 0 : 2);
+  let headers = "{";
+  const list = record.headers;
+  let last: Map<string, number> | undefined;
+  if (list.length > 1) {
+    last = new Map();
+    for (let i = 0; i < list.length; i++) last.set(list[i].key, i);
+  }
+  for (let i = 0; i < list.length; i++) {
+    const h = list[i];
+    if (last && last.get(h.key) !== i) continue;
+    if (NON_ASCII.test(h.key)) extra += Buffer.byteLength(h.key) - h.key.length;
+    const name = JSON.stringify(h.key);
+    escapes += name.length === h.key.length + 2 ? 2 : escapedIn(name);
+    if (h.value !== null) escapes += 2;
+    headers += `${headers.length > 1 ? "," : ""}${name}:${h.value === null ? "null" : `"${base64(h.value)}"`}`;
+  }
+  const key = record.key === null ? "null" : `"${base64(record.key)}"`;
+  const value = record.value === null ? "null" : `"${base64(record.value)}"`;
+  const text = `{"offset":${record.offset},"timestamp":${record.timestamp},"key":${key},"value":${value},"headers":${headers}}}`;
+  return { text, bytes: text.length + extra, escapes };
+}
+
+/**
+ * Bytes a JSON text grows by when written inside a JSON string, as a Lambda runtime writes a
+ * result's body: one per quote, backslash or whitespace control (the only raw controls a JSON text
+ * holds), as `\"`, `\\`, `\n`.
+ */
+export function escapedIn(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || c < 0x20) n++;
+  }
+  return n;
 }

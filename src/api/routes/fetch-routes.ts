@@ -5,7 +5,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { toPublicError } from "../error-response.js";
 import { jsonTextResponse } from "../json-response.js";
 import { loggableError } from "../loggable-error.js";
-import { type Encoding, renderRecord } from "../record-encoding.js";
+import { type Encoding, escapedIn, renderRecord } from "../record-encoding.js";
 import { defineRoute, type InputPart } from "../route.js";
 import { acceptsRecordBatches, RECORD_BATCH_MEDIA_TYPE, recordBatchResponse } from "./record-batch-media.js";
 import {
@@ -32,17 +32,6 @@ function fetchFieldCode(part: InputPart, path: readonly PropertyKey[]): KafkaErr
  */
 export const MAX_ANSWER_PAYLOAD_BYTES = MAX_BODY_BYTES - 16 * 1024;
 
-/** Bytes the body text grows by when a Lambda runtime writes it as a JSON string. */
-function escapedExtra(text: string): number {
-  let extra = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 || c === 0x5c) extra++;
-    else if (c < 0x20) extra += c === 0x0a || c === 0x0d || c === 0x09 || c === 0x08 || c === 0x0c ? 1 : 5;
-  }
-  return extra;
-}
-
 /**
  * What one answer may still take. Escaping at most doubles a text (a JSON text holds no raw control
  * character but whitespace), so a record is charged twice its bytes against the payload until that
@@ -53,7 +42,8 @@ class AnswerBudget {
   /** Whether a record is in the answer yet: until one is, the first may pass maxBytes (Kafka's rule, KIP-74). */
   anyRecord = false;
   private exact = false;
-  private readonly taken: { text: string; bytes: number }[] = [];
+  private readonly taken: string[] = [];
+  private readonly takenBytes: number[] = [];
 
   constructor(
     /** Record bytes left within the request's maxBytes (each record's JSON text and its comma). */
@@ -63,21 +53,29 @@ class AnswerBudget {
   ) {}
 
   /** What a record costs against the payload (an upper bound until counting is exact). */
-  payloadCost(text: string, bytes: number): number {
+  payloadCost(text: string, bytes: number, escapes: number | undefined): number {
+    if (escapes !== undefined) return bytes + escapes;
     if (!this.exact && 2 * bytes <= this.payload) return 2 * bytes;
     if (!this.exact) {
       this.exact = true;
-      for (const t of this.taken) this.payload += t.bytes - escapedExtra(t.text);
+      this.taken.forEach((text, i) => {
+        this.payload += this.takenBytes[i] - escapedIn(text);
+      });
       this.taken.length = 0;
+      this.takenBytes.length = 0;
     }
-    return bytes + escapedExtra(text);
+    return bytes + escapedIn(text);
   }
 
   take(text: string, bytes: number, payload: number): void {
     this.recordBytes -= bytes;
     this.payload -= payload;
     this.anyRecord = true;
-    if (!this.exact) this.taken.push({ text, bytes });
+    // Only a record charged the bound is counted again when counting turns exact.
+    if (!this.exact && payload === 2 * bytes) {
+      this.taken.push(text);
+      this.takenBytes.push(bytes);
+    }
   }
 }
 
@@ -92,10 +90,11 @@ function renderPartition(
   let used = 0;
   let nextOffset = result.nextOffset;
   for (const record of result.records) {
-    const text = renderRecord(record, encoding);
-    const bytes = Buffer.byteLength(text) + (records.length > 0 ? 1 : 0);
+    const rendered = renderRecord(record, encoding);
+    const bytes = rendered.bytes + (records.length > 0 ? 1 : 0);
     const withinLimits = used + bytes <= partitionMaxBytes && bytes <= budget.recordBytes;
-    const payload = withinLimits || !budget.anyRecord ? budget.payloadCost(text, bytes) : 0;
+    const payload =
+      withinLimits || !budget.anyRecord ? budget.payloadCost(rendered.text, bytes, rendered.escapes) : 0;
     if (!(withinLimits || !budget.anyRecord) || payload > budget.payload) {
       if (!budget.anyRecord && records.length === 0) {
         throw new FloeError(
@@ -108,9 +107,9 @@ function renderPartition(
       nextOffset = record.offset;
       break;
     }
-    records.push(text);
+    records.push(rendered.text);
     used += bytes;
-    budget.take(text, bytes, payload);
+    budget.take(rendered.text, bytes, payload);
   }
   return `${envelopeHead(result)}${records.join(",")}${envelopeTail(result, nextOffset)}`;
 }
@@ -126,7 +125,7 @@ function envelopeTail(result: FetchResult, nextOffset: number): string {
 /** Payload an entry's own fields take whatever records it gets (nextOffset is at most the high-water mark). */
 function envelopeCost(result: FetchResult): number {
   const text = envelopeHead(result) + envelopeTail(result, result.highWatermark);
-  return Buffer.byteLength(text) + escapedExtra(text) + 1;
+  return Buffer.byteLength(text) + escapedIn(text) + 1;
 }
 
 function partitionError(topic: string, partition: number, failure: unknown, logger: Logger): string {
@@ -219,7 +218,7 @@ export const fetchRoutes = [
         budget.payload -=
           entry === undefined
             ? envelopeCost(o as FetchResult)
-            : Buffer.byteLength(entry) + escapedExtra(entry) + 1;
+            : Buffer.byteLength(entry) + escapedIn(entry) + 1;
       });
       outcomes.forEach((o, i) => {
         if ("error" in o) return;

@@ -7,6 +7,7 @@ import {
   encodeHeaders,
   encodeKey,
   encodeValue,
+  escapedIn,
   renderRecord,
 } from "../../../src/api/record-encoding.js";
 import type { FetchedRecord } from "../../../src/broker/types.js";
@@ -21,7 +22,14 @@ const stored = (value: Uint8Array | null, more: Partial<FetchedRecord> = {}): Fe
   ...more,
 });
 /** A record as a fetch answers it, parsed. */
-const read = (record: FetchedRecord, encoding: Encoding) => JSON.parse(renderRecord(record, encoding));
+const read = (record: FetchedRecord, encoding: Encoding) => {
+  const rendered = renderRecord(record, encoding);
+  const text = rendered.text;
+  const bytes = rendered.bytes;
+  expect(bytes).toBe(Buffer.byteLength(text));
+  expect(rendered.escapes ?? escapedIn(text)).toBe(escapedIn(text));
+  return JSON.parse(text);
+};
 const decodeValue = (value: Uint8Array | null, encoding: Encoding) => read(stored(value), encoding).value;
 const decodeKey = (key: Uint8Array | null, encoding: Encoding) => read(stored(null, { key }), encoding).key;
 const decodeHeaders = (headers: RecordHeader[], encoding: Encoding) =>
@@ -115,9 +123,26 @@ describe("record encodings", () => {
     expect(read(stored(utf8('"fine"')), "json")).not.toHaveProperty("valueEncoding");
   });
 
+  it("counts each rendered record's bytes and escapes exactly, whatever its names and bytes", () => {
+    const bytes = fc.option(fc.uint8Array({ maxLength: 40 }), { nil: null });
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.nat(),
+        bytes,
+        bytes,
+        fc.array(fc.record({ key: fc.string({ unit: "grapheme" }), value: bytes }), { maxLength: 4 }),
+        fc.constantFrom(...ENCODINGS),
+        (offset, timestamp, key, value, headers, encoding) => {
+          read({ offset, timestamp, key, value, headers }, encoding);
+        },
+      ),
+    );
+  });
+
   it("splices a stored JSON value into the answer as the text it is", () => {
     const text = '{"n" : 1e400, "big":123456789012345678901234567890}';
-    expect(renderRecord(stored(utf8(text)), "json")).toBe(
+    expect(renderRecord(stored(utf8(text)), "json").text).toBe(
       `{"offset":7,"timestamp":1,"key":null,"value":${text},"headers":{}}`,
     );
   });
@@ -125,7 +150,7 @@ describe("record encodings", () => {
   it("answers a value nested past the limit as a string, without recursing (no stack overflow)", () => {
     for (const depth of [MAX_JSON_DEPTH + 1, 1_000_000]) {
       const text = `${"[".repeat(depth)}${"]".repeat(depth)}`;
-      const record = renderRecord(stored(utf8(text)), "json");
+      const record = renderRecord(stored(utf8(text)), "json").text;
       expect(record).toContain('"valueEncoding":"string"');
       expect(record.length).toBeGreaterThan(2 * depth);
     }
