@@ -22,7 +22,10 @@ export function emptyGroup(
     topics: [],
     target: new Map(),
     subscriptions: new Map(),
+    distinct: [],
     releasing: new Map(),
+    shards: new Map(),
+    partial: false,
   };
 }
 
@@ -48,8 +51,7 @@ export function nextGroupEpoch(
       topics: resolved.byMember.get(m.memberId) ?? [],
     })),
     partitionCounts: new Map(resolved.topics.map((t) => [t.name, t.partitions])),
-    // A copy: the decoded meta is shared by this process's later reads of the same version.
-    previous: new Map([...base.target].map(([id, set]) => [id, new Set(set)])),
+    previous: base.target,
   });
   return {
     ...base,

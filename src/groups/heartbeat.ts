@@ -3,7 +3,6 @@ import type { GroupContext } from "./group-context.js";
 import { unknownMember } from "./group-errors.js";
 import { isExpired } from "./expiry-sweeps.js";
 import {
-  distinctSubscriptions,
   type GroupMeta,
   type GroupSnapshot,
   loadGroup,
@@ -193,9 +192,10 @@ async function holdersOf(
  * between their two views until the caches expire.
  */
 async function subscribedTopicsChanged(ctx: GroupContext, meta: GroupMeta): Promise<boolean> {
-  const subscribers = distinctSubscriptions(meta.subscriptions ?? new Map()).map((s, i) => ({
+  const subscribers = meta.distinct.map((s, i) => ({
     memberId: String(i),
-    ...s,
+    subscribedTopics: s.subscribedTopics,
+    subscribedTopicRegex: s.subscribedTopicRegex,
   }));
   const cached = await resolveSubscriptions(ctx.broker, subscribers);
   if (sameTopics(meta.topics, cached.topics)) return false;

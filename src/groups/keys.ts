@@ -7,6 +7,7 @@
 export const GROUP_META_SK = "meta";
 export const MEMBER_PREFIX = "member#";
 export const OFFSET_PREFIX = "offset#";
+export const TARGET_PREFIX = "target#";
 
 export const groupKeys = {
   group: (groupId: string) => `group#${groupId}`,
@@ -14,6 +15,11 @@ export const groupKeys = {
   member: (groupId: string, memberId: string) => ({
     pk: `group#${groupId}`,
     sk: `${MEMBER_PREFIX}${memberId}`,
+  }),
+  /** One shard of the target assignment and the subscriptions (decision 0012). */
+  targetShard: (groupId: string, shard: number) => ({
+    pk: `group#${groupId}`,
+    sk: `${TARGET_PREFIX}${shard}`,
   }),
   /** Topic names cannot contain '#', so this prefix selects exactly one topic's offsets. */
   topicOffsets: (topic: string) => `${OFFSET_PREFIX}${topic}#`,

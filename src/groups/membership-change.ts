@@ -3,6 +3,8 @@ import { isExpired } from "./expiry-sweeps.js";
 import type { GroupContext } from "./group-context.js";
 import { nextGroupEpoch } from "./group-epoch.js";
 import {
+  completeMeta,
+  distinctSubscriptions,
   type GroupMeta,
   type GroupSnapshot,
   loadGroup,
@@ -11,14 +13,19 @@ import {
   type MemberSubscription,
   memberToDoc,
   metaToDoc,
+  shardWrites,
+  subscriptionKey,
 } from "./group-records.js";
 import { groupKeys } from "./keys.js";
 import { mapConcurrent } from "./map-concurrent.js";
 import type { PartitionSet } from "./partition-set.js";
 import { type ResolvedSubscriptions, resolveSubscriptions } from "./subscription.js";
 
-/** Removals per transaction: the rest of the 100-op limit is the meta item, the directory and one member. */
-const MAX_REMOVALS_PER_WRITE = 90;
+/**
+ * Removals per transaction: the rest of the 100-op limit is the meta item, the target shards
+ * (TARGET_SHARDS at most), the directory and one member.
+ */
+const MAX_REMOVALS_PER_WRITE = 60;
 
 export interface MembershipChange {
   /** Members written as given (a join, a new subscription); their ownership is never widened here. */
@@ -41,9 +48,11 @@ export interface MembershipChange {
  */
 export async function commitMembershipChange(
   ctx: GroupContext,
-  group: GroupSnapshot,
+  view: GroupSnapshot,
   change: MembershipChange,
 ): Promise<void> {
+  // A heartbeat read only its own shard; a bump needs them all (read after meta, as the view's was).
+  const group = view.meta?.partial ? { ...view, meta: await completeMeta(ctx.meta, view.meta) } : view;
   const removed = new Set((change.remove ?? []).map((m) => m.memberId));
   const subscriptions = subscriptionsOf(group);
   for (const id of removed) subscriptions.delete(id);
@@ -51,19 +60,30 @@ export async function commitMembershipChange(
     const { memberId, subscribedTopics, subscribedTopicRegex } = change.upsert;
     subscriptions.set(memberId, { subscribedTopics, subscribedTopicRegex });
   }
-  const subscribers = [...subscriptions].map(([memberId, s]) => ({ memberId, ...s }));
+  const subscribers = [...subscriptions.keys()].map((memberId) => ({ memberId }));
   // Fresh, not cached: a new epoch must not be computed from metadata older than the last one's.
-  const resolved = change.resolved ?? (await resolveSubscriptions(ctx.broker, subscribers, { fresh: true }));
+  const resolved = change.resolved ?? (await resolveEach(ctx, subscriptions));
   const now = ctx.clock();
   const next = nextGroupEpoch(group.groupId, group.meta, subscribers, resolved, ctx.assignor, now, ctx.newId);
   const releasing = await stillReleasing(ctx, group, next.target, removed, change.upsert?.memberId);
+  // Every put grows an item's version by one, so this is the version the meta put below creates.
+  const newVersion = (group.metaVersion ?? 0) + 1;
+  const written = shardWrites(group.groupId, { target: next.target, subscriptions }, group.meta, newVersion);
   const ops: WriteOp[] = [
     {
       type: "put",
       ...groupKeys.meta(group.groupId),
-      data: metaToDoc({ ...next, subscriptions, releasing }),
+      data: metaToDoc({
+        ...next,
+        subscriptions,
+        distinct: distinctSubscriptions(subscriptions),
+        releasing,
+        shards: written.shards,
+        partial: false,
+      }),
       condition: group.metaVersion === undefined ? { absent: true } : { version: group.metaVersion },
     },
+    ...written.ops,
   ];
   if (!group.meta) {
     ops.push({
@@ -92,20 +112,60 @@ export async function commitMembershipChange(
   await ctx.meta.transact(ops);
 }
 
+/**
+ * Each member's subscription resolved against the topics that exist now, computed once per
+ * distinct subscription (most groups have one) rather than once per member.
+ */
+async function resolveEach(
+  ctx: GroupContext,
+  subscriptions: Map<string, MemberSubscription>,
+): Promise<ResolvedSubscriptions> {
+  const keys = new Map<string, number>();
+  const distinct: MemberSubscription[] = [];
+  // Member id → its subscription's index in `distinct`.
+  const indexOf = new Map<string, number>();
+  for (const [memberId, s] of subscriptions) {
+    const key = subscriptionKey(s);
+    let i = keys.get(key);
+    if (i === undefined) {
+      keys.set(key, (i = distinct.length));
+      distinct.push(s);
+    }
+    indexOf.set(memberId, i);
+  }
+  const once = await resolveSubscriptions(
+    ctx.broker,
+    distinct.map((s, i) => ({
+      memberId: String(i),
+      subscribedTopics: s.subscribedTopics,
+      subscribedTopicRegex: s.subscribedTopicRegex,
+    })),
+    { fresh: true },
+  );
+  const byMember: ResolvedSubscriptions["byMember"] = new Map();
+  for (const [memberId, i] of indexOf) byMember.set(memberId, once.byMember.get(String(i)) ?? []);
+  return { ...once, byMember };
+}
+
 /** Whether the meta item predates the fields that let a heartbeat read only its own member item. */
 export function isLegacyMeta(meta: GroupMeta): boolean {
-  return meta.subscriptions === undefined || meta.releasing === undefined;
+  return meta.shards === undefined || meta.releasing === undefined;
 }
 
 function subscriptionsOf(group: GroupSnapshot): Map<string, MemberSubscription> {
-  if (group.meta?.subscriptions) return new Map(group.meta.subscriptions);
+  if (group.meta?.subscriptions && group.meta.shards) return new Map(group.meta.subscriptions);
   if (group.meta && !group.complete) {
     throw new Error(
       `internal: group '${group.groupId}' predates subscriptions on meta and was not read whole`,
     );
   }
   const out = new Map<string, MemberSubscription>();
-  for (const m of group.members.values()) out.set(m.memberId, m);
+  for (const m of group.members.values()) {
+    out.set(m.memberId, {
+      subscribedTopics: m.subscribedTopics,
+      subscribedTopicRegex: m.subscribedTopicRegex,
+    });
+  }
   return out;
 }
 

