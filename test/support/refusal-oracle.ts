@@ -1,8 +1,8 @@
 /**
  * What the API's fuzz tier holds every answer to: no 5xx and no dropped connection; a refusal (4xx)
  * has a status the operation documents (or one any route may answer: 400, 404, 405, 413, 415) and
- * the `{"error":{code,message,retriable}}` body with a Kafka error code of that status; a refused
- * request changes nothing.
+ * the `{"error":{code,message,retriable}}` body, at most 16 KiB, with a Kafka error code of that
+ * status; a refused request changes nothing.
  *
  * "Changes nothing" is checked in batches: a state read costs several requests, so one read covers
  * every refusal since the last one, and is taken only before a request that may change state
@@ -23,6 +23,12 @@ export const COMMON_REFUSALS: ReadonlySet<number> = new Set([400, 404, 405, 413,
 const LONG_POLL_PATIENCE_MS = 1_000;
 /** Any other request: a guard against a hang, not a speed check. */
 const PATIENCE_MS = 120_000;
+
+/**
+ * An error body's bound, whatever the request held: a refusal that echoes what it was sent grows
+ * with the request, up to past what Lambda can answer (6 MB).
+ */
+const MAX_ERROR_BODY_BYTES = 16 * 1024;
 
 /** Refusals listed when a batch of them changed the state. */
 const MAX_CULPRITS_SHOWN = 30;
@@ -96,6 +102,9 @@ export function answerViolation(c: FuzzCase, answer: Answer): string | undefined
     return `answered ${status}, which ${operation ? `${operation.operationId} does not document` : "no route documents"}: ${text.slice(0, 300)}`;
   }
   if (c.request.method === "HEAD") return undefined;
+  if (outcome.body.length > MAX_ERROR_BODY_BYTES) {
+    return `answered ${status} with an error body of ${outcome.body.length} bytes (at most ${MAX_ERROR_BODY_BYTES}): ${text.slice(0, 300)}`;
+  }
   let body: { error?: { code?: unknown; message?: unknown; retriable?: unknown } };
   try {
     body = JSON.parse(text);

@@ -7,7 +7,7 @@
  * values, methods and content types, malformed, truncated and oversized bodies. For every request:
  *   - no 5xx, and an answer (no dropped connection);
  *   - a refusal has a status its operation documents (or 400/404/405/413/415) and an error body
- *     with a Kafka error code of that status;
+ *     with a Kafka error code of that status, at most 16 KiB however large the request;
  *   - a refusal changes nothing: the topic list, the test topics' ids, high-water marks, partition
  *     counts and configs, the group list and the test groups' committed offsets read the same
  *     before and after (read in batches: see refusal-oracle).
