@@ -498,7 +498,7 @@ export const FetchManyRequest = named(
     minBytes: int32Bytes().describe(
       "Kafka's min_bytes: answer once at least this many record bytes are ready across the partitions (or maxBytes, if smaller), " +
         "or maxWaitMs has passed, or a partition failed. Default 1: as soon as any partition has a record; 0 never waits. " +
-        "A record counts its key, value and headers plus 20 bytes, as against maxBytes.",
+        "A record counts its size on the wire (at least 7 bytes, so tombstones are not free), as against maxBytes.",
     ),
     maxBytes: z
       .number()
