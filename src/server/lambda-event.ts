@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { attachedRawBody, withRawBody } from "../api/raw-body.js";
+import { attachedRawBody, withRawBody, withSourceBytes } from "../api/raw-body.js";
 
 /** Media types API Gateway passes as text; any other body arrives base64-encoded. */
 const TEXT_MEDIA_TYPE =
@@ -68,8 +68,10 @@ export function toLambdaEvent(req: IncomingMessage, body: Buffer | undefined): A
     },
   };
   // A binary body keeps its bytes: the handler reads them as they are, and base64 (as API Gateway
-  // would send them) is only made if something asks for the text.
-  return body !== undefined && body.length > 0 && !isText ? withRawBody(event, body) : event;
+  // would send them) is only made if something asks for the text. A text body keeps the bytes it
+  // was decoded from too, so bytes that are not UTF-8 are refused rather than read as U+FFFD.
+  if (body === undefined || body.length === 0) return event;
+  return isText ? withSourceBytes(event, body) : withRawBody(event, body);
 }
 
 /** Writes a Lambda structured result as the HTTP response, as API Gateway would. */

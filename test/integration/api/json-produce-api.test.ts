@@ -49,6 +49,17 @@ describe("JSON produce keeps values as sent and refuses what it cannot keep", ()
     return res.body.error.message;
   }
 
+  it("refuses a body that is not UTF-8 over HTTP to floe dev, instead of storing U+FFFD", async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"records":[{"value":"a'),
+      Buffer.from([0xff]),
+      Buffer.from('b"}]}'),
+    ]);
+    for (const encoding of ["json", "string"]) {
+      expect(await expectRefused(new Uint8Array(bytes), encoding)).toContain("not valid UTF-8");
+    }
+  });
+
   it("stores 1e400 and a 30-digit integer as written, not as null or a rounded double", async () => {
     const offset = await highWatermark();
     const values = [

@@ -267,8 +267,9 @@ describe("Consumer prefetch", () => {
       groupId: uniqueTopic("g"),
       fromBeginning: true,
       fetchMinBytes: 2048,
-      // A 300-byte value counts 320 bytes (20 of framing): four records per partition fit.
-      maxPartitionFetchBytes: 1300,
+      // A 300-byte value counts 473 bytes as the client's answer carries it (base64 and JSON
+      // framing, as written on the wire): four records per partition fit.
+      maxPartitionFetchBytes: 1900,
       fetchMaxWaitMs: 20_000,
     });
     const batches: string[][] = [];
@@ -279,7 +280,7 @@ describe("Consumer prefetch", () => {
       },
     });
     await until(() => fetches.length >= 1, "the first fetch is sent");
-    expect(fetches[0]).toMatchObject({ minBytes: 2048, partitionMaxBytes: 1300 });
+    expect(fetches[0]).toMatchObject({ minBytes: 2048, partitionMaxBytes: 1900 });
 
     const producer = floe.producer();
     const value = "x".repeat(300);
