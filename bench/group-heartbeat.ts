@@ -1,10 +1,10 @@
 /**
- * Consumer-group heartbeat and join cost against the group's size: `npx tsx bench/group-heartbeat.ts [sizes]`
- * (default `250,1000,3000`).
+ * Consumer-group heartbeat, offset commit and join cost against the group's size:
+ * `npx tsx bench/group-heartbeat.ts [sizes]` (default `250,1000,3000`).
  *
  * In process, over the embedded (SQLite) store, one coordinator: the CPU this process spends (user +
- * system, so SQLite's work counts) per steady heartbeat, per join, and for 16 members joining at
- * once. Each group is seeded straight into the store already balanced (members 1..P own one
+ * system, so SQLite's work counts) per steady heartbeat, per offset commit by a member (one
+ * partition it owns), per join, and for 16 members joining at once. Each group is seeded straight into the store already balanced (members 1..P own one
  * partition of a 1,000-partition topic each, in the item format every version reads), so building
  * a 3,000-member group does not itself take minutes; the first heartbeat then settles it (a newer
  * version may rewrite the meta item once), and a warm-up pass brings every sampled member to the
@@ -24,6 +24,8 @@ const SIZES = (process.argv[2] ?? "250,1000,3000").split(",").map(Number);
 const PARTITIONS = 1_000;
 /** Steady heartbeats timed per size (members sampled across the group). */
 const SAMPLE = 300;
+/** Offset commits timed per size, by members owning a partition (sampled across them). */
+const COMMITS = 100;
 const JOINS = 5;
 const CONCURRENT_JOINS = 16;
 
@@ -127,6 +129,22 @@ for (const size of SIZES) {
     for (const id of sample) await beat(id);
     const steady = (cpuMs() - start) / sample.length;
 
+    // Members below PARTITIONS own partition i; each commits offset 0 of it at its current epoch.
+    const owners = Math.min(size, PARTITIONS);
+    const committers = Array.from({ length: Math.min(COMMITS, owners) }, (_, k) =>
+      Math.floor((k * owners) / Math.min(COMMITS, owners)),
+    );
+    const commit = (i: number) =>
+      coordinator.commitOffsets(groupId, {
+        memberId: memberId(i),
+        memberEpoch: epochs.get(memberId(i)) ?? 1,
+        offsets: [{ topic: "events", partition: i, offset: 0 }],
+      });
+    await commit(committers[0]);
+    start = cpuMs();
+    for (const i of committers) await commit(i);
+    const committed = (cpuMs() - start) / committers.length;
+
     const joins: number[] = [];
     for (let j = 0; j < JOINS; j++) {
       now += 100;
@@ -148,7 +166,7 @@ for (const size of SIZES) {
 
     console.log(
       `${String(size).padStart(5)} members: steady heartbeat ${steady.toFixed(2).padStart(7)} ms CPU` +
-        ` (mean of ${sample.length})  join ${median(joins).toFixed(1).padStart(7)} ms CPU (median of ${JOINS})` +
+        ` (mean of ${sample.length})  commit ${committed.toFixed(2).padStart(7)} ms CPU (mean of ${committers.length})  join ${median(joins).toFixed(1).padStart(7)} ms CPU (median of ${JOINS})` +
         `  ${CONCURRENT_JOINS} joins at once ${burstCpu.toFixed(0).padStart(6)} ms CPU, ${burstWall.toFixed(0)} ms wall` +
         `  (first heartbeat on the seeded group ${first.toFixed(1)} ms)`,
     );

@@ -213,6 +213,29 @@ export async function loadMemberView(
   return { ...head, meta, members, complete: false };
 }
 
+/**
+ * The meta item and, given an id, that member's item, read together and nothing else: what an
+ * offset commit checks (the member's epoch and holdings are on its own item, the incarnation on
+ * meta), whatever the group's size. No target shard is read, so meta's target and subscriptions are
+ * empty and `partial` (a bump made from this view reads every shard first). Unlike a heartbeat, a
+ * commit's write is conditional on the member item alone, so the two reads need no order.
+ */
+export async function loadOwnItems(
+  store: MetaStore,
+  groupId: string,
+  memberId: string | undefined,
+  cache?: DecodedMetaCache,
+): Promise<GroupSnapshot> {
+  const k = groupKeys.meta(groupId);
+  const [item, member] = await Promise.all([
+    store.get(k.pk, k.sk),
+    memberId === undefined ? undefined : loadMember(store, groupId, memberId),
+  ]);
+  const members = new Map<string, MemberRecord>();
+  if (member) members.set(member.memberId, member);
+  return { ...fromMetaItem(groupId, item, cache), members, complete: false };
+}
+
 export async function loadMember(
   store: MetaStore,
   groupId: string,

@@ -1,13 +1,14 @@
-import { FloeError } from "../errors.js";
+import { ConditionFailedError, FloeError } from "../errors.js";
 import type { WriteOp } from "../storage/ports.js";
+import { isExpired } from "./expiry-sweeps.js";
 import type { GroupContext } from "./group-context.js";
 import { createEmptyGroup } from "./group-creation.js";
 import { StaleMemberEpochError, unknownMember } from "./group-errors.js";
-import { type GroupSnapshot, offsetToDoc } from "./group-records.js";
+import { type GroupSnapshot, loadOwnItems, offsetToDoc } from "./group-records.js";
 import { groupKeys } from "./keys.js";
 import { mapConcurrent } from "./map-concurrent.js";
-import { settleGroup } from "./membership-change.js";
-import { optimistically } from "./optimistic-retry.js";
+import { commitMembershipChange, isLegacyMeta, settleGroup, sweepIfDue } from "./membership-change.js";
+import { AGAIN, optimistically } from "./optimistic-retry.js";
 import { tp, union } from "./partition-set.js";
 import { validateCommit, validateGroupId } from "./request-validation.js";
 import type { CommitRequest, CommittedOffset } from "./types.js";
@@ -25,6 +26,10 @@ const OFFSETS_PER_WRITE = 96;
  * Offsets must lie in [0, high-water mark]. Kafka accepts any offset, but one past the end is
  * almost always a bug (an off-by-one, a wrong partition) that would otherwise surface much later as
  * a consumer silently skipping records once the log grows into it.
+ *
+ * A member's commit reads the meta item and its own item, not the group (decision 0012): commits
+ * come about as often as heartbeats. See `readForCommit` for how that keeps the answers of a read
+ * of the whole group.
  *
  * More than OFFSETS_PER_WRITE offsets are written in several transactions, each atomic on its own.
  */
@@ -48,7 +53,8 @@ export async function commitOffsets(
   for (let i = 0; i < offsets.length; i += OFFSETS_PER_WRITE) {
     const chunk = offsets.slice(i, i + OFFSETS_PER_WRITE);
     await optimistically(ctx.retry, async () => {
-      const group = await settleGroup(ctx, groupId);
+      const group = await readForCommit(ctx, groupId, memberId);
+      if (group === undefined) return AGAIN;
       const { ops, incarnation } =
         memberId === undefined ? standaloneGuard(ctx, group) : memberGuard(group, memberId, request, chunk);
       const committedAt = ctx.clock();
@@ -64,6 +70,45 @@ export async function commitOffsets(
     });
   }
   return offsets;
+}
+
+/**
+ * What a commit decides on, read as narrowly as still gives the answer a settled read of the whole
+ * group would (expired members removed first):
+ * - a member's commit depends only on its own item (epoch, holdings, liveness) and the group's
+ *   incarnation. Others' expiry is left to this process's sweep schedule, as for heartbeats; when a
+ *   sweep is due the group is read whole and settled here, as before. A lapsed committer is removed
+ *   now (a new epoch) and then, like any unknown member, refused.
+ * - a commit without a member id needs to know the group has no live member. A meta item listing no
+ *   member says so from one item; one listing members is read whole and settled, so members that
+ *   lapsed are removed and the commit is accepted, as before (and the refusal counts them).
+ * A meta item written before shards existed is always read whole, as before (the next heartbeat
+ * upgrades it). Undefined when it wrote such a removal: read again.
+ */
+async function readForCommit(
+  ctx: GroupContext,
+  groupId: string,
+  memberId: string | undefined,
+): Promise<GroupSnapshot | undefined> {
+  if (memberId === undefined) {
+    const head = await loadOwnItems(ctx.meta, groupId, undefined, ctx.metas);
+    // Shard items exist exactly while the group has members (each member's subscription is on one).
+    if (!head.meta || head.meta.shards?.size === 0) return head;
+    return settleGroup(ctx, groupId);
+  }
+  const swept = await sweepIfDue(ctx, groupId);
+  if (swept) return swept;
+  const view = await loadOwnItems(ctx.meta, groupId, memberId, ctx.metas);
+  if (view.meta && isLegacyMeta(view.meta)) return settleGroup(ctx, groupId);
+  const member = view.members.get(memberId);
+  if (!member) return view;
+  // Read beside a deletion of the group that removed it since: read again.
+  if (!view.meta) throw new ConditionFailedError(`Group '${groupId}' changed while it was read.`);
+  if (isExpired(member, ctx.clock(), ctx.sessionTimeoutMs)) {
+    await commitMembershipChange(ctx, view, { remove: [member] });
+    return undefined;
+  }
+  return view;
 }
 
 /** The writes that make a commit conditional on its right to commit, and the group incarnation it belongs to. */

@@ -29,6 +29,8 @@ async function stableGroup(size: number, partitions: number) {
   await broker.createTopic(TOPIC, partitions);
   let now = 1_000_000;
   const coordinator = new GroupCoordinator({ meta: backend.meta, broker, clock: () => now });
+  // Another process serving the same group: its own expiry schedule, its own cache.
+  const elsewhere = new GroupCoordinator({ meta: backend.meta, broker, clock: () => now });
   const members: Member[] = [];
   for (let i = 0; i < size; i++) {
     const r = await coordinator.heartbeat("g", { memberEpoch: 0, subscribedTopics: [TOPIC] });
@@ -52,7 +54,9 @@ async function stableGroup(size: number, partitions: number) {
   return {
     counted,
     backend,
+    broker,
     coordinator,
+    elsewhere,
     members,
     beat,
     advance: (ms: number) => {
@@ -154,5 +158,84 @@ describe("heartbeat cost against the group's size", () => {
     const d = await g.coordinator.describe("g");
     expect(d.state).toBe("Stable");
     expect(g.members.map((m) => m.owned[0].partitions.length)).toEqual([2, 2, 2, 2]);
+  });
+});
+
+/**
+ * Issue 11, item 2, for commits: a member commits about as often as it heartbeats, and each commit
+ * read every member item to check the committing one. It now reads the meta item and its own item.
+ */
+describe("offset commit cost against the group's size", () => {
+  const commit = (coordinator: GroupCoordinator, m: Member, epoch = m.epoch) =>
+    coordinator.commitOffsets("g", {
+      memberId: m.memberId,
+      memberEpoch: epoch,
+      // One partition it owns, so groups of either size commit alike.
+      offsets: [{ topic: TOPIC, partition: m.owned[0].partitions[0], offset: 0 }],
+    });
+
+  it("a member's commit, accepted or refused, reads as many items in a 300-member group as in a 10-member one", async () => {
+    const costs = [];
+    for (const size of [10, 300]) {
+      const g = await stableGroup(size, 16);
+      const [a, b] = g.members;
+      g.advance(1_000);
+      await commit(g.coordinator, a);
+      g.counted.reset();
+      await commit(g.coordinator, a);
+      await commit(g.coordinator, b);
+      await expect(commit(g.coordinator, a, a.epoch - 1)).rejects.toMatchObject({
+        code: "STALE_MEMBER_EPOCH",
+      });
+      await expect(commit(g.coordinator, { ...a, memberId: "nobody" })).rejects.toMatchObject({
+        code: "UNKNOWN_MEMBER_ID",
+      });
+      const { gets, queries, itemsRead, transacts, itemsWritten, checks } = g.counted.counts().meta;
+      costs.push({ gets, queries, itemsRead, transacts, itemsWritten, checks });
+    }
+    const [small, large] = costs;
+    expect(large).toEqual(small);
+    expect(small.queries).toBe(0);
+    // At most the meta item and the committer's own item per commit.
+    expect(small.itemsRead).toBeLessThanOrEqual(8);
+    // Two accepted commits: each its offset, conditional on the member item.
+    expect(small).toMatchObject({ transacts: 2, itemsWritten: 2, checks: 2 });
+  });
+
+  it("a member whose revocation overran is removed by its own commit and told it is unknown, though no sweep is due", async () => {
+    const g = await stableGroup(1, 2);
+    const [p] = g.members;
+    // The other process reads the group whole now, so its next sweep is a session timeout away.
+    await g.elsewhere.describe("g");
+    const q = await g.coordinator.heartbeat("g", { memberEpoch: 0, subscribedTopics: [TOPIC] });
+    g.advance(1_000);
+    // P must give a partition up, and has a second to do it; it never heartbeats again.
+    const revoking = await g.coordinator.heartbeat("g", {
+      memberId: p.memberId,
+      memberEpoch: p.epoch,
+      ownedPartitions: p.owned,
+      rebalanceTimeoutMs: 1_000,
+    });
+    expect(revoking.assignment[0].partitions).toHaveLength(1);
+    g.advance(2_000);
+    await expect(commit(g.elsewhere, p)).rejects.toMatchObject({ code: "UNKNOWN_MEMBER_ID" });
+    const members = (await g.elsewhere.describe("g")).members.map((m) => m.memberId);
+    expect(members).toEqual([q.memberId]);
+  });
+
+  it("a commit without a member id is refused while the group has live members, accepted once they lapsed", async () => {
+    const g = await stableGroup(2, 2);
+    const standalone = () =>
+      g.coordinator.commitOffsets("g", { offsets: [{ topic: TOPIC, partition: 0, offset: 0 }] });
+    await expect(standalone()).rejects.toMatchObject({
+      code: "UNKNOWN_MEMBER_ID",
+      message: expect.stringContaining("has 2 active member(s)"),
+    });
+    g.advance(46_000);
+    await standalone();
+    expect((await g.coordinator.describe("g")).members).toEqual([]);
+    expect(await g.coordinator.fetchOffsets("g")).toEqual([
+      expect.objectContaining({ partition: 0, offset: 0 }),
+    ]);
   });
 });
