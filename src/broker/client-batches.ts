@@ -124,9 +124,10 @@ export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules):
         "claims LogAppendTime on a CreateTime topic; only the broker stamps append time",
       );
     }
-    checkRecords(bytes, position, header, budget);
+    const maxTimestamp = checkRecords(bytes, position, header, budget);
     const batch = bytes.subarray(position, position + header.size);
     if (rules.logAppendTime !== undefined) stampLogAppendTime(batch, rules.logAppendTime);
+    else if (header.maxTimestamp !== maxTimestamp) setMaxTimestamp(batch, maxTimestamp);
     batches.push(batch);
     records += header.recordCount;
     position += header.size;
@@ -181,9 +182,15 @@ function checkProducerFields(
 /**
  * Walks the records once (inflating a compressed batch within what is left of the request's
  * allowance), so bytes that pass the CRC but are not records (a client's CRC over garbage) are
- * refused here rather than failing every later fetch. Nothing is materialised per record.
+ * refused here rather than failing every later fetch. Nothing is materialised per record. Returns
+ * the records' largest timestamp.
  */
-function checkRecords(bytes: Uint8Array, position: number, header: BatchHeader, budget: InflateBudget): void {
+function checkRecords(
+  bytes: Uint8Array,
+  position: number,
+  header: BatchHeader,
+  budget: InflateBudget,
+): number {
   try {
     let region: Uint8Array;
     try {
@@ -200,6 +207,7 @@ function checkRecords(bytes: Uint8Array, position: number, header: BatchHeader, 
     }
     if (header.compression !== "none") budget.left -= region.length;
     let offsetDeltaExpected = 0;
+    let maxTimestamp = Number.NEGATIVE_INFINITY;
     scanRecords(region, header, position, (offsetDelta, timestamp) => {
       if (offsetDelta !== offsetDeltaExpected) {
         throw invalid(position, `has record ${offsetDeltaExpected} at offset delta ${offsetDelta}`);
@@ -210,11 +218,24 @@ function checkRecords(bytes: Uint8Array, position: number, header: BatchHeader, 
           `has record ${offsetDeltaExpected} with timestamp ${timestamp}; timestamps are ms since the epoch`,
         );
       }
+      if (timestamp > maxTimestamp) maxTimestamp = timestamp;
       offsetDeltaExpected++;
     });
+    return maxTimestamp;
   } catch (e) {
     throw e instanceof CorruptDataError ? corrupt(position, e) : e;
   }
+}
+
+/**
+ * Kafka's LogValidator sets a CreateTime batch's maxTimestamp to its records' largest (in place,
+ * CRC recomputed; a batch whose header already says so is left byte for byte as sent), so a
+ * timestamp lookup may skip a batch on its header alone (ListOffsets, LogSegment.findOffsetByTimestamp).
+ */
+export function setMaxTimestamp(batch: Uint8Array, maxTimestamp: number): void {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  view.setBigInt64(MAX_TIMESTAMP_OFFSET, BigInt(maxTimestamp));
+  view.setUint32(CRC_OFFSET, crc32c(batch, ATTRIBUTES_OFFSET, batch.length));
 }
 
 /**

@@ -1,13 +1,23 @@
 import { FloeError } from "../errors.js";
+import { readBatchHeader, scanRecords } from "../log/record-batch.js";
 import type { MetaStore } from "../storage/ports.js";
 import type { Reader } from "./read.js";
 import { type SegmentRef, segmentsAfter } from "./segment-index.js";
+import type { StoredChunk, StoredChunks } from "./stored-chunks.js";
 import type { ListedOffset, OffsetSpec, PartitionHead, Topic } from "./types.js";
+
+/** Where a timestamp lookup reads chunks: the read cache, as bytes (StoredChunks). */
+export type ChunkSource = Pick<StoredChunks, "chunk" | "records">;
+
+/** Lookups answered by scanning timestamps, since this process started (tests check no record is decoded). */
+export const listOffsetsStats = { batchesScanned: 0 };
 
 /**
  * Kafka's ListOffsets: earliest (log start), latest (high-water mark), or the first offset whose
  * timestamp is at or after T, found through the min/max timestamps on the index items so only one
- * chunk is read.
+ * chunk is read, then, as Kafka's LogSegment.findOffsetByTimestamp does, through the batch headers'
+ * maxTimestamp so only the batch holding the answer is scanned — its timestamps read in place,
+ * no record decoded. `chunks` defaults to the reader's read cache.
  */
 export async function listOffsets(
   meta: MetaStore,
@@ -15,12 +25,13 @@ export async function listOffsets(
   topicName: string,
   partition: number,
   spec: OffsetSpec,
+  chunks: ChunkSource = chunksOf(reader),
 ): Promise<ListedOffset> {
   const topic = await reader.partitionOf(topicName, partition);
   const head = await reader.head(topic, partition);
   if (spec === "earliest") return { partition, offset: head.logStart, timestamp: null };
   if (spec === "latest") return { partition, offset: head.next, timestamp: null };
-  if (spec === "maxTimestamp") return maxTimestampOffset(meta, reader, topic, partition, head);
+  if (spec === "maxTimestamp") return maxTimestampOffset(meta, chunks, topic, partition, head);
   const t = spec.timestamp;
   if (!Number.isSafeInteger(t) || t < 0) {
     throw new FloeError(
@@ -34,16 +45,52 @@ export async function listOffsets(
     if (segments.length === 0) break;
     for (const segment of segments) {
       if (segment.maxTs >= t) {
-        for (const r of await reader.chunk(segment)) {
-          if (r.offset >= head.logStart && r.offset >= cursor && r.timestamp >= t) {
-            return { partition, offset: r.offset, timestamp: r.timestamp };
-          }
-        }
+        const found = firstAtOrAfterTimestamp(
+          chunks,
+          await chunks.chunk(segment),
+          Math.max(cursor, head.logStart),
+          t,
+        );
+        if (found) return { partition, offset: found.offset, timestamp: found.timestamp };
       }
       cursor = segment.end;
     }
   }
   return { partition, offset: head.next, timestamp: null };
+}
+
+/**
+ * The Reader's read cache. The broker builds both over one StoredChunks; until it hands that to
+ * listOffsets itself, it is taken from the reader (a private field, so through a cast).
+ */
+function chunksOf(reader: Reader): ChunkSource {
+  return (reader as unknown as { chunks: ChunkSource }).chunks;
+}
+
+/**
+ * The first record of the chunk at offset `from` or later whose timestamp is at least `t`, or
+ * undefined. A batch whose header maxTimestamp is below `t` holds no such record (the produce path
+ * sets maxTimestamp to its records' largest, as Kafka's LogValidator does) and is skipped unread;
+ * the first one that may hold it is scanned for timestamps only (CRC checked, a compressed batch
+ * inflated through the cache, as a fetch would).
+ */
+export function firstAtOrAfterTimestamp(
+  chunks: ChunkSource,
+  chunk: StoredChunk,
+  from: number,
+  t: number,
+): { offset: number; timestamp: number } | undefined {
+  for (let j = 0; j < chunk.batches.length; j++) {
+    const batch = chunk.batches[j];
+    if (batch.end <= from || batch.records === 0) continue;
+    if (readBatchHeader(chunk.bytes, batch.position).maxTimestamp < t) continue;
+    let found: { offset: number; timestamp: number } | undefined;
+    scanBatch(chunks, chunk, j, (offset, timestamp) => {
+      if (found === undefined && offset >= from && timestamp >= t) found = { offset, timestamp };
+    });
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /**
@@ -54,7 +101,7 @@ export async function listOffsets(
  */
 async function maxTimestampOffset(
   meta: MetaStore,
-  reader: Reader,
+  chunks: ChunkSource,
   topic: Topic,
   partition: number,
   head: PartitionHead,
@@ -70,12 +117,68 @@ async function maxTimestampOffset(
     }
   }
   if (best) {
-    let found: { offset: number; timestamp: number } | undefined;
-    for (const r of await reader.chunk(best)) {
-      if (r.offset >= head.logStart && r.offset < head.next && (!found || r.timestamp > found.timestamp))
-        found = r;
-    }
+    const found = maxTimestampRecord(chunks, await chunks.chunk(best), head.logStart, head.next);
     if (found) return { partition, offset: found.offset, timestamp: found.timestamp };
   }
   return { partition, offset: head.next, timestamp: null };
+}
+
+/**
+ * The first record in [from, until) of the chunk with the largest timestamp, or undefined. A batch
+ * wholly inside the range answers its largest timestamp from its header; the first batch with the
+ * largest is then scanned for the record. A batch cut by the range is scanned.
+ */
+export function maxTimestampRecord(
+  chunks: ChunkSource,
+  chunk: StoredChunk,
+  from: number,
+  until: number,
+): { offset: number; timestamp: number } | undefined {
+  let best: { offset: number; timestamp: number } | undefined;
+  let bestBatch = -1;
+  let bestMax = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < chunk.batches.length; j++) {
+    const batch = chunk.batches[j];
+    if (batch.end <= from || batch.base >= until || batch.records === 0) continue;
+    if (batch.base >= from && batch.end <= until) {
+      const max = readBatchHeader(chunk.bytes, batch.position).maxTimestamp;
+      if (max > bestMax) {
+        bestMax = max;
+        bestBatch = j;
+        best = undefined;
+      }
+      continue;
+    }
+    let found: { offset: number; timestamp: number } | undefined;
+    scanBatch(chunks, chunk, j, (offset, timestamp) => {
+      if (offset >= from && offset < until && (!found || timestamp > found.timestamp))
+        found = { offset, timestamp };
+    });
+    if (found && found.timestamp > bestMax) {
+      bestMax = found.timestamp;
+      bestBatch = -1;
+      best = found;
+    }
+  }
+  if (bestBatch >= 0) {
+    scanBatch(chunks, chunk, bestBatch, (offset, timestamp) => {
+      if (!best || timestamp > best.timestamp) best = { offset, timestamp };
+    });
+  }
+  return best;
+}
+
+/** Every record's offset and timestamp in the chunk's batch `index`, read in place: no record decoded. */
+function scanBatch(
+  chunks: ChunkSource,
+  chunk: StoredChunk,
+  index: number,
+  visit: (offset: number, timestamp: number) => void,
+): void {
+  const batch = chunk.batches[index];
+  const { header, region } = chunks.records(chunk, index);
+  listOffsetsStats.batchesScanned++;
+  scanRecords(region, header, batch.position, (offsetDelta, timestamp) =>
+    visit(batch.base + offsetDelta, timestamp),
+  );
 }
