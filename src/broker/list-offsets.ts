@@ -1,5 +1,5 @@
 import { FloeError } from "../errors.js";
-import { readBatchHeader, scanRecords } from "../log/record-batch.js";
+import { readBatchHeader, walkRecordTimestamps } from "../log/record-batch.js";
 import type { MetaStore } from "../storage/ports.js";
 import type { Reader } from "./read.js";
 import { type SegmentRef, segmentsAfter } from "./segment-index.js";
@@ -86,7 +86,9 @@ export function firstAtOrAfterTimestamp(
     if (readBatchHeader(chunk.bytes, batch.position).maxTimestamp < t) continue;
     let found: { offset: number; timestamp: number } | undefined;
     scanBatch(chunks, chunk, j, (offset, timestamp) => {
-      if (found === undefined && offset >= from && timestamp >= t) found = { offset, timestamp };
+      if (offset < from || timestamp < t) return true;
+      found = { offset, timestamp };
+      return false;
     });
     if (found) return found;
   }
@@ -153,6 +155,7 @@ export function maxTimestampRecord(
     scanBatch(chunks, chunk, j, (offset, timestamp) => {
       if (offset >= from && offset < until && (!found || timestamp > found.timestamp))
         found = { offset, timestamp };
+      return true;
     });
     if (found && found.timestamp > bestMax) {
       bestMax = found.timestamp;
@@ -161,24 +164,28 @@ export function maxTimestampRecord(
     }
   }
   if (bestBatch >= 0) {
+    // The first record at the header's maxTimestamp ends the walk (the produce path makes the
+    // header exact); without one, the batch's largest.
     scanBatch(chunks, chunk, bestBatch, (offset, timestamp) => {
       if (!best || timestamp > best.timestamp) best = { offset, timestamp };
+      return timestamp < bestMax;
     });
   }
   return best;
 }
 
-/** Every record's offset and timestamp in the chunk's batch `index`, read in place: no record decoded. */
+/**
+ * The records' offsets and timestamps in the chunk's batch `index`, read in place (no record
+ * decoded) until `visit` returns false.
+ */
 function scanBatch(
   chunks: ChunkSource,
   chunk: StoredChunk,
   index: number,
-  visit: (offset: number, timestamp: number) => void,
+  visit: (offset: number, timestamp: number) => boolean,
 ): void {
   const batch = chunk.batches[index];
   const { header, region } = chunks.records(chunk, index);
   listOffsetsStats.batchesScanned++;
-  scanRecords(region, header, batch.position, (offsetDelta, timestamp) =>
-    visit(batch.base + offsetDelta, timestamp),
-  );
+  walkRecordTimestamps(region, header, batch.position, batch.base, visit);
 }

@@ -818,3 +818,58 @@ export function batchTimestampRange(
   });
   return { min, max };
 }
+
+/**
+ * Each record's offset (`baseOffset + offsetDelta`) and timestamp, in order, until `visit` returns
+ * false, reading only the record's length, timestamp delta and offset delta: no record is
+ * materialised and the rest of each record is stepped over, checked for its framing only (as
+ * `readRecords` checks the records it steps over). A timestamp lookup (ListOffsets) stops at its
+ * answer. `region` is the batch's records (`batchRecordsRegion`); `position` only places error
+ * messages. Returns false when `visit` stopped the walk.
+ */
+export function walkRecordTimestamps(
+  region: Uint8Array,
+  header: BatchHeader,
+  position: number,
+  baseOffset: number,
+  visit: (offset: number, timestamp: number) => boolean,
+): boolean {
+  const { firstTimestamp, maxTimestamp, lastOffsetDelta, recordCount } = header;
+  const logAppendTime = header.timestampType === "LogAppendTime";
+  const regionEnd = region.length;
+  const s: ScanState = { p: 0, end: regionEnd };
+  let previousDelta = -1;
+  for (let i = 0; i < recordCount; i++) {
+    const recordStart = s.p;
+    s.end = regionEnd;
+    const length = scanVarint(region, s, "record length");
+    if (length < 0 || length > regionEnd - s.p) {
+      throw new CorruptDataError(
+        `record length ${length} at ${recordStart} does not fit the batch at ${position}`,
+      );
+    }
+    const recordEnd = s.p + length;
+    s.end = recordEnd;
+    if (s.p >= recordEnd) throw truncatedRecord(s, position);
+    s.p++; // attributes
+    const timestampDelta = scanVarlong(region, s, "timestampDelta");
+    const offsetDelta = scanVarint(region, s, "offsetDelta");
+    if (offsetDelta <= previousDelta || offsetDelta > lastOffsetDelta) {
+      throw new CorruptDataError(`record offset delta ${offsetDelta} out of order in batch at ${position}`);
+    }
+    previousDelta = offsetDelta;
+    const timestamp = logAppendTime ? maxTimestamp : firstTimestamp + timestampDelta;
+    const offset = baseOffset + offsetDelta;
+    if (!Number.isSafeInteger(timestamp) || !Number.isSafeInteger(offset)) {
+      throw new CorruptDataError(`record timestamp or offset out of range in batch at ${position}`);
+    }
+    if (!visit(offset, timestamp)) return false;
+    s.p = recordEnd;
+  }
+  if (s.p !== regionEnd) {
+    throw new CorruptDataError(
+      `record batch at ${position} has ${regionEnd - s.p} bytes after its last record`,
+    );
+  }
+  return true;
+}
