@@ -222,7 +222,11 @@ describe.each(apiStorages)("consumer-group API on %s", (storage) => {
       "INVALID_TOPIC_EXCEPTION",
     );
     expectError(await heartbeat(g, { memberEpoch: 0, subscribedTopic: [t] }), 400, "INVALID_REQUEST");
-    expectError(await heartbeat(g, { memberEpoch: 0, subscribedTopicRegex: "(" }), 400, "INVALID_REGULAR_EXPRESSION");
+    expectError(
+      await heartbeat(g, { memberEpoch: 0, subscribedTopicRegex: "(" }),
+      400,
+      "INVALID_REGULAR_EXPRESSION",
+    );
     expectError(await heartbeat(g, { memberEpoch: -2, memberId: m.memberId }), 400, "INVALID_REQUEST");
     expectError(await commit(g, { offsets: [] }), 400, "INVALID_REQUEST");
   });
