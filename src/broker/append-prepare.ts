@@ -57,6 +57,11 @@ export interface Piece {
   count: number;
   /** The idempotent producer's sequence of the first record; undefined for a plain producer. */
   firstSequence?: number;
+  /**
+   * The batches' smallest and largest record timestamps when validation already scanned them
+   * (client-encoded batches), so the segment writer does not inflate and scan them again.
+   */
+  timestamps?: { min: number; max: number };
 }
 
 export interface PrepareDeps {
@@ -248,7 +253,14 @@ async function prepareBatches(
     }
     let piece = pieces.get(partition);
     if (!piece) {
-      piece = { request: prepared, partition, batches: [], count: 0, firstSequence: from?.firstSequence };
+      piece = {
+        request: prepared,
+        partition,
+        batches: [],
+        count: 0,
+        firstSequence: from?.firstSequence,
+        timestamps: { ...accepted.timestamps },
+      };
       pieces.set(partition, piece);
       prepared.pieces.push(piece);
     } else if (from && nextSequence(piece.firstSequence ?? 0, piece.count) !== from.firstSequence) {
@@ -260,6 +272,11 @@ async function prepareBatches(
     prepared.placement.push({ partition, position: piece.count });
     piece.batches.push(...accepted.batches);
     piece.count += accepted.records;
+    const range = piece.timestamps;
+    if (range) {
+      range.min = Math.min(range.min, accepted.timestamps.min);
+      range.max = Math.max(range.max, accepted.timestamps.max);
+    }
   }
   if (prepared.producer) {
     if (prepared.producer.producerEpoch > MAX_PRODUCER_EPOCH)

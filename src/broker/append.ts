@@ -279,7 +279,10 @@ export class Appender {
     checked: Checked,
     results: Map<Piece, PieceResult>,
   ): Promise<Piece[]> {
-    const parts = new Map<string, Omit<PartitionWrite, "entry"> & { batches: Uint8Array[] }>();
+    const parts = new Map<
+      string,
+      Omit<PartitionWrite, "entry"> & { batches: Uint8Array[]; timestamps?: { min: number; max: number } }
+    >();
     for (const piece of pieces) {
       const id = `${piece.request.topic.topicId}#${piece.partition}`;
       let w = parts.get(id);
@@ -291,8 +294,15 @@ export class Appender {
           starts: new Map(),
           count: 0,
           batches: [],
+          timestamps: piece.timestamps && { ...piece.timestamps },
         };
         parts.set(id, w);
+      } else if (w.timestamps) {
+        // Known only when every piece's range is (client batches); else encodeSegment scans.
+        w.timestamps = piece.timestamps && {
+          min: Math.min(w.timestamps.min, piece.timestamps.min),
+          max: Math.max(w.timestamps.max, piece.timestamps.max),
+        };
       }
       w.pieces.push(piece);
       w.starts.set(piece, w.count);
@@ -301,7 +311,12 @@ export class Appender {
     }
     const list = [...parts.values()];
     const { bytes, entries } = encodeSegment(
-      list.map((w) => ({ topicId: w.topic.topicId, partition: w.partition, data: concat(w.batches) })),
+      list.map((w) => ({
+        topicId: w.topic.topicId,
+        partition: w.partition,
+        data: concat(w.batches),
+        timestamps: w.timestamps,
+      })),
     );
     const writes: PartitionWrite[] = list.map((w, i) => ({ ...w, entry: entries[i] }));
     const objectKey = segmentObjectKey(this.options.clock());

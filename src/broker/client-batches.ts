@@ -45,6 +45,12 @@ export interface AcceptedBatches {
   batches: Uint8Array[];
   /** Records in all of them; each batch is dense, so also the offsets they take. */
   records: number;
+  /**
+   * The smallest and largest record timestamps of all the batches as stored (after any
+   * LogAppendTime stamping), as `batchTimestampRange` would read them: found by the validation
+   * scan, so the segment writer need not inflate and scan the batches again.
+   */
+  timestamps: { min: number; max: number };
   /** Set when the batches come from an idempotent producer: its id, epoch and first sequence. */
   producer?: { producerId: number; producerEpoch: number; firstSequence: number };
 }
@@ -90,6 +96,8 @@ export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules):
   let records = 0;
   let position = 0;
   let producer: AcceptedBatches["producer"];
+  let minTimestamp = Number.POSITIVE_INFINITY;
+  let maxTimestamp = Number.NEGATIVE_INFINITY;
   while (position < bytes.length) {
     let header: BatchHeader;
     try {
@@ -124,15 +132,22 @@ export function acceptClientBatches(bytes: Uint8Array, rules: ClientBatchRules):
         "claims LogAppendTime on a CreateTime topic; only the broker stamps append time",
       );
     }
-    const maxTimestamp = checkRecords(bytes, position, header, budget);
+    const range = checkRecords(bytes, position, header, budget);
     const batch = bytes.subarray(position, position + header.size);
-    if (rules.logAppendTime !== undefined) stampLogAppendTime(batch, rules.logAppendTime);
-    else if (header.maxTimestamp !== maxTimestamp) setMaxTimestamp(batch, maxTimestamp);
+    if (rules.logAppendTime !== undefined) {
+      stampLogAppendTime(batch, rules.logAppendTime);
+      // Decoders report the append time for every record of a stamped batch.
+      range.min = rules.logAppendTime;
+      range.max = rules.logAppendTime;
+    } else if (header.maxTimestamp !== range.max) setMaxTimestamp(batch, range.max);
+    if (range.min < minTimestamp) minTimestamp = range.min;
+    if (range.max > maxTimestamp) maxTimestamp = range.max;
     batches.push(batch);
     records += header.recordCount;
     position += header.size;
   }
-  return producer ? { batches, records, producer } : { batches, records };
+  const timestamps = { min: minTimestamp, max: maxTimestamp };
+  return producer ? { batches, records, timestamps, producer } : { batches, records, timestamps };
 }
 
 /**
@@ -183,14 +198,14 @@ function checkProducerFields(
  * Walks the records once (inflating a compressed batch within what is left of the request's
  * allowance), so bytes that pass the CRC but are not records (a client's CRC over garbage) are
  * refused here rather than failing every later fetch. Nothing is materialised per record. Returns
- * the records' largest timestamp.
+ * the records' smallest and largest timestamps.
  */
 function checkRecords(
   bytes: Uint8Array,
   position: number,
   header: BatchHeader,
   budget: InflateBudget,
-): number {
+): { min: number; max: number } {
   try {
     let region: Uint8Array;
     try {
@@ -207,6 +222,7 @@ function checkRecords(
     }
     if (header.compression !== "none") budget.left -= region.length;
     let offsetDeltaExpected = 0;
+    let minTimestamp = Number.POSITIVE_INFINITY;
     let maxTimestamp = Number.NEGATIVE_INFINITY;
     scanRecords(region, header, position, (offsetDelta, timestamp) => {
       if (offsetDelta !== offsetDeltaExpected) {
@@ -218,10 +234,11 @@ function checkRecords(
           `has record ${offsetDeltaExpected} with timestamp ${timestamp}; timestamps are ms since the epoch`,
         );
       }
+      if (timestamp < minTimestamp) minTimestamp = timestamp;
       if (timestamp > maxTimestamp) maxTimestamp = timestamp;
       offsetDeltaExpected++;
     });
-    return maxTimestamp;
+    return { min: minTimestamp, max: maxTimestamp };
   } catch (e) {
     throw e instanceof CorruptDataError ? corrupt(position, e) : e;
   }
