@@ -231,6 +231,6 @@ export class Broker {
   }
 
   listOffsets(topic: string, partition: number, spec: OffsetSpec): Promise<ListedOffset> {
-    return listOffsets(this.meta, this.reader, topic, partition, spec);
+    return listOffsets(this.meta, this.reader, topic, partition, spec, this.chunks);
   }
 }

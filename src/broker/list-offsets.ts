@@ -17,7 +17,7 @@ export const listOffsetsStats = { batchesScanned: 0 };
  * timestamp is at or after T, found through the min/max timestamps on the index items so only one
  * chunk is read, then, as Kafka's LogSegment.findOffsetByTimestamp does, through the batch headers'
  * maxTimestamp so only the batch holding the answer is scanned — its timestamps read in place,
- * no record decoded. `chunks` defaults to the reader's read cache.
+ * no record decoded.
  */
 export async function listOffsets(
   meta: MetaStore,
@@ -25,7 +25,7 @@ export async function listOffsets(
   topicName: string,
   partition: number,
   spec: OffsetSpec,
-  chunks: ChunkSource = chunksOf(reader),
+  chunks: ChunkSource,
 ): Promise<ListedOffset> {
   const topic = await reader.partitionOf(topicName, partition);
   const head = await reader.head(topic, partition);
@@ -57,14 +57,6 @@ export async function listOffsets(
     }
   }
   return { partition, offset: head.next, timestamp: null };
-}
-
-/**
- * The Reader's read cache. The broker builds both over one StoredChunks; until it hands that to
- * listOffsets itself, it is taken from the reader (a private field, so through a cast).
- */
-function chunksOf(reader: Reader): ChunkSource {
-  return (reader as unknown as { chunks: ChunkSource }).chunks;
 }
 
 /**

@@ -31,6 +31,12 @@ export interface ChunkInput {
   partition: number;
   /** One or more concatenated record batches. */
   data: Uint8Array;
+  /**
+   * The batches' smallest and largest record timestamps, when the caller already scanned them (the
+   * produce path's validation does): taken as given instead of inflating and scanning the batches
+   * again. Must be what `batchTimestampRange` reads.
+   */
+  timestamps?: { min: number; max: number };
 }
 
 export interface ChunkEntry {
@@ -84,7 +90,7 @@ export function encodeSegment(chunks: ChunkInput[]): { bytes: Uint8Array; entrie
   const batchSizes: number[][] = [];
   let position = SEGMENT_HEADER_BYTES;
   for (let i = 0; i < chunks.length; i++) {
-    const { topicId, partition, data } = chunks[i];
+    const { topicId, partition, data, timestamps } = chunks[i];
     if (!isUuid(topicId)) throw invalidRequest(`chunk ${i}: topicId is not a UUID: ${String(topicId)}`);
     if (!Number.isInteger(partition) || partition < 0 || partition > INT32_MAX) {
       throw invalidRequest(`chunk ${i}: invalid partition ${partition}`);
@@ -104,7 +110,7 @@ export function encodeSegment(chunks: ChunkInput[]): { bytes: Uint8Array; entrie
     for (const header of headers) {
       recordCount += header.recordCount;
       offsetCount += header.lastOffsetDelta + 1;
-      const range = batchTimestampRange(data, batchPosition, header);
+      const range = timestamps === undefined ? batchTimestampRange(data, batchPosition, header) : null;
       if (range !== null) {
         if (range.min < minTimestamp) minTimestamp = range.min;
         if (range.max > maxTimestamp) maxTimestamp = range.max;
@@ -113,6 +119,10 @@ export function encodeSegment(chunks: ChunkInput[]): { bytes: Uint8Array; entrie
     }
     if (recordCount > INT32_MAX || offsetCount > INT32_MAX)
       throw invalidRequest(`chunk ${i}: too many records`);
+    if (timestamps !== undefined) {
+      minTimestamp = timestamps.min;
+      maxTimestamp = timestamps.max;
+    }
     batchSizes.push(headers.map((h) => h.size));
     entries.push({
       topicId: topicId.toLowerCase(),
