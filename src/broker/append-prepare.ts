@@ -65,7 +65,7 @@ export interface Piece {
 }
 
 export interface PrepareDeps {
-  topics: TopicAdmin;
+  topics: Pick<TopicAdmin, "cachedOrCreated" | "get" | "exists" | "planned">;
   sticky: StickyPartitioner;
   producers: ProducerRegistry;
   clock: () => number;
@@ -94,9 +94,23 @@ export async function prepareRequest(
     deps.clock() + deps.requestTimeoutMs,
   );
   if (request.signal?.aborted) throw abandoned();
-  return isBatchRequest(request)
-    ? prepareBatches(deps, request, index, deadline)
-    : prepareRecords(deps, request, index, deadline);
+  const prepare = (d: PrepareDeps) =>
+    isBatchRequest(request)
+      ? prepareBatches(d, request, index, deadline)
+      : prepareRecords(d, request, index, deadline);
+  if (deps.autoCreateTopics && !(await deps.topics.exists(request.topic))) {
+    // Auto-creation is for a produce that would be accepted: the request is checked against the
+    // topic it would create first, so a refused one leaves no topic behind.
+    const planned = deps.topics.planned(request.topic, deps.defaultPartitions);
+    const wouldBe: PrepareDeps["topics"] = {
+      cachedOrCreated: async () => planned,
+      get: async () => planned,
+      exists: async () => true,
+      planned: () => planned,
+    };
+    await prepare({ ...deps, topics: wouldBe });
+  }
+  return prepare(deps);
 }
 
 /** The answer to a request whose caller went away or whose deadline passed before its commit. */

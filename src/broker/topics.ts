@@ -89,17 +89,12 @@ export class TopicAdmin {
   ) {}
 
   async create(name: unknown, partitions: unknown, config?: Record<string, unknown>): Promise<Topic> {
-    validateTopicName(name);
-    validatePartitionCount(partitions);
-    const overrides = parseTopicConfig({ ...this.options.topicDefaults, ...config });
-    const topicId = randomUUID();
-    const createdAt = this.options.clock();
-    const doc = { name, topicId, partitions, config: overrides as Doc, createdAt };
-    const k = keys.topic(name);
+    const doc = this.newTopicDoc(name, partitions, config);
+    const k = keys.topic(doc.name);
     // A deleted topic leaves a tombstone so the item's version keeps growing across delete and
     // re-create: a producer holding the old version in its cache can never pass the commit check.
     const previous = await this.meta.get(k.pk, k.sk);
-    if (previous && !isTombstone(previous)) throw alreadyExists(name);
+    if (previous && !isTombstone(previous)) throw alreadyExists(doc.name);
     try {
       // Partition heads are created lazily by the first append: an absent head is an empty
       // partition, so creating a topic of any size is one small transaction.
@@ -110,15 +105,58 @@ export class TopicAdmin {
           data: doc,
           condition: previous ? { version: previous.version } : { absent: true },
         },
-        { type: "put", ...keys.topicDirectoryEntry(name), data: { topicId }, condition: { absent: true } },
+        {
+          type: "put",
+          ...keys.topicDirectoryEntry(doc.name),
+          data: { topicId: doc.topicId },
+          condition: { absent: true },
+        },
       ]);
     } catch (e) {
-      if (e instanceof ConditionFailedError) throw alreadyExists(name, e);
+      if (e instanceof ConditionFailedError) throw alreadyExists(doc.name, e);
       throw e;
     }
     const topic = topicFromItem({ ...k, version: (previous?.version ?? 0) + 1, data: doc });
     this.remember(topic);
     return topic;
+  }
+
+  /**
+   * The topic `create(name, partitions)` would make, validated the same way but written nowhere:
+   * a produce is checked against it before its topic is auto-created, so a refused produce creates
+   * nothing.
+   */
+  planned(name: unknown, partitions: unknown): Topic {
+    const doc = this.newTopicDoc(name, partitions);
+    return topicFromItem({ ...keys.topic(doc.name), version: 0, data: doc as unknown as Doc });
+  }
+
+  /** Whether the topic exists (as `cached` sees it); a name that is not one is never a topic. */
+  async exists(name: string): Promise<boolean> {
+    try {
+      await this.cached(name);
+      return true;
+    } catch (e) {
+      if (
+        e instanceof FloeError &&
+        (e.code === "UNKNOWN_TOPIC_OR_PARTITION" || e.code === "INVALID_TOPIC_EXCEPTION")
+      )
+        return false;
+      throw e;
+    }
+  }
+
+  private newTopicDoc(name: unknown, partitions: unknown, config?: Record<string, unknown>) {
+    validateTopicName(name);
+    validatePartitionCount(partitions);
+    const overrides = parseTopicConfig({ ...this.options.topicDefaults, ...config });
+    return {
+      name: name as string,
+      topicId: randomUUID(),
+      partitions: partitions as number,
+      config: overrides as Doc,
+      createdAt: this.options.clock(),
+    };
   }
 
   async list(): Promise<string[]> {

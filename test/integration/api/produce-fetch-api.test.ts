@@ -284,6 +284,23 @@ describe.each(apiStorages)("produce and fetch API on %s", (storage) => {
       expect((await s.call("GET", `/v1/topics/${t}`)).body.partitions).toHaveLength(1);
     });
 
+    it("creates no topic for a produce it refuses (found by the HTTP fuzz tier)", async () => {
+      const json = uniqueTopic("refused");
+      expect((await produce(json, [{ value: 1, partition: 5 }])).status).toBe(404);
+      const binary = uniqueTopic("refused");
+      const garbage = await s.raw(
+        "POST",
+        `/v1/topics/${binary}/partitions/0/records`,
+        new Uint8Array(64).map((_, i) => i + 1),
+        { "content-type": "application/vnd.kafka.record-batch.v2" },
+      );
+      expect(garbage.status).toBe(400);
+      expect(garbage.body.error.code).toBe("CORRUPT_MESSAGE");
+      const { topics } = (await s.call("GET", "/v1/topics")).body;
+      expect(topics).not.toContain(json);
+      expect(topics).not.toContain(binary);
+    });
+
     it("acknowledges concurrent producers each with their own, distinct offsets (group commit)", async () => {
       const t = await topic(2);
       const results = await Promise.all(
