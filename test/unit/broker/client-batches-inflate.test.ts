@@ -9,6 +9,7 @@ import {
 import { FloeError } from "../../../src/errors.js";
 import { encodeRecordBatch } from "../../../src/log/record-batch.js";
 import { createBackend } from "../../../src/storage/backend.js";
+import { concat } from "../../support/concat-bytes.js";
 
 /**
  * Issue 11: what one produce request may inflate is bounded across the request, not per batch, and
@@ -20,16 +21,6 @@ function zeros(bytes: number): Uint8Array {
   return encodeRecordBatch([{ key: null, value: new Uint8Array(bytes), headers: [], timestamp: 1 }], {
     compression: "gzip",
   });
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 const rules = { maxBatchBytes: 1024 * 1024 };

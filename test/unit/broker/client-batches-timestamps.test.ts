@@ -8,6 +8,7 @@ import {
   encodeRecordBatch,
   readBatchHeader,
 } from "../../../src/log/record-batch.js";
+import { concat } from "../../support/concat-bytes.js";
 
 /**
  * The produce path's validation scan reports the batches' timestamp range (so the segment writer
@@ -16,16 +17,6 @@ import {
  */
 
 const T0 = 1_700_000_000_000;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 describe("acceptClientBatches' timestamps", () => {
   it("are what batchTimestampRange reads of the stored batches, and every header's maxTimestamp is exact", () => {

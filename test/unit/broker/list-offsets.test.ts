@@ -7,6 +7,7 @@ import {
   maxTimestampRecord,
 } from "../../../src/broker/list-offsets.js";
 import { StoredChunks } from "../../../src/broker/stored-chunks.js";
+import type { OffsetSpec } from "../../../src/broker/types.js";
 import { crc32c } from "../../../src/log/crc32c.js";
 import {
   type CompressionCodec,
@@ -16,6 +17,7 @@ import {
 } from "../../../src/log/record-batch.js";
 import { createBackend } from "../../../src/storage/backend.js";
 import { MemoryObjectStore } from "../../../src/storage/memory-object-store.js";
+import { concat } from "../../support/concat-bytes.js";
 
 /**
  * Issue 11, item 3: ListOffsets by timestamp (offsetsForTimes) answers from batch headers and a
@@ -33,14 +35,15 @@ function records(timestamps: number[]): LogRecord[] {
   }));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+/** Partition 0 of `topic` answers `spec` with `offset` and `timestamp`. */
+async function expectListed(
+  b: Broker,
+  topic: string,
+  spec: OffsetSpec,
+  offset: number,
+  timestamp: number | null,
+): Promise<void> {
+  expect(await b.listOffsets(topic, 0, spec)).toEqual({ partition: 0, offset, timestamp });
 }
 
 describe("ListOffsets by timestamp", () => {
@@ -55,26 +58,10 @@ describe("ListOffsets by timestamp", () => {
     );
     await b.produce({ topic: "times", batches: [{ partition: 0, bytes: concat(batches) }] });
     const scannedBefore = listOffsetsStats.batchesScanned;
-    expect(await b.listOffsets("times", 0, { timestamp: T0 + 7_500 })).toEqual({
-      partition: 0,
-      offset: 7_500,
-      timestamp: T0 + 7_500,
-    });
-    expect(await b.listOffsets("times", 0, { timestamp: T0 + 3_999 })).toEqual({
-      partition: 0,
-      offset: 3_999,
-      timestamp: T0 + 3_999,
-    });
-    expect(await b.listOffsets("times", 0, "maxTimestamp")).toEqual({
-      partition: 0,
-      offset: 9_999,
-      timestamp: T0 + 9_999,
-    });
-    expect(await b.listOffsets("times", 0, { timestamp: T0 + 10_000 })).toEqual({
-      partition: 0,
-      offset: 10_000,
-      timestamp: null,
-    });
+    await expectListed(b, "times", { timestamp: T0 + 7_500 }, 7_500, T0 + 7_500);
+    await expectListed(b, "times", { timestamp: T0 + 3_999 }, 3_999, T0 + 3_999);
+    await expectListed(b, "times", "maxTimestamp", 9_999, T0 + 9_999);
+    await expectListed(b, "times", { timestamp: T0 + 10_000 }, 10_000, null);
     // Before: every lookup decoded the whole chunk through the reader.
     expect(b.readStats().batchesDecoded).toBe(0);
     expect(listOffsetsStats.batchesScanned - scannedBefore).toBe(3);
@@ -88,16 +75,8 @@ describe("ListOffsets by timestamp", () => {
     view.setBigInt64(35, BigInt(T0)); // maxTimestamp claims T0
     view.setUint32(17, crc32c(batch, 21, batch.length));
     await b.produce({ topic: "liar", batches: [{ partition: 0, bytes: batch }] });
-    expect(await b.listOffsets("liar", 0, { timestamp: T0 + 20 })).toEqual({
-      partition: 0,
-      offset: 1,
-      timestamp: T0 + 50,
-    });
-    expect(await b.listOffsets("liar", 0, "maxTimestamp")).toEqual({
-      partition: 0,
-      offset: 1,
-      timestamp: T0 + 50,
-    });
+    await expectListed(b, "liar", { timestamp: T0 + 20 }, 1, T0 + 50);
+    await expectListed(b, "liar", "maxTimestamp", 1, T0 + 50);
   });
 
   it("answers as a full decode does, on random batches compressed or not", async () => {

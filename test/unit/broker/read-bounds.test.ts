@@ -4,6 +4,7 @@ import { MAX_FETCH_ANSWER_BYTES, recordBytes } from "../../../src/broker/read.js
 import { MAX_RAW_FETCH_ANSWER_BYTES } from "../../../src/broker/read-raw.js";
 import { encodeRecordBatch, type LogRecord } from "../../../src/log/record-batch.js";
 import { createBackend } from "../../../src/storage/backend.js";
+import { concat } from "../../support/concat-bytes.js";
 
 /**
  * Issue 11, item 3: the read cache is charged what it holds (bytes, never objects per record),
@@ -19,16 +20,6 @@ async function broker(chunkCacheBytes = 64 * MiB): Promise<Broker> {
 
 function tiny(n: number, value: Uint8Array | null = Uint8Array.of(1, 2)): LogRecord[] {
   return Array.from({ length: n }, () => ({ key: null, value, headers: [], timestamp: 1_700_000_000_000 }));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 describe("the read cache's charge", () => {
