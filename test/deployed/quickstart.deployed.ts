@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPackage, removeDir, runCli } from "../e2e/cli-process.js";
+import { buildPackage, consumeFromBeginning, removeDir, runCli } from "../e2e/cli-process.js";
 import { localstackEnv } from "./aws.js";
 import { deployedStack } from "./stack.js";
 
@@ -73,36 +73,24 @@ describe("the README quickstart against the deployed stack", () => {
     );
     expect(keyed.code).toBe(0);
 
-    const read = await floe([
-      "consume",
-      "--topic",
-      "quickstart",
-      "--from-beginning",
-      "--max-messages",
-      "4",
-      "--url",
-      stack.apiUrl,
-      "--aws-sigv4",
-    ]);
+    const read = await floe(consumeFromBeginning("quickstart", 4, "--url", stack.apiUrl, "--aws-sigv4"));
     expect(read.code).toBe(0);
     expect(read.stdout.toString()).toBe(
       "This is my first event\nThis is my second event\nsigned up\nsigned up\n",
     );
     expect(read.stderr).toContain("Processed a total of 4 messages");
 
-    const detailed = await floe([
-      "consume",
-      "--topic",
-      "quickstart",
-      "--from-beginning",
-      "--max-messages",
-      "4",
-      "--print-offset",
-      "--print-key",
-      "--url",
-      stack.apiUrl,
-      "--aws-sigv4",
-    ]);
+    const detailed = await floe(
+      consumeFromBeginning(
+        "quickstart",
+        4,
+        "--print-offset",
+        "--print-key",
+        "--url",
+        stack.apiUrl,
+        "--aws-sigv4",
+      ),
+    );
     expect(detailed.stdout.toString()).toBe(
       "Offset:0\tnull\tThis is my first event\n" +
         "Offset:1\tnull\tThis is my second event\n" +
@@ -125,17 +113,9 @@ describe("the README quickstart against the deployed stack", () => {
       `${lines.join("\n")}\n`,
     );
     expect(sent.code).toBe(0);
-    const read = await floe([
-      "consume",
-      "--topic",
-      "bytes",
-      "--from-beginning",
-      "--max-messages",
-      String(lines.length),
-      "--url",
-      stack.apiUrl,
-      "--aws-sigv4",
-    ]);
+    const read = await floe(
+      consumeFromBeginning("bytes", lines.length, "--url", stack.apiUrl, "--aws-sigv4"),
+    );
     expect(read.code).toBe(0);
     expect(read.stdout.toString("utf8")).toBe(`${lines.join("\n")}\n`);
   });

@@ -152,6 +152,14 @@ function collect(child: ChildProcess): Promise<CliResult> {
   });
 }
 
+/**
+ * The arguments of the quickstart's read-back: `floe consume` on `topic` from its first offset,
+ * stopping after `maxMessages` records; `more` (printing flags, --url) follow them.
+ */
+export function consumeFromBeginning(topic: string, maxMessages: number, ...more: string[]): string[] {
+  return ["consume", "--topic", topic, "--from-beginning", "--max-messages", String(maxMessages), ...more];
+}
+
 /** A long-running CLI process (floe dev, a following consumer) whose output can be waited on. */
 export class CliProcess {
   readonly child: ChildProcess;

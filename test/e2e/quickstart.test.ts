@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CliProcess,
+  consumeFromBeginning,
   type E2eWorld,
   e2eWorld,
   freePort,
@@ -96,14 +97,7 @@ describe("floe quickstart", () => {
   });
 
   it("consumes from the beginning: the output bytes are the input lines", async () => {
-    const result = await floe([
-      "consume",
-      "--topic",
-      "quickstart",
-      "--from-beginning",
-      "--max-messages",
-      String(LINES.length),
-    ]);
+    const result = await floe(consumeFromBeginning("quickstart", LINES.length));
     expect(result.code).toBe(0);
     expect(result.stdout.equals(Buffer.from(INPUT, "utf8"))).toBe(true);
     expect(result.stderr).toBe(`Processed a total of ${LINES.length} messages\n`);
@@ -115,18 +109,9 @@ describe("floe quickstart", () => {
     expect(produced.stderr).toBe("");
     expect(produced.code).toBe(0);
 
-    const consumed = await floe([
-      "consume",
-      "--topic",
-      "keyed",
-      "--from-beginning",
-      "--max-messages",
-      "4",
-      "--print-key",
-      "--print-partition",
-      "--key-separator",
-      ":",
-    ]);
+    const consumed = await floe(
+      consumeFromBeginning("keyed", 4, "--print-key", "--print-partition", "--key-separator", ":"),
+    );
     expect(consumed.code).toBe(0);
     const rows = consumed.stdout.toString().trimEnd().split("\n");
     expect(rows.map((r) => r.replace(/^Partition:\d+:/, "")).sort()).toEqual(
@@ -160,14 +145,7 @@ describe("floe quickstart", () => {
 
     const list = await floe(["topics", "list"]);
     expect(list.stdout.toString()).toBe("keyed\nquickstart\n");
-    const result = await floe([
-      "consume",
-      "--topic",
-      "quickstart",
-      "--from-beginning",
-      "--max-messages",
-      String(LINES.length),
-    ]);
+    const result = await floe(consumeFromBeginning("quickstart", LINES.length));
     expect(result.code).toBe(0);
     expect(result.stdout.equals(Buffer.from(INPUT, "utf8"))).toBe(true);
 
