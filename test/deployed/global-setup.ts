@@ -41,23 +41,22 @@ const localstack = (command: string) => run("bash", [path.join(ROOT, "scripts/lo
 const cdklocal = (args: string[], out: string) =>
   run(path.join(ROOT, "node_modules/.bin/cdklocal"), [...args, "--output", out], localstackEnv());
 
-async function provideStack(project: TestProject, outputsFile: string): Promise<DeployedStack> {
+/** The stack the test files get: the outputs cdklocal wrote, its Lambda functions, and where LocalStack is. */
+async function readStack(outputsFile: string): Promise<DeployedStack> {
   const outputs = JSON.parse(await readFile(outputsFile, "utf8"))[STACK_NAME] as Record<string, string>;
-  const stack: DeployedStack = {
+  return {
     ...stackFromOutputs(outputs),
     functions: (await functionNames()).filter((n) => n.startsWith(`${STACK_NAME}-`)),
     endpoint: LOCALSTACK,
     region: REGION,
   };
-  project.provide("floeDeployed", stack);
-  return stack;
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   const reuse = process.env.FLOE_DEPLOYED_OUTPUTS;
   if (reuse) {
-    await provideStack(project, reuse);
+    project.provide("floeDeployed", await readStack(reuse));
     return async () => {};
   }
   const out = await mkdtemp(path.join(tmpdir(), "floe-deployed-cdk-"));
@@ -94,13 +93,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ],
       out,
     );
-    const outputs = JSON.parse(await readFile(outputsFile, "utf8"))[STACK_NAME] as Record<string, string>;
-    const stack: DeployedStack = {
-      ...stackFromOutputs(outputs),
-      functions: (await functionNames()).filter((n) => n.startsWith(`${STACK_NAME}-`)),
-      endpoint: LOCALSTACK,
-      region: REGION,
-    };
+    const stack = await readStack(outputsFile);
     console.log(
       `deployed tier: stack up after ${((Date.now() - started) / 1000).toFixed(0)} s: ${stack.apiUrl}`,
     );
