@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Consumer } from "../../src/client/consumer.js";
 import { Floe } from "../../src/client/floe.js";
 import { GroupProbe, KeyedSource, partitionCount, until } from "../integration/groups/consumer-probe.js";
+import { expectStoppedGroupReadEachOnce } from "../support/group-checks.js";
 import { deployedStack } from "./stack.js";
 
 /**
@@ -42,12 +43,7 @@ describe("a consumer group on the deployed stack", () => {
 
     const owned = members.map((c) => c.assignment().flatMap((a) => a.partitions));
     expect(owned.flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
-    await Promise.all(members.map((c) => c.stop()));
-    expect(probe.deliveries).toHaveLength(source.produced);
-    expect([...probe.deliveryCounts().values()].every((n) => n === 1)).toBe(true);
-    probe.expectPerKeyOrder();
-    probe.expectNeverTwoOwners();
-    expect(new Set(probe.deliveries.map((d) => d.member))).toEqual(new Set(["a", "b", "c"]));
+    await expectStoppedGroupReadEachOnce(members, probe, source, ["a", "b", "c"]);
 
     // Stopping committed everything and left: an empty group with no lag.
     const after = await floe.admin().describeGroup(groupId);

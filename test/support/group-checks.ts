@@ -1,10 +1,13 @@
 /**
- * What the consumer-group tests with real Kafka clients check, against `floe dev` over its HTTP
- * API: that a group settled, that its members split the partitions, and that every record was
- * read once by the member owning its partition.
+ * What the consumer-group tests check: with real Kafka clients against `floe dev` over its HTTP
+ * API, that a group settled, that its members split the partitions, and that every record was
+ * read once by the member owning its partition; with Floe's own client (locally or on the
+ * deployed stack), that a group stopped having read every record once, in order.
  */
 import { expect } from "vitest";
+import type { Consumer } from "../../src/client/consumer.js";
 import type { GroupDescription } from "../../src/groups/types.js";
+import type { GroupProbe } from "../integration/groups/consumer-probe.js";
 
 /** How long a condition may take to come true (a group settling, a record arriving): a wait, not an assertion on speed. */
 export const PATIENCE_MS = 30_000;
@@ -66,4 +69,23 @@ export function expectEachOnceBy(
     const [{ by, partition }] = deliveries;
     expect(members.find((m) => m.name === by)?.assigned).toContain(partition);
   }
+}
+
+/**
+ * Stops the members (each commits and leaves), then checks what `probe` saw: every record `source`
+ * produced delivered exactly once, in key order, never to two owners at a time, and each member of
+ * `names` read some of them.
+ */
+export async function expectStoppedGroupReadEachOnce(
+  members: Consumer[],
+  probe: GroupProbe,
+  source: { produced: number },
+  names: string[],
+): Promise<void> {
+  await Promise.all(members.map((c) => c.stop()));
+  expect(probe.deliveries).toHaveLength(source.produced);
+  expect([...probe.deliveryCounts().values()].every((n) => n === 1)).toBe(true);
+  probe.expectPerKeyOrder();
+  probe.expectNeverTwoOwners();
+  expect(new Set(probe.deliveries.map((d) => d.member))).toEqual(new Set(names));
 }

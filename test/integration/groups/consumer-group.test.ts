@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Consumer } from "../../../src/client/consumer.js";
 import { Floe } from "../../../src/client/floe.js";
 import { apiStorages, startTestServer, type TestServer, uniqueTopic } from "../api/harness.js";
+import { expectStoppedGroupReadEachOnce } from "../../support/group-checks.js";
 import { GroupProbe, KeyedSource, partitionCount, until } from "./consumer-probe.js";
 
 /**
@@ -66,12 +67,7 @@ describe.each(apiStorages)("Consumer groups on %s", (storage) => {
     expect(described.state).toBe("Stable");
     expect(described.members.map((m) => m.assignment[0].partitions.length)).toEqual([2, 2, 2]);
 
-    await Promise.all(members.map((c) => c.stop()));
-    expect(probe.deliveries).toHaveLength(source.produced);
-    expect([...probe.deliveryCounts().values()].every((n) => n === 1)).toBe(true);
-    probe.expectPerKeyOrder();
-    probe.expectNeverTwoOwners();
-    expect(new Set(probe.deliveries.map((d) => d.member))).toEqual(new Set(["a", "b", "c"]));
+    await expectStoppedGroupReadEachOnce(members, probe, source, ["a", "b", "c"]);
     expect(Math.max(...probe.maxHeartbeatsInFlight.values())).toBe(1);
     expect(probe.expectCommittedBeforeRelease()).toBeGreaterThan(0);
 
