@@ -562,6 +562,30 @@ export interface SizedRecord extends DecodedRecord {
 }
 
 /**
+ * Reads a record's headers, its last field, and checks the record ends exactly at `recordEnd`: the
+ * part of a record readRecords and decodeRecordBatch parse alike. It allocates nothing the inline
+ * copies did not, and the extra call per record measured within noise on 1,000-record batches.
+ */
+function readRecordHeaders(r: ByteReader, recordEnd: number, position: number): RecordHeader[] {
+  const headerCount = r.varint("header count");
+  if (headerCount < 0 || headerCount * 2 > r.remaining) {
+    throw new CorruptDataError(`invalid header count ${headerCount} in batch at ${position}`);
+  }
+  const headers: RecordHeader[] = [];
+  for (let h = 0; h < headerCount; h++) {
+    const keyLength = r.varint("header key length");
+    if (keyLength < 0)
+      throw new CorruptDataError(`invalid header key length ${keyLength} in batch at ${position}`);
+    const headerKey = r.utf8(keyLength, "header key");
+    headers.push({ key: headerKey, value: r.varintBytes("header value") });
+  }
+  if (r.position !== recordEnd) {
+    throw new CorruptDataError(`record in batch at ${position} has ${recordEnd - r.position} unread bytes`);
+  }
+  return headers;
+}
+
+/**
  * Decodes a batch's records lazily, for a reader that wants only some of them: records with an
  * offset below `fromOffset` are stepped over without being materialised, then each record is
  * handed to `take` until it returns false. Offsets are `baseOffset + offsetDelta` (stored batches
@@ -604,21 +628,7 @@ export function readRecords(
     }
     const key = r.varintBytes("record key");
     const value = r.varintBytes("record value");
-    const headerCount = r.varint("header count");
-    if (headerCount < 0 || headerCount * 2 > r.remaining) {
-      throw new CorruptDataError(`invalid header count ${headerCount} in batch at ${position}`);
-    }
-    const headers: RecordHeader[] = [];
-    for (let h = 0; h < headerCount; h++) {
-      const keyLength = r.varint("header key length");
-      if (keyLength < 0)
-        throw new CorruptDataError(`invalid header key length ${keyLength} in batch at ${position}`);
-      const headerKey = r.utf8(keyLength, "header key");
-      headers.push({ key: headerKey, value: r.varintBytes("header value") });
-    }
-    if (r.position !== recordEnd) {
-      throw new CorruptDataError(`record in batch at ${position} has ${recordEnd - r.position} unread bytes`);
-    }
+    const headers = readRecordHeaders(r, recordEnd, position);
     r.end = regionEnd;
     const timestamp = logAppendTime ? maxTimestamp : firstTimestamp + timestampDelta;
     if (!Number.isSafeInteger(timestamp) || !Number.isSafeInteger(offset)) {
@@ -665,21 +675,7 @@ export function decodeRecordBatch(
     previousDelta = offsetDelta;
     const key = r.varintBytes("record key");
     const value = r.varintBytes("record value");
-    const headerCount = r.varint("header count");
-    if (headerCount < 0 || headerCount * 2 > r.remaining) {
-      throw new CorruptDataError(`invalid header count ${headerCount} in batch at ${position}`);
-    }
-    const headers: RecordHeader[] = [];
-    for (let h = 0; h < headerCount; h++) {
-      const keyLength = r.varint("header key length");
-      if (keyLength < 0)
-        throw new CorruptDataError(`invalid header key length ${keyLength} in batch at ${position}`);
-      const headerKey = r.utf8(keyLength, "header key");
-      headers.push({ key: headerKey, value: r.varintBytes("header value") });
-    }
-    if (r.position !== recordEnd) {
-      throw new CorruptDataError(`record in batch at ${position} has ${recordEnd - r.position} unread bytes`);
-    }
+    const headers = readRecordHeaders(r, recordEnd, position);
     r.end = regionEnd;
     const timestamp = logAppendTime ? maxTimestamp : firstTimestamp + timestampDelta;
     const offset = baseOffset + offsetDelta;
