@@ -1,3 +1,4 @@
+import { concatBytes } from "../log/concat-bytes.js";
 import { ConditionFailedError, FloeError } from "../errors.js";
 import { type ChunkEntry, encodeSegment } from "../log/segment.js";
 import {
@@ -314,7 +315,7 @@ export class Appender {
       list.map((w) => ({
         topicId: w.topic.topicId,
         partition: w.partition,
-        data: concat(w.batches),
+        data: concatBytes(w.batches),
         timestamps: w.timestamps,
       })),
     );
@@ -691,17 +692,6 @@ function staleTopic(name: string): FloeError {
     "UNKNOWN_TOPIC_OR_PARTITION",
     `Topic '${name}' was deleted or re-created since this request read it; nothing was appended.`,
   );
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 export function asFloeError(e: unknown): FloeError {

@@ -1,3 +1,4 @@
+import { concatBytes } from "../log/concat-bytes.js";
 import { FloeError } from "../errors.js";
 import { DEFAULT_MAX_BYTES, deletedByRetention, type Reader } from "./read.js";
 import type { SegmentRef } from "./segment-index.js";
@@ -122,7 +123,7 @@ export class RawReader {
     return {
       topic: request.topic,
       partition: request.partition,
-      bytes: join(picked.parts),
+      bytes: concatBytes(picked.parts),
       batches: picked.batches,
       records: picked.records,
       nextOffset: picked.batches > 0 ? picked.next : offset,
@@ -195,15 +196,4 @@ export class RawReader {
   remember(segment: SegmentRef, stored: Uint8Array): void {
     this.chunks.remember(segment, stored);
   }
-}
-
-function join(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -9,7 +9,7 @@ import {
 import { FloeError } from "../../../src/errors.js";
 import { encodeRecordBatch } from "../../../src/log/record-batch.js";
 import { createBackend } from "../../../src/storage/backend.js";
-import { concat } from "../../support/concat-bytes.js";
+import { concatBytes as concat } from "../../../src/log/concat-bytes.js";
 
 /**
  * Issue 11: what one produce request may inflate is bounded across the request, not per batch, and

@@ -8,7 +8,7 @@ import {
   encodeRecordBatch,
   readBatchHeader,
 } from "../../../src/log/record-batch.js";
-import { concat } from "../../support/concat-bytes.js";
+import { concatBytes as concat } from "../../../src/log/concat-bytes.js";
 
 /**
  * The produce path's validation scan reports the batches' timestamp range (so the segment writer

@@ -17,7 +17,7 @@ import {
 } from "../../../src/log/record-batch.js";
 import { createBackend } from "../../../src/storage/backend.js";
 import { MemoryObjectStore } from "../../../src/storage/memory-object-store.js";
-import { concat } from "../../support/concat-bytes.js";
+import { concatBytes as concat } from "../../../src/log/concat-bytes.js";
 
 /**
  * Issue 11, item 3: ListOffsets by timestamp (offsetsForTimes) answers from batch headers and a

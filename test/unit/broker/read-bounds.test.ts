@@ -4,7 +4,7 @@ import { MAX_FETCH_ANSWER_BYTES, recordBytes } from "../../../src/broker/read.js
 import { MAX_RAW_FETCH_ANSWER_BYTES } from "../../../src/broker/read-raw.js";
 import { encodeRecordBatch, type LogRecord } from "../../../src/log/record-batch.js";
 import { createBackend } from "../../../src/storage/backend.js";
-import { concat } from "../../support/concat-bytes.js";
+import { concatBytes as concat } from "../../../src/log/concat-bytes.js";
 
 /**
  * Issue 11, item 3: the read cache is charged what it holds (bytes, never objects per record),
