@@ -3,8 +3,8 @@
  * project has no SDK client for (Lambda Invoke and ListFunctions, CloudWatch ListMetrics and
  * GetMetricData): SigV4 with @smithy/signature-v4, which the project already depends on.
  */
-import { createHash, createHmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { Sha256 } from "../../src/client/sigv4-fetch.js";
 
 export const LOCALSTACK = "http://127.0.0.1:4566";
 export const REGION = "us-east-1";
@@ -24,27 +24,6 @@ export function localstackEnv(): Record<string, string> {
     CDK_DEFAULT_REGION: REGION,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
-}
-
-type Data = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: Data): string | Uint8Array =>
-  typeof d === "string"
-    ? d
-    : d instanceof ArrayBuffer
-      ? new Uint8Array(d)
-      : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: Data) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));
-  }
-  update(data: Data): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
 }
 
 export interface AwsResponse {
