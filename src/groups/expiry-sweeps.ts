@@ -52,7 +52,7 @@ export class ExpirySweeps {
  * session timeout), or it still holds revoked partitions past its rebalance timeout. Kafka runs
  * timers for both; here whoever reads the member item notices.
  */
-export function expiresAt(m: MemberRecord, sessionTimeoutMs: number): number {
+function expiresAt(m: MemberRecord, sessionTimeoutMs: number): number {
   const session = m.lastHeartbeatMs + sessionTimeoutMs;
   return m.state === "unrevoked" && m.revocationDeadline !== null
     ? Math.min(session, m.revocationDeadline)

@@ -71,10 +71,10 @@ export interface GroupMeta {
  * Shards of the target and subscriptions. Fixed, so a bump rewriting every shard still fits one
  * transaction with meta, a member and its removals (100 operations); a heartbeat reads 1/32 of them.
  */
-export const TARGET_SHARDS = 32;
+const TARGET_SHARDS = 32;
 
 /** FNV-1a: stable across processes and versions, which a shard number must be. */
-export function shardOf(memberId: string): number {
+function shardOf(memberId: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < memberId.length; i++) {
     h ^= memberId.charCodeAt(i);

@@ -281,5 +281,3 @@ export async function sweepIfDue(ctx: GroupContext, groupId: string): Promise<Gr
   if (!ctx.sweeps.isDue(groupId, ctx.clock())) return undefined;
   return settleGroup(ctx, groupId);
 }
-
-export { MAX_REMOVALS_PER_WRITE };

@@ -5,7 +5,7 @@ import { type GroupSnapshot, offsetFromItem } from "./group-records.js";
 import { groupKeys } from "./keys.js";
 import { settleGroup } from "./membership-change.js";
 import { optimistically } from "./optimistic-retry.js";
-import { compileTopicRegex, type TopicPattern } from "./subscription.js";
+import { compileTopicRegex, type TopicPattern } from "./topic-regex.js";
 import { validateGroupId } from "./request-validation.js";
 import type { TopicPartitions } from "./types.js";
 

@@ -1,5 +1,5 @@
 import { FloeError } from "../errors.js";
-import { compileTopicRegex } from "./subscription.js";
+import { compileTopicRegex } from "./topic-regex.js";
 import type { CommitRequest, CommittedOffset, HeartbeatRequest, ResetRequest, ResetTarget } from "./types.js";
 
 /**

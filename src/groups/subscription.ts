@@ -4,8 +4,6 @@ import type { TopicMetadata } from "./group-records.js";
 import { compareStrings } from "./partition-set.js";
 import { type TopicList, topicList, topicsMatching } from "./topic-regex.js";
 
-export { compileTopicRegex, MAX_REGEX_LENGTH, type TopicPattern } from "./topic-regex.js";
-
 export interface Subscriber {
   memberId: string;
   subscribedTopics: readonly string[];
