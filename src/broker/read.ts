@@ -295,20 +295,6 @@ export class Reader {
   }
 
   /**
-   * Every record of a chunk, decoded (ListOffsets by timestamp reads one chunk): not kept, since
-   * the chunk's bytes are.
-   */
-  async chunkRecords(segment: SegmentRef): Promise<FetchedRecord[]> {
-    const chunk = await this.chunks.chunk(segment);
-    const out: FetchedRecord[] = [];
-    this.readChunk(chunk, 0, Number.POSITIVE_INFINITY, (r) => {
-      out.push(r);
-      return true;
-    });
-    return out;
-  }
-
-  /**
    * The next page of segments holding `cursor`. Maintenance may change the index under a read:
    * retention may have moved the log start past the cursor (answered as `{ logStart }`; Kafka
    * answers OFFSET_OUT_OF_RANGE), or a compaction swap may be seen half-applied (a DynamoDB Query is
@@ -336,11 +322,6 @@ export class Reader {
       }
       await sleep(gaps * INDEX_REREAD_DELAY_MS);
     }
-  }
-
-  /** One chunk's records at their absolute offsets (decoded on each call; ListOffsets uses it). */
-  chunk(segment: SegmentRef): Promise<FetchedRecord[]> {
-    return this.chunkRecords(segment);
   }
 }
 
