@@ -155,17 +155,24 @@ function renderHeaders(
   return { json: `${out}}`, fallback };
 }
 
+/**
+ * For each header name, the index of its last occurrence, which the JSON object keeps; undefined
+ * for fewer than two headers, where there is nothing to choose.
+ */
+function lastIndexByName(headers: readonly RecordHeader[]): Map<string, number> | undefined {
+  if (headers.length < 2) return undefined;
+  const last = new Map<string, number>();
+  for (let i = 0; i < headers.length; i++) last.set(headers[i].key, i);
+  return last;
+}
+
 /** The headers object; Kafka allows a name twice, and the object keeps the last, as lastHeader() does. */
 function headersField(
   headers: readonly RecordHeader[],
   encoding: Encoding,
 ): { json: string; fallback: boolean } {
   if (headers.length === 0) return { json: "{}", fallback: false };
-  let last: Map<string, number> | undefined;
-  if (headers.length > 1) {
-    last = new Map();
-    for (let i = 0; i < headers.length; i++) last.set(headers[i].key, i);
-  }
+  const last = lastIndexByName(headers);
   const before = extraBytes;
   const first = renderHeaders(headers, last, encoding);
   if (!first.fallback) return first;
@@ -215,11 +222,7 @@ function renderBase64Record(record: FetchedRecord): RenderedRecord {
   let escapes = 10 + (record.key === null ? 0 : 2) + (record.value === null ? 0 : 2);
   let headers = "{";
   const list = record.headers;
-  let last: Map<string, number> | undefined;
-  if (list.length > 1) {
-    last = new Map();
-    for (let i = 0; i < list.length; i++) last.set(list[i].key, i);
-  }
+  const last = lastIndexByName(list);
   for (let i = 0; i < list.length; i++) {
     const h = list[i];
     if (last && last.get(h.key) !== i) continue;
