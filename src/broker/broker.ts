@@ -110,7 +110,7 @@ export class Broker {
         requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
         backoffBaseMs: 2,
         backoffMaxMs: 200,
-        onCommitted: (chunk) => this.rawReader.remember(chunk.segment, chunk.bytes),
+        onCommitted: (chunk) => this.chunks.remember(chunk.segment, chunk.bytes),
       },
     );
     this.chunks = new StoredChunks(this.objects, options.chunkCacheBytes ?? 64 * 1024 * 1024);

@@ -1,7 +1,6 @@
 import { concatBytes } from "../log/concat-bytes.js";
 import { FloeError } from "../errors.js";
 import { DEFAULT_MAX_BYTES, deletedByRetention, type Reader } from "./read.js";
-import type { SegmentRef } from "./segment-index.js";
 import type { StoredChunks } from "./stored-chunks.js";
 import type { FetchRequest, PartitionHead, Topic } from "./types.js";
 
@@ -190,10 +189,5 @@ export class RawReader {
       }
     }
     return done();
-  }
-
-  /** Keeps a chunk this process just committed (StoredChunks.remember). */
-  remember(segment: SegmentRef, stored: Uint8Array): void {
-    this.chunks.remember(segment, stored);
   }
 }
