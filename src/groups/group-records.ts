@@ -328,7 +328,7 @@ function canonical(s: MemberSubscription): StoredSubscription {
 }
 
 /** Equal subscriptions give equal keys (topic names cannot contain NUL). */
-export function subscriptionKey(s: MemberSubscription): string {
+function subscriptionKey(s: MemberSubscription): string {
   const c = canonical(s);
   return `${c.regex === null ? "-" : `+${c.regex}`}\u0000${c.topics.join("\u0000")}`;
 }

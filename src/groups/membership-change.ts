@@ -14,7 +14,6 @@ import {
   memberToDoc,
   metaToDoc,
   shardWrites,
-  subscriptionKey,
 } from "./group-records.js";
 import { groupKeys } from "./keys.js";
 import { mapConcurrent } from "./map-concurrent.js";
@@ -62,7 +61,14 @@ export async function commitMembershipChange(
   }
   const subscribers = [...subscriptions.keys()].map((memberId) => ({ memberId }));
   // Fresh, not cached: a new epoch must not be computed from metadata older than the last one's.
-  const resolved = change.resolved ?? (await resolveEach(ctx, subscriptions));
+  // resolveSubscriptions resolves each distinct subscription once, however many members share it.
+  const resolved =
+    change.resolved ??
+    (await resolveSubscriptions(
+      ctx.broker,
+      [...subscriptions].map(([memberId, s]) => ({ memberId, ...s })),
+      { fresh: true },
+    ));
   const now = ctx.clock();
   const next = nextGroupEpoch(group.groupId, group.meta, subscribers, resolved, ctx.assignor, now, ctx.newId);
   const releasing = await stillReleasing(ctx, group, next.target, removed, change.upsert?.memberId);
@@ -110,41 +116,6 @@ export async function commitMembershipChange(
     });
   }
   await ctx.meta.transact(ops);
-}
-
-/**
- * Each member's subscription resolved against the topics that exist now, computed once per
- * distinct subscription (most groups have one) rather than once per member.
- */
-async function resolveEach(
-  ctx: GroupContext,
-  subscriptions: Map<string, MemberSubscription>,
-): Promise<ResolvedSubscriptions> {
-  const keys = new Map<string, number>();
-  const distinct: MemberSubscription[] = [];
-  // Member id → its subscription's index in `distinct`.
-  const indexOf = new Map<string, number>();
-  for (const [memberId, s] of subscriptions) {
-    const key = subscriptionKey(s);
-    let i = keys.get(key);
-    if (i === undefined) {
-      keys.set(key, (i = distinct.length));
-      distinct.push(s);
-    }
-    indexOf.set(memberId, i);
-  }
-  const once = await resolveSubscriptions(
-    ctx.broker,
-    distinct.map((s, i) => ({
-      memberId: String(i),
-      subscribedTopics: s.subscribedTopics,
-      subscribedTopicRegex: s.subscribedTopicRegex,
-    })),
-    { fresh: true },
-  );
-  const byMember: ResolvedSubscriptions["byMember"] = new Map();
-  for (const [memberId, i] of indexOf) byMember.set(memberId, once.byMember.get(String(i)) ?? []);
-  return { ...once, byMember };
 }
 
 /** Whether the meta item predates the fields that let a heartbeat read only its own member item. */
