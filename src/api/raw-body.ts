@@ -15,16 +15,16 @@ export function attachedRawBody(target: object): Uint8Array | undefined {
 }
 
 /**
- * Attaches `bytes` to `target` and makes its `body` their base64 text, encoded only when read
- * (and kept once read), with `isBase64Encoded` set as API Gateway sets it.
+ * Makes `target.body` the text `decode` makes of the attached bytes, made only when read (and kept
+ * once read): json-body and the raw-body routes read the bytes, so on their path it is never made.
  */
-export function withRawBody<T extends object>(target: T, bytes: Uint8Array): T {
+function lazyBody(target: object, decode: () => string): void {
   let text: string | undefined;
   Object.defineProperty(target, "body", {
     enumerable: true,
     configurable: true,
     get: () => {
-      text ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+      text ??= decode();
       return text;
     },
     // json-body replaces a JSON body with its parse, as middy's body parsers do.
@@ -32,17 +32,30 @@ export function withRawBody<T extends object>(target: T, bytes: Uint8Array): T {
       Object.defineProperty(target, "body", { value, enumerable: true, writable: true, configurable: true });
     },
   });
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Attaches `bytes` to `target` and makes its `body` their base64 text, encoded only when read
+ * (and kept once read), with `isBase64Encoded` set as API Gateway sets it.
+ */
+export function withRawBody<T extends object>(target: T, bytes: Uint8Array): T {
+  lazyBody(target, () => asBuffer(bytes).toString("base64"));
   (target as T & WithRawBody)[RAW_BODY] = bytes;
   (target as T & { isBase64Encoded?: boolean }).isBase64Encoded = true;
   return target;
 }
 
 /**
- * Attaches the bytes a text body was decoded from, leaving `body` the text it is: json-body then
- * reads the bytes the caller sent, so bytes that are not UTF-8 are refused instead of being read as
- * U+FFFD by the decoding that made the text.
+ * Attaches the bytes of a text body and makes `body` their UTF-8 text, decoded only when read:
+ * json-body reads the bytes the caller sent, so bytes that are not UTF-8 are refused instead of
+ * being read as U+FFFD, and a JSON body is decoded once (after its scan), not twice.
  */
 export function withSourceBytes<T extends object>(target: T, bytes: Uint8Array): T {
+  lazyBody(target, () => asBuffer(bytes).toString("utf8"));
   (target as T & WithRawBody)[RAW_BODY] = bytes;
   return target;
 }

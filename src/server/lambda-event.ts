@@ -46,7 +46,8 @@ export function toLambdaEvent(req: IncomingMessage, body: Buffer | undefined): A
     cookies,
     headers,
     queryStringParameters,
-    body: body === undefined || body.length === 0 || !isText ? undefined : body.toString("utf8"),
+    // Set below from the bytes, made only if something reads it.
+    body: undefined,
     isBase64Encoded: false,
     requestContext: {
       accountId: "anonymous",
@@ -68,8 +69,9 @@ export function toLambdaEvent(req: IncomingMessage, body: Buffer | undefined): A
     },
   };
   // A binary body keeps its bytes: the handler reads them as they are, and base64 (as API Gateway
-  // would send them) is only made if something asks for the text. A text body keeps the bytes it
-  // was decoded from too, so bytes that are not UTF-8 are refused rather than read as U+FFFD.
+  // would send them) is only made if something asks for the text. A text body keeps its bytes too,
+  // so bytes that are not UTF-8 are refused rather than read as U+FFFD, and its text is likewise
+  // decoded only if something reads it (json-body reads the bytes).
   if (body === undefined || body.length === 0) return event;
   return isText ? withSourceBytes(event, body) : withRawBody(event, body);
 }
