@@ -249,7 +249,7 @@ function checkRecords(
  * CRC recomputed; a batch whose header already says so is left byte for byte as sent), so a
  * timestamp lookup may skip a batch on its header alone (ListOffsets, LogSegment.findOffsetByTimestamp).
  */
-export function setMaxTimestamp(batch: Uint8Array, maxTimestamp: number): void {
+function setMaxTimestamp(batch: Uint8Array, maxTimestamp: number): void {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   view.setBigInt64(MAX_TIMESTAMP_OFFSET, BigInt(maxTimestamp));
   view.setUint32(CRC_OFFSET, crc32c(batch, ATTRIBUTES_OFFSET, batch.length));
