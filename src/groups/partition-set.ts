@@ -58,7 +58,7 @@ export function intersects(a: PartitionSet, b: PartitionSet): boolean {
   return false;
 }
 
-export function sameSet(a: PartitionSet, b: PartitionSet): boolean {
+export function sameSet<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean {
   if (a.size !== b.size) return false;
   for (const k of a) if (!b.has(k)) return false;
   return true;

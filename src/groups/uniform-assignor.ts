@@ -1,6 +1,6 @@
 import type { Assignor, AssignmentSpec, TargetAssignment } from "./assignor.js";
 import { IndexedHeap } from "./indexed-heap.js";
-import { compareStrings, tp } from "./partition-set.js";
+import { compareStrings, sameSet, tp } from "./partition-set.js";
 
 /**
  * Kafka's uniform assignor: spreads partitions so member loads differ by at most one, and is
@@ -170,7 +170,7 @@ function subscriptionClasses(
     for (const t of topics) hash += topicHash(t);
     let candidates = byHash.get(hash);
     if (!candidates) byHash.set(hash, (candidates = []));
-    let c = candidates.find((i) => sameTopics(classes[i].topics, topics));
+    let c = candidates.find((i) => sameSet(classes[i].topics, topics));
     if (c === undefined) {
       candidates.push((c = classes.length));
       classes.push({
@@ -190,12 +190,6 @@ function topicHash(t: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
   return (x ^ (x >>> 16)) >>> 0;
-}
-
-function sameTopics(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
-  if (a.size !== b.size) return false;
-  for (const t of a) if (!b.has(t)) return false;
-  return true;
 }
 
 /** The receiver order: least loaded first, ties to the member later in id order. */
