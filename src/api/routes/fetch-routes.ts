@@ -122,10 +122,14 @@ function envelopeTail(result: FetchResult, nextOffset: number): string {
   return `],"nextOffset":${nextOffset},"highWatermark":${result.highWatermark},"logStartOffset":${result.logStartOffset}}`;
 }
 
+/** Payload an entry's text takes in the answer: its bytes escaped as Lambda writes them, and its comma. */
+function entryCost(text: string): number {
+  return Buffer.byteLength(text) + escapedIn(text) + 1;
+}
+
 /** Payload an entry's own fields take whatever records it gets (nextOffset is at most the high-water mark). */
 function envelopeCost(result: FetchResult): number {
-  const text = envelopeHead(result) + envelopeTail(result, result.highWatermark);
-  return Buffer.byteLength(text) + escapedIn(text) + 1;
+  return entryCost(envelopeHead(result) + envelopeTail(result, result.highWatermark));
 }
 
 function partitionError(topic: string, partition: number, failure: unknown, logger: Logger): string {
@@ -215,10 +219,7 @@ export const fetchRoutes = [
       const budget = new AnswerBudget(body.maxBytes, MAX_ANSWER_PAYLOAD_BYTES - 16);
       outcomes.forEach((o, i) => {
         const entry = entries[i];
-        budget.payload -=
-          entry === undefined
-            ? envelopeCost(o as FetchResult)
-            : Buffer.byteLength(entry) + escapedIn(entry) + 1;
+        budget.payload -= entry === undefined ? envelopeCost(o as FetchResult) : entryCost(entry);
       });
       outcomes.forEach((o, i) => {
         if ("error" in o) return;
