@@ -94,13 +94,12 @@ export async function prepareRequest(
     deps.clock() + deps.requestTimeoutMs,
   );
   if (request.signal?.aborted) throw abandoned();
-  const prepare = (d: PrepareDeps) =>
-    isBatchRequest(request)
-      ? prepareBatches(d, request, index, deadline)
-      : prepareRecords(d, request, index, deadline);
+  const prepare = (d: PrepareDeps, r: AppendRequest) =>
+    isBatchRequest(r) ? prepareBatches(d, r, index, deadline) : prepareRecords(d, r, index, deadline);
   if (deps.autoCreateTopics && !(await deps.topics.exists(request.topic))) {
     // Auto-creation is for a produce that would be accepted: the request is checked against the
-    // topic it would create first, so a refused one leaves no topic behind.
+    // topic it would create first, so a refused one leaves no topic behind. The trial inflates with
+    // an allowance of its own, so the request's shared one is drawn once, by the real pass.
     const planned = deps.topics.planned(request.topic, deps.defaultPartitions);
     const wouldBe: PrepareDeps["topics"] = {
       cachedOrCreated: async () => planned,
@@ -108,9 +107,12 @@ export async function prepareRequest(
       exists: async () => true,
       planned: () => planned,
     };
-    await prepare({ ...deps, topics: wouldBe });
+    await prepare(
+      { ...deps, topics: wouldBe },
+      isBatchRequest(request) ? { ...request, inflate: undefined } : request,
+    );
   }
-  return prepare(deps);
+  return prepare(deps, request);
 }
 
 /** The answer to a request whose caller went away or whose deadline passed before its commit. */

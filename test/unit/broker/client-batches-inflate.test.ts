@@ -65,6 +65,18 @@ describe("inflating a request's compressed batches", () => {
     expect(acceptClientBatches(batch, { maxBatchBytes: 1_048_588 }).records).toBe(700_000);
   });
 
+  it("draws a shared allowance once when the produce auto-creates its topic (the trial check has its own)", async () => {
+    const broker = new Broker(await createBackend({ storage: "memory" }), { autoCreateTopics: true });
+    const budget = inflateBudget(10 * 1024 * 1024);
+    const offsets = await broker.produce({
+      topic: "created-on-produce",
+      batches: [{ partition: 0, bytes: zeros(6 * 1024 * 1024) }],
+      inflate: budget,
+    });
+    expect(offsets).toHaveLength(1);
+    expect(4 * 1024 * 1024 - budget.left).toBeLessThan(32);
+  });
+
   it("a refused request appends nothing", async () => {
     const broker = new Broker(await createBackend({ storage: "memory" }));
     await broker.createTopic("bombs", 2);
