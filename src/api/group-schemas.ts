@@ -4,6 +4,7 @@ import {
   MAX_MEMBER_ID_LENGTH,
   MAX_OFFSET_METADATA_LENGTH,
 } from "../groups/request-validation.js";
+import { MAX_LIST_LENGTH } from "../groups/request-validation.js";
 import { EpochDateTime, named, TopicName } from "./schemas.js";
 
 /**
@@ -25,8 +26,6 @@ export const GroupParams = z.object({ group: GroupId });
 
 /** Kafka's int32 fields (epochs, timeouts, partition numbers). */
 const INT32_MAX = 2 ** 31 - 1;
-/** The longest list the coordinator takes in one request (request-validation.ts). */
-const MAX_LIST_LENGTH = 10_000;
 
 const Partitions = z.array(z.number().int().min(0).max(INT32_MAX)).max(MAX_LIST_LENGTH);
 

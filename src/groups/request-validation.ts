@@ -14,7 +14,8 @@ export const MAX_MEMBER_ID_LENGTH = 255;
 export const MAX_OFFSET_METADATA_LENGTH = 4096;
 /** Kafka's group.consumer.max.session.timeout.ms caps rebalance timeouts at int32 too. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
-const MAX_LIST_LENGTH = 10_000;
+/** The longest list (of topics, partitions, offsets) the coordinator takes in one request. */
+export const MAX_LIST_LENGTH = 10_000;
 
 export function validateGroupId(groupId: unknown): asserts groupId is string {
   if (typeof groupId !== "string" || groupId.length === 0) {
