@@ -5,8 +5,14 @@ import type {
   PlannedOffset,
   ResetTarget,
 } from "../groups/types.js";
+import type {
+  Subscription,
+  SubscriptionChange,
+  SubscriptionInput,
+  SubscriptionStatus,
+} from "../subscriptions/types.js";
 import { FloeClientError } from "./client-error.js";
-import { groupSegment, type HttpTransport, topicSegment } from "./http-transport.js";
+import { groupSegment, type HttpTransport, segment, topicSegment } from "./http-transport.js";
 import type { TopicDescription } from "./types.js";
 
 /** KafkaJS's ITopicConfig. replicationFactor is accepted and ignored: object storage keeps the replicas. */
@@ -30,7 +36,10 @@ export type OffsetResetTarget =
   | Exclude<ResetTarget, { timestamp: number }>
   | { timestamp: number | string | Date };
 
-/** Topic and consumer-group administration, with KafkaJS's method names where KafkaJS has one. */
+/** What describeSubscription() answers: the definition with its delivery status. */
+export type SubscriptionDescription = Subscription & { status: SubscriptionStatus };
+
+/** Topic, consumer-group and push-subscription administration, with KafkaJS's method names where KafkaJS has one. */
 export class Admin {
   constructor(private readonly transport: HttpTransport) {}
 
@@ -160,6 +169,68 @@ export class Admin {
     for (const groupId of groupIds)
       await this.transport.request("DELETE", `/v1/groups/${groupSegment(groupId)}`);
   }
+
+  /**
+   * Creates a push subscription (architecture §14): its consumer group starts at `startingPosition`.
+   * The answer carries the Standard Webhooks signing secret of an HTTP target. DUPLICATE_RESOURCE if
+   * the name is taken.
+   */
+  async createSubscription(name: string, input: SubscriptionInput): Promise<Subscription> {
+    return this.transport.request<Subscription>("POST", "/v1/subscriptions", { body: { name, ...input } });
+  }
+
+  async listSubscriptions(): Promise<Subscription[]> {
+    const answer = await this.transport.request<{ subscriptions: Subscription[] }>(
+      "GET",
+      "/v1/subscriptions",
+    );
+    return answer.subscriptions;
+  }
+
+  /** The definition and its delivery status (counts, lag, last error, per partition); RESOURCE_NOT_FOUND if unknown. */
+  async describeSubscription(name: string): Promise<SubscriptionDescription> {
+    return this.transport.request<SubscriptionDescription>("GET", subscriptionPath(name));
+  }
+
+  /**
+   * Changes settings (the starting position only applies at creation). With `version`, the change
+   * applies only if the stored subscription is still at that version (INVALID_UPDATE_VERSION if not).
+   */
+  async updateSubscription(
+    name: string,
+    change: SubscriptionChange,
+    options: { version?: number } = {},
+  ): Promise<Subscription> {
+    return this.transport.request<Subscription>("PATCH", subscriptionPath(name), {
+      body: { ...change, ...(options.version !== undefined ? { version: options.version } : {}) },
+    });
+  }
+
+  /** Stops delivery (Lambda's Disabled): the dispatcher finishes its in-flight batches and leaves the group. */
+  async pauseSubscription(name: string): Promise<Subscription> {
+    return this.updateSubscription(name, { state: "Disabled" });
+  }
+
+  /** Delivery resumes from the group's committed offsets. */
+  async resumeSubscription(name: string): Promise<Subscription> {
+    return this.updateSubscription(name, { state: "Enabled" });
+  }
+
+  /**
+   * Deletes the subscription and its consumer group: `Deleted` when done at once, `Deleting` while a
+   * dispatcher still holds the group (it finishes its in-flight batches first; then the rest goes).
+   */
+  async deleteSubscription(name: string): Promise<{ state: "Deleted" | "Deleting" }> {
+    const answer = await this.transport.request<{ state?: string } | undefined>(
+      "DELETE",
+      subscriptionPath(name),
+    );
+    return { state: answer?.state === "Deleting" ? "Deleting" : "Deleted" };
+  }
+}
+
+function subscriptionPath(name: string): string {
+  return `/v1/subscriptions/${segment(name, "INVALID_REQUEST", "subscription name")}`;
 }
 
 function toMillis(timestamp: number | string | Date): number | string {

@@ -7,7 +7,29 @@ export type {
   MemberDescription,
   PlannedOffset,
 } from "../groups/types.js";
-export { Admin, type OffsetResetTarget, type TopicChange, type TopicConfigInput } from "./admin.js";
+export type {
+  FilterPattern,
+  HttpTargetConfig,
+  LambdaTargetConfig,
+  PartitionDeliveryStats,
+  StartingPosition,
+  Subscription,
+  SubscriptionChange,
+  SubscriptionError,
+  SubscriptionInput,
+  SubscriptionSettings,
+  SubscriptionState,
+  SubscriptionStatus,
+  TargetConfig,
+  TargetInput,
+} from "../subscriptions/types.js";
+export {
+  Admin,
+  type OffsetResetTarget,
+  type SubscriptionDescription,
+  type TopicChange,
+  type TopicConfigInput,
+} from "./admin.js";
 export type { BytesLike } from "./bytes.js";
 export { FloeClientError, NETWORK_EXCEPTION } from "./client-error.js";
 export { Consumer } from "./consumer.js";
