@@ -1,0 +1,458 @@
+import { isUtf8 } from "node:buffer";
+import { FloeError } from "../errors.js";
+import { compileGlob, GlobSyntaxError } from "./glob-match.js";
+import type { DeliveryRecord, FilterPattern } from "./types.js";
+
+/**
+ * A subscription's content filter (Lambda's FilterCriteria for Kafka event sources, in EventBridge's
+ * pattern grammar; docs/subscription-filters.md is the user's account). A record is seen as
+ * `{ key, value, headers }`: the key's UTF-8 text, the value parsed when it is JSON (else its text),
+ * and each header's last value as text. Bytes that are not UTF-8 are present but match no content.
+ *
+ * Patterns are compiled once, when a subscription is validated or loaded, into a tree the matcher
+ * walks without allocating; the value is parsed at most once per record and only when a pattern
+ * looks at it. A match visits each part of the record at most once per pattern node, so its cost is
+ * bounded by the record's size times the pattern's, and a value is never walked deeper than the
+ * pattern that looks at it.
+ */
+
+/** Lambda's limit on FilterCriteria.Filters. */
+export const MAX_FILTER_PATTERNS = 10;
+/** Most levels of objects a pattern may nest, itself the first (`{"value": {"a": [1]}}` has 2). */
+export const MAX_PATTERN_DEPTH = 32;
+/** Lambda's limit on a filter's Pattern: 4096 bytes of JSON. */
+export const MAX_PATTERN_BYTES = 4096;
+/** Arrays within arrays are flattened this many levels down; deeper ones are not walked. */
+const MAX_ARRAY_NESTING = 32;
+
+/** Bytes that are not UTF-8: a present value that no content matcher matches. */
+const BINARY: unique symbol = Symbol("binary");
+
+/** A value a matcher sees: never an object or an array, which are walked before the matchers run. */
+type Leaf = string | number | boolean | null | typeof BINARY;
+type Test = (value: Leaf) => boolean;
+
+interface LeafNode {
+  leaf: true;
+  /** The array's matchers other than `exists`: any one matching a leaf value matches. */
+  tests: Test[];
+  /** `{"exists": true}` is in the array: the field being there, with any value, matches. */
+  existsTrue: boolean;
+  /** `{"exists": false}` is in the array: the field being absent matches. */
+  existsFalse: boolean;
+}
+
+interface FieldsNode {
+  leaf: false;
+  fields: Field[];
+  /** Whether the node matches where its object is absent (or not an object): decided once, here. */
+  matchesAbsent: boolean;
+}
+
+interface Field {
+  name: string;
+  /** A name Object.prototype has (`constructor`, `__proto__`): only an own property counts. */
+  inherited: boolean;
+  node: PatternNode;
+}
+
+type PatternNode = LeafNode | FieldsNode;
+
+/** One compiled pattern: each of its parts must match (AND). */
+interface CompiledPattern {
+  key: LeafNode | undefined;
+  headers: { name: string; node: LeafNode }[];
+  value: PatternNode | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching
+
+/** Whether a leaf value, or any element of an array (EventBridge's array rule), passes a test. */
+function anyLeafPasses(tests: Test[], value: unknown, nesting: number): boolean {
+  if (typeof value === "object" && value !== null) {
+    if (!Array.isArray(value) || nesting >= MAX_ARRAY_NESTING) return false;
+    for (let i = 0; i < value.length; i++) if (anyLeafPasses(tests, value[i], nesting + 1)) return true;
+    return false;
+  }
+  for (let i = 0; i < tests.length; i++) if (tests[i](value as Leaf)) return true;
+  return false;
+}
+
+/** `value` is undefined where the field is absent: only `{"exists": false}` matches there. */
+function matchLeaf(node: LeafNode, value: unknown): boolean {
+  if (value === undefined) return node.existsFalse;
+  return node.existsTrue || anyLeafPasses(node.tests, value, 0);
+}
+
+function matchFields(node: FieldsNode, value: unknown, nesting: number): boolean {
+  if (typeof value !== "object" || value === null) return node.matchesAbsent;
+  if (Array.isArray(value)) {
+    // An array of objects matches when one element matches the whole node, so fields of
+    // different elements never combine into a match none of them makes.
+    if (value.length === 0 || nesting >= MAX_ARRAY_NESTING) return node.matchesAbsent;
+    for (let i = 0; i < value.length; i++) if (matchFields(node, value[i], nesting + 1)) return true;
+    return false;
+  }
+  const object = value as Record<string, unknown>;
+  const fields = node.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
+    const child = field.inherited && !Object.hasOwn(object, field.name) ? undefined : object[field.name];
+    if (!matchNode(field.node, child)) return false;
+  }
+  return true;
+}
+
+function matchNode(node: PatternNode, value: unknown): boolean {
+  return node.leaf ? matchLeaf(node, value) : matchFields(node, value, 0);
+}
+
+/** A field's bytes as text, or BINARY when they are not UTF-8 (never a lossy U+FFFD). */
+function textOf(bytes: Uint8Array): string | typeof BINARY {
+  if (!isUtf8(bytes)) return BINARY;
+  return (
+    Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  ).toString("utf8");
+}
+
+/** Whether text can be JSON, judged by its first non-blank character, so plain text is not thrown at. */
+function mayBeJson(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    // { [ " - 0-9 t f n
+    return (
+      c === 0x7b ||
+      c === 0x5b ||
+      c === 0x22 ||
+      c === 0x2d ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x74 ||
+      c === 0x66 ||
+      c === 0x6e
+    );
+  }
+  return false;
+}
+
+/** A value as patterns see it: absent for a tombstone, its JSON when it parses, else its text. */
+function valueView(bytes: Uint8Array | null): unknown {
+  if (bytes === null) return undefined;
+  const text = textOf(bytes);
+  if (text === BINARY || !mayBeJson(text)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The last header of that name as text (null for a null value), or undefined when there is none. */
+function headerOf(record: DeliveryRecord, name: string): string | null | typeof BINARY | undefined {
+  const headers = record.headers;
+  for (let i = headers.length - 1; i >= 0; i--) {
+    if (headers[i].key === name) {
+      const bytes = headers[i].value;
+      return bytes === null ? null : textOf(bytes);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Compiles Lambda-style filter patterns into a predicate over delivery records: a record passes
+ * when any pattern matches it, and every record passes when there are none. Throws FloeError
+ * INVALID_CONFIG naming the refused part (`filters[0].value.amount`).
+ */
+export function compileFilters(patterns: FilterPattern[]): (record: DeliveryRecord) => boolean {
+  const compiled = compilePatterns(patterns);
+  if (compiled.length === 0) return () => true;
+
+  // The record's key and value, each worked out once per record and only if a pattern asks.
+  let value: unknown;
+  let valueReady = false;
+  let key: unknown;
+  let keyReady = false;
+
+  const matches = (record: DeliveryRecord, pattern: CompiledPattern): boolean => {
+    if (pattern.key !== undefined) {
+      if (!keyReady) {
+        key = record.key === null ? undefined : textOf(record.key);
+        keyReady = true;
+      }
+      if (!matchLeaf(pattern.key, key)) return false;
+    }
+    const headers = pattern.headers;
+    for (let i = 0; i < headers.length; i++) {
+      if (!matchLeaf(headers[i].node, headerOf(record, headers[i].name))) return false;
+    }
+    if (pattern.value !== undefined) {
+      if (!valueReady) {
+        value = valueView(record.value);
+        valueReady = true;
+      }
+      if (!matchNode(pattern.value, value)) return false;
+    }
+    return true;
+  };
+
+  return (record) => {
+    valueReady = false;
+    keyReady = false;
+    try {
+      for (let i = 0; i < compiled.length; i++) if (matches(record, compiled[i])) return true;
+      return false;
+    } finally {
+      // Not kept past the call: a filter outlives its records.
+      value = undefined;
+      key = undefined;
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiling and validation
+
+function fail(path: string, message: string): never {
+  throw new FloeError("INVALID_CONFIG", `Invalid filter at ${path}: ${message}`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `path.name`, or `path["na.me"]` when the name would not read as one. */
+function childPath(path: string, name: string): string {
+  return /^[A-Za-z_$][\w$-]*$/.test(name) ? `${path}.${name}` : `${path}[${JSON.stringify(name)}]`;
+}
+
+function compilePatterns(patterns: unknown): CompiledPattern[] {
+  if (!Array.isArray(patterns)) fail("filters", "filters is an array of patterns");
+  if (patterns.length > MAX_FILTER_PATTERNS) {
+    fail("filters", `at most ${MAX_FILTER_PATTERNS} patterns are allowed, got ${patterns.length}`);
+  }
+  return patterns.map((pattern, i) => compilePattern(pattern, `filters[${i}]`));
+}
+
+function compilePattern(pattern: unknown, path: string): CompiledPattern {
+  if (!isPlainObject(pattern)) fail(path, "a pattern is an object of key, value and/or headers");
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(pattern);
+  } catch {
+    // Cyclic or nested past what stringify can walk: certainly past the limits below.
+  }
+  if (json === undefined || Buffer.byteLength(json) > MAX_PATTERN_BYTES) {
+    fail(path, `a pattern may be at most ${MAX_PATTERN_BYTES} bytes as JSON`);
+  }
+  const names = Object.keys(pattern);
+  if (names.length === 0) fail(path, "a pattern names at least one of key, value, headers");
+  const out: CompiledPattern = { key: undefined, headers: [], value: undefined };
+  for (const name of names) {
+    const at = childPath(path, name);
+    const spec = pattern[name];
+    if (name === "key") {
+      if (!Array.isArray(spec)) fail(at, "the key is text: its pattern is an array of matchers");
+      out.key = compileLeaf(spec, at);
+    } else if (name === "headers") {
+      if (!isPlainObject(spec)) fail(at, "headers take an object of header name to an array of matchers");
+      const headerNames = Object.keys(spec);
+      if (headerNames.length === 0) fail(at, "a headers pattern names at least one header");
+      for (const header of headerNames) {
+        const headerAt = childPath(at, header);
+        const matchers = spec[header];
+        if (!Array.isArray(matchers))
+          fail(headerAt, "a header's value is text: its pattern is an array of matchers");
+        out.headers.push({ name: header, node: compileLeaf(matchers, headerAt) });
+      }
+    } else if (name === "value") {
+      out.value = compileNode(spec, at, 2);
+    } else {
+      fail(at, `unknown field ${JSON.stringify(name)}: a pattern looks at key, value and headers only`);
+    }
+  }
+  return out;
+}
+
+function compileNode(spec: unknown, path: string, depth: number): PatternNode {
+  if (Array.isArray(spec)) return compileLeaf(spec, path);
+  if (!isPlainObject(spec)) fail(path, "a field's pattern is an array of matchers or an object of fields");
+  if (depth > MAX_PATTERN_DEPTH) fail(path, `a pattern may nest at most ${MAX_PATTERN_DEPTH} fields deep`);
+  const names = Object.keys(spec);
+  if (names.length === 0) fail(path, "an object in a pattern names at least one field");
+  if (Object.hasOwn(spec, "$or")) {
+    fail(childPath(path, "$or"), "$or is not supported: several patterns pass a record when any one matches");
+  }
+  const fields: Field[] = names.map((name) => ({
+    name,
+    inherited: name in Object.prototype,
+    node: compileNode(spec[name], childPath(path, name), depth + 1),
+  }));
+  const matchesAbsent = fields.every((f) => matchNode(f.node, undefined));
+  return { leaf: false, fields, matchesAbsent };
+}
+
+function compileLeaf(matchers: unknown[], path: string): LeafNode {
+  if (matchers.length === 0) fail(path, "an array of matchers may not be empty");
+  const node: LeafNode = { leaf: true, tests: [], existsTrue: false, existsFalse: false };
+  matchers.forEach((matcher, i) => {
+    const at = `${path}[${i}]`;
+    if (isPlainObject(matcher) && Object.keys(matcher).length === 1 && "exists" in matcher) {
+      if (typeof matcher.exists !== "boolean") fail(`${at}.exists`, "exists takes true or false");
+      if (matcher.exists) node.existsTrue = true;
+      else node.existsFalse = true;
+    } else {
+      node.tests.push(compileMatcher(matcher, at));
+    }
+  });
+  return node;
+}
+
+function exact(value: string | number | boolean | null): Test {
+  return (v) => v === value;
+}
+
+function compileMatcher(matcher: unknown, path: string): Test {
+  if (matcher === null || typeof matcher === "string" || typeof matcher === "boolean") return exact(matcher);
+  if (typeof matcher === "number") {
+    if (!Number.isFinite(matcher)) fail(path, "a number must be finite");
+    return exact(matcher);
+  }
+  if (!isPlainObject(matcher)) {
+    fail(path, "a matcher is a string, number, boolean, null or an object with one operator");
+  }
+  const names = Object.keys(matcher);
+  if (names.length !== 1) fail(path, `a matcher object has exactly one operator, got ${names.length}`);
+  const op = names[0];
+  const arg = matcher[op];
+  const at = childPath(path, op);
+  switch (op) {
+    case "prefix":
+    case "suffix":
+    case "equals-ignore-case":
+    case "wildcard":
+      return stringTest(op, arg, at);
+    case "anything-but":
+      return anythingBut(arg, at);
+    case "numeric":
+      return numeric(arg, at);
+    default:
+      return fail(path, `unknown matcher ${JSON.stringify(op)}`);
+  }
+}
+
+/** A matcher over strings alone (prefix, suffix, equals-ignore-case, wildcard); false on anything else. */
+function stringTest(op: string, arg: unknown, path: string): (v: Leaf) => boolean {
+  if ((op === "prefix" || op === "suffix") && isPlainObject(arg)) {
+    const names = Object.keys(arg);
+    const folded = arg["equals-ignore-case"];
+    if (names.length !== 1 || names[0] !== "equals-ignore-case" || typeof folded !== "string") {
+      fail(path, `${op} takes a string or {"equals-ignore-case": string}`);
+    }
+    const lower = folded.toLowerCase();
+    return op === "prefix"
+      ? (v) => typeof v === "string" && v.toLowerCase().startsWith(lower)
+      : (v) => typeof v === "string" && v.toLowerCase().endsWith(lower);
+  }
+  if (typeof arg !== "string") fail(path, `${op} takes a string`);
+  switch (op) {
+    case "prefix":
+      return (v) => typeof v === "string" && v.startsWith(arg);
+    case "suffix":
+      return (v) => typeof v === "string" && v.endsWith(arg);
+    case "equals-ignore-case": {
+      const lower = arg.toLowerCase();
+      return (v) => typeof v === "string" && v.toLowerCase() === lower;
+    }
+    default: {
+      let glob: (text: string) => boolean;
+      try {
+        glob = compileGlob(arg);
+      } catch (e) {
+        if (e instanceof GlobSyntaxError) fail(path, e.message);
+        throw e;
+      }
+      return (v) => typeof v === "string" && glob(v);
+    }
+  }
+}
+
+/**
+ * `anything-but`: any leaf value (string, number, boolean, null) the inner matcher does not match,
+ * so it is the complement of that matcher wherever the field holds a value; bytes that are not
+ * UTF-8 match neither.
+ */
+function anythingBut(arg: unknown, path: string): Test {
+  let inner: Test;
+  if (typeof arg === "string" || typeof arg === "number") {
+    if (typeof arg === "number" && !Number.isFinite(arg)) fail(path, "a number must be finite");
+    inner = exact(arg);
+  } else if (Array.isArray(arg)) {
+    if (arg.length === 0) fail(path, "anything-but's list may not be empty");
+    arg.forEach((v, i) => {
+      if (typeof v !== "string" && !(typeof v === "number" && Number.isFinite(v))) {
+        fail(`${path}[${i}]`, "anything-but lists strings and numbers");
+      }
+    });
+    // Set's SameValueZero makes 5 and 5.0 (the same number once parsed) and 0 and -0 equal.
+    const set = new Set<unknown>(arg);
+    inner = (v) => set.has(v);
+  } else if (isPlainObject(arg)) {
+    const names = Object.keys(arg);
+    const op = names[0];
+    if (names.length !== 1 || !["prefix", "suffix", "equals-ignore-case", "wildcard"].includes(op)) {
+      fail(
+        path,
+        'anything-but takes a string, a number, a list of them, or one of "prefix", "suffix", "equals-ignore-case", "wildcard"',
+      );
+    }
+    inner = stringTest(op, arg[op], childPath(path, op));
+  } else {
+    fail(path, "anything-but takes a string, a number, a list of them, or an object with one operator");
+  }
+  return (v) => v !== BINARY && !inner(v);
+}
+
+const LOWER = new Set([">", ">="]);
+const UPPER = new Set(["<", "<="]);
+
+/** `numeric`: [op, n] or a lower and an upper bound [">"|">=", n, "<"|"<=", m]; JSON numbers only. */
+function numeric(arg: unknown, path: string): Test {
+  if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) {
+    fail(path, 'numeric takes [operator, number] or [">"|">=", number, "<"|"<=", number]');
+  }
+  let low = Number.NEGATIVE_INFINITY;
+  let lowInclusive = false;
+  let high = Number.POSITIVE_INFINITY;
+  let highInclusive = false;
+  let sawLow = false;
+  let sawHigh = false;
+  for (let i = 0; i < arg.length; i += 2) {
+    const op = arg[i];
+    const n = arg[i + 1];
+    if (typeof n !== "number" || !Number.isFinite(n)) fail(`${path}[${i + 1}]`, "a bound is a finite number");
+    if (op === "=" && arg.length === 2) {
+      low = high = n;
+      lowInclusive = highInclusive = true;
+    } else if (typeof op === "string" && LOWER.has(op) && !sawLow) {
+      sawLow = true;
+      low = n;
+      lowInclusive = op === ">=";
+    } else if (typeof op === "string" && UPPER.has(op) && !sawHigh) {
+      sawHigh = true;
+      high = n;
+      highInclusive = op === "<=";
+    } else {
+      fail(
+        `${path}[${i}]`,
+        `${JSON.stringify(op)} is not allowed here: use "=" alone, or at most one of ">", ">=" and one of "<", "<="`,
+      );
+    }
+  }
+  if (low > high || (low === high && !(lowInclusive && highInclusive))) {
+    fail(path, "the range is empty: the lower bound must be below the upper bound");
+  }
+  return (v) =>
+    typeof v === "number" && (lowInclusive ? v >= low : v > low) && (highInclusive ? v <= high : v < high);
+}
