@@ -42,4 +42,14 @@ export const keys = {
   producerIdCounter: { pk: "producer-ids", sk: "next" },
   /** A named producer's id (Kafka's transactional.id): re-initialising it bumps the epoch. */
   transactionalId: (name: string) => ({ pk: `txn#${name}`, sk: "meta" }),
+  /** Push subscriptions' definitions (architecture §14), under one key so listing them is one query. */
+  subscriptionDirectory: "subscriptions",
+  subscription: (name: string) => ({ pk: "subscriptions", sk: name }),
+  /** A subscription's per-partition delivery stats, each written by the partition's one dispatcher. */
+  subscriptionStatsPartition: (name: string) => `subscription#${name}`,
+  subscriptionStatsPrefix: "stats#",
+  subscriptionStats: (name: string, topic: string, partition: number) => ({
+    pk: `subscription#${name}`,
+    sk: `stats#${topic}#${partition}`,
+  }),
 } as const;
