@@ -168,6 +168,11 @@ export class OptionReader {
     return out;
   }
 
+  /** The arguments that are not options, in order: the name in `floe subscriptions describe <name>`. */
+  positionals(): readonly string[] {
+    return this.parsed.positionals;
+  }
+
   noPositionals(): void {
     if (this.parsed.positionals.length > 0) {
       throw new UsageError(`unexpected argument "${this.parsed.positionals[0]}"`);

@@ -10,6 +10,7 @@ import { groupsCommands } from "./groups-command.js";
 import { commandHelp, groupHelp, HELP_OPTION, mainHelp } from "./help.js";
 import { kafkaStyleArgv, missingAction } from "./kafka-actions.js";
 import { produceCommand } from "./produce-command.js";
+import { subscriptionsCommands } from "./subscriptions-command.js";
 import { CONNECTION_OPTIONS, serverUrl } from "./server-url.js";
 import { adminMaintenanceCommand } from "./admin-command.js";
 import { sigv4Fetch, sigv4TargetOf } from "../client/sigv4-fetch.js";
@@ -23,6 +24,7 @@ export const COMMANDS: Command[] = [
   produceCommand,
   consumeCommand,
   ...groupsCommands,
+  ...subscriptionsCommands,
   adminMaintenanceCommand,
 ];
 
