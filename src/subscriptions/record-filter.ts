@@ -278,7 +278,7 @@ function compilePattern(pattern: unknown, path: string): CompiledPattern {
 function compileNode(spec: unknown, path: string, depth: number): PatternNode {
   if (Array.isArray(spec)) return compileLeaf(spec, path);
   if (!isPlainObject(spec)) fail(path, "a field's pattern is an array of matchers or an object of fields");
-  if (depth > MAX_PATTERN_DEPTH) fail(path, `a pattern may nest at most ${MAX_PATTERN_DEPTH} fields deep`);
+  if (depth > MAX_PATTERN_DEPTH) fail(path, `a pattern may nest at most ${MAX_PATTERN_DEPTH} objects deep`);
   const names = Object.keys(spec);
   if (names.length === 0) fail(path, "an object in a pattern names at least one field");
   if (Object.hasOwn(spec, "$or")) {
