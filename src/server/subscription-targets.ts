@@ -1,0 +1,49 @@
+import type { LambdaInvoke } from "../subscriptions/targets/lambda-target.js";
+import { createHttpTarget } from "../subscriptions/targets/http-target.js";
+import { createLambdaTarget } from "../subscriptions/targets/lambda-target.js";
+import type { DeliveryTarget, Subscription, TargetFactory } from "../subscriptions/types.js";
+
+export interface SubscriptionTargetsOptions {
+  /** Where the Lambda client finds its region and endpoint. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** The fetch HTTP targets POST with (the global one by default). */
+  fetch?: typeof fetch;
+  /** Invokes Lambda functions; default the AWS SDK's LambdaClient, made on the first invocation. */
+  invoke?: LambdaInvoke;
+}
+
+/**
+ * The targets a dispatcher delivers to, wherever it runs (floe dev, floe agent, the Lambda
+ * dispatcher): HTTP(S) endpoints, and Lambda functions invoked through the AWS SDK.
+ */
+export function subscriptionTargets(options: SubscriptionTargetsOptions = {}): TargetFactory {
+  const invoke = options.invoke ?? lazyLambdaInvoke(options.env ?? process.env);
+  return (subscription: Subscription): DeliveryTarget => {
+    const target = subscription.target;
+    if (target.type === "http") return createHttpTarget(target, subscription, { fetch: options.fetch });
+    return createLambdaTarget(target, subscription, invoke);
+  };
+}
+
+/**
+ * A LambdaInvoke whose client (and the Lambda SDK itself) is loaded on the first invocation: a
+ * `floe dev` with no Lambda target never loads it. The region is AWS_REGION and the endpoint
+ * AWS_ENDPOINT_URL_LAMBDA, else AWS_ENDPOINT_URL (LocalStack, a test's invoke server), as the SDK
+ * reads them; both are taken from `env` so a caller can point one dispatcher elsewhere.
+ */
+function lazyLambdaInvoke(env: NodeJS.ProcessEnv): LambdaInvoke {
+  let ready: Promise<LambdaInvoke> | undefined;
+  return async (functionName, payload, signal) => {
+    ready ??= import("../subscriptions/targets/aws-lambda-invoke.js").then(({ awsLambdaInvoke }) =>
+      awsLambdaInvoke({
+        region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+        endpoint: env.AWS_ENDPOINT_URL_LAMBDA ?? env.AWS_ENDPOINT_URL,
+      }),
+    );
+    const invoke = await ready.catch((e: unknown) => {
+      ready = undefined;
+      throw e;
+    });
+    return invoke(functionName, payload, signal);
+  };
+}
