@@ -216,6 +216,27 @@ describe("compileFilters: matching", () => {
     // Text that starts like JSON but is not JSON stays text.
     expect(passes({ value: ["123abc"] }, record("123abc"))).toEqual([true]);
     expect(passes({ value: ["{not json"] }, record("{not json"))).toEqual([true]);
+    expect(passes({ value: ["{not json}"] }, record("{not json}"))).toEqual([true]);
+    expect(passes({ value: ["2026-11-30 12:00 started"] }, record("2026-11-30 12:00 started"))).toEqual([
+      true,
+    ]);
+    expect(passes({ value: ['"open'] }, record('"open'))).toEqual([true]);
+    expect(passes({ value: ["nothing"] }, record("nothing"))).toEqual([true]);
+    expect(passes({ value: [""] }, record(""), record("  "))).toEqual([true, false]);
+    // JSON with blanks around it is still JSON.
+    expect(passes({ value: [true] }, record(" true\n"), record("\tfalse "))).toEqual([true, false]);
+    expect(passes({ value: { a: [1] } }, record('\n {"a": 1} \r\n'), record('[{"a":1}]'))).toEqual([
+      true,
+      true,
+    ]);
+    expect(passes({ value: [null] }, record("null"), record(" null "))).toEqual([true, true]);
+    expect(passes({ value: ["x"] }, record('"x"'), record('  "x"  '), record('"'))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(passes({ value: ['"'] }, record('"'))).toEqual([true]);
+    expect(passes({ value: [-1.5e3] }, record("-1.5e3"), record("-1.5e3x"))).toEqual([true, false]);
     // A value whose text is a JSON number is that number.
     expect(
       passes({ value: [{ numeric: [">", 40] }] }, record("42"), record(" 42 "), record("forty-two")),
@@ -525,6 +546,25 @@ describe("compileFilters: properties", () => {
         const [isNot] = onField([{ "anything-but": { [op]: arg } }], s);
         expect(isNot).toBe(!is);
       }),
+    );
+  });
+
+  it("a value that is JSON, blanks around it or not, is matched as its parse", () => {
+    const blanks = fc.string({ maxLength: 3, unit: fc.constantFrom(" ", "\n", "\r", "\t") });
+    const primitive = fc.oneof(
+      fc.string({ maxLength: 8 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+    );
+    fc.assert(
+      fc.property(primitive, blanks, blanks, fc.boolean(), (v, before, after, nested) => {
+        const text = before + JSON.stringify(nested ? { a: [0, v] } : v) + after;
+        const pattern = nested ? { value: { a: [v] } } : { value: [v] };
+        expect(passes(pattern, record(text))).toEqual([true]);
+      }),
+      { numRuns: 300 },
     );
   });
 
