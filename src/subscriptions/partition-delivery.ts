@@ -1,0 +1,408 @@
+import type { Broker } from "../broker/broker.js";
+import type { FetchedRecord } from "../broker/types.js";
+import { FloeError } from "../errors.js";
+import type { GroupCoordinator } from "../groups/coordinator.js";
+import { backoffMs, deliverChunk, type FailedRecord } from "./delivery-attempts.js";
+import { chunks, splitIntoLanes } from "./delivery-lanes.js";
+import { PartitionStats, type StatsStore } from "./delivery-stats.js";
+import { writeFailures } from "./failure-destination.js";
+import { compileFilters } from "./record-filter.js";
+import type {
+  DeliveryMetrics,
+  DeliveryRecord,
+  DeliveryTarget,
+  PartitionDeliveryStats,
+  Subscription,
+} from "./types.js";
+
+/** What a partition's loop needs of its subscription's group membership (SubscriptionRunner). */
+export interface PartitionMember {
+  /** Commits as the member, with its current id and epoch; a fenced member's commit throws. */
+  commit(topic: string, partition: number, offset: number): Promise<void>;
+}
+
+/** Everything a partition loop shares with its runner and dispatcher. */
+export interface PartitionContext {
+  broker: Broker;
+  groups: GroupCoordinator;
+  stats: StatsStore;
+  member: PartitionMember;
+  /** The subscription as last read: settings changed by PATCH apply from the next run on. */
+  subscription: () => Subscription;
+  target: () => DeliveryTarget;
+  clock: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  metrics?: DeliveryMetrics;
+  warn: (message: string, detail: Record<string, unknown>) => void;
+  /**
+   * `continuous`: long-polls for new records until stopped (floe dev, floe agent). `once`: ends at
+   * the first fetch that finds nothing new, or once `stopStartingAt` passed (the Lambda dispatcher).
+   */
+  mode: { kind: "continuous"; longPollMs: number } | { kind: "once"; stopStartingAt: number };
+}
+
+/**
+ * How a partition's loop ended: `stopped` on request, `fenced` when a commit was refused (the group
+ * moved the partition on), `caughtUp` or `deadline` in once mode.
+ */
+export type PartitionEnd = "stopped" | "fenced" | "caughtUp" | "deadline";
+
+/** A run of records fetched together: delivered as one, committed as one (decision 0013 §3). */
+interface Run {
+  records: FetchedRecord[];
+  /** Where the next run starts: past every record fetched, those filtered out included. */
+  nextOffset: number;
+}
+
+/** Kafka's fetch.max.wait.ms caps a long-poll; shorter keeps a stop's wait short without an abort. */
+export const DEFAULT_LONG_POLL_MS = 5_000;
+
+/**
+ * One assigned partition's delivery loop (architecture §14): from the committed offset (the log
+ * start when none), gather a run of up to batchSize × parallelizationFactor records within the
+ * batching window, pass over what the filters refuse, deliver the rest in lanes by key (each lane
+ * in chunks of batchSize, one after another), send what is given up on to the on-failure topic,
+ * and only then commit past the run. Stopping lets the attempt in flight finish and commits past
+ * whatever is settled, so the next owner resumes exactly there.
+ */
+export class PartitionDelivery {
+  private stopRequested = false;
+  private readonly fetchAbort = new AbortController();
+  private readonly deliveryAbort = new AbortController();
+  private stats: PartitionStats | undefined;
+  private filterOf: { subscription: Subscription; filter: (r: DeliveryRecord) => boolean } | undefined;
+  private committed: number | undefined;
+  /** Settles when the loop has ended and committed; set by start(). */
+  ended: Promise<PartitionEnd> = Promise.resolve("stopped");
+
+  constructor(
+    private readonly ctx: PartitionContext,
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  start(): this {
+    this.ended = this.run().catch((e) => {
+      // Nothing in the loop is meant to throw; if it does, the partition is released and delivered again.
+      this.ctx.warn("partition delivery failed", {
+        topic: this.topic,
+        partition: this.partition,
+        error: String(e),
+      });
+      return "stopped" as const;
+    });
+    return this;
+  }
+
+  /** Finish the attempt in flight, commit what is settled, end. */
+  stop(): Promise<PartitionEnd> {
+    this.stopRequested = true;
+    this.fetchAbort.abort();
+    return this.ended;
+  }
+
+  /** Give up on the attempt in flight too (a stop that cannot wait for the target any longer). */
+  abort(): void {
+    this.stopRequested = true;
+    this.fetchAbort.abort();
+    this.deliveryAbort.abort();
+  }
+
+  /** What this loop counted so far (delivered, failed, retried, filtered). */
+  get counted(): Readonly<PartitionStats["counted"]> {
+    return this.stats?.counted ?? { delivered: 0, failed: 0, retried: 0, filtered: 0 };
+  }
+
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  private async run(): Promise<PartitionEnd> {
+    const sub = this.ctx.subscription();
+    this.stats = new PartitionStats(
+      sub.name,
+      this.topic,
+      this.partition,
+      await this.previousStats(sub.name),
+      this.ctx.stats,
+      this.ctx.clock,
+      this.ctx.metrics,
+      (e) => this.ctx.warn("could not write delivery stats", { subscription: sub.name, error: String(e) }),
+    );
+    try {
+      return await this.loop();
+    } finally {
+      await this.stats.flush();
+    }
+  }
+
+  /** The counters resume from what the partition's last owner wrote (none if that cannot be read). */
+  private async previousStats(name: string): Promise<PartitionDeliveryStats | undefined> {
+    try {
+      const all = await this.ctx.stats.readStats(name);
+      return all.find((s) => s.topic === this.topic && s.partition === this.partition);
+    } catch (e) {
+      this.ctx.warn("could not read delivery stats", { subscription: name, error: message(e) });
+      return undefined;
+    }
+  }
+
+  private async loop(): Promise<PartitionEnd> {
+    let position = await this.startingPosition();
+    if (position === undefined) return "stopped";
+    for (let failures = 0; ; ) {
+      if (this.stopRequested) return "stopped";
+      const mode = this.ctx.mode;
+      if (mode.kind === "once" && this.ctx.clock() >= mode.stopStartingAt) return "deadline";
+      let run: Run;
+      try {
+        run = await this.gather(position);
+        failures = 0;
+      } catch (e) {
+        if (this.stopRequested) return "stopped";
+        if (e instanceof FloeError && e.code === "OFFSET_OUT_OF_RANGE") {
+          const moved = await this.skipToLogStart(position);
+          if (moved === undefined) return "fenced";
+          position = moved;
+          continue;
+        }
+        this.stats!.error(
+          `Fetching ${this.topic}-${this.partition} at offset ${position} failed: ${message(e)}`,
+        );
+        await this.stats!.maybeFlush();
+        await this.ctx.sleep(backoffMs(++failures, this.ctx));
+        continue;
+      }
+      if (run.records.length === 0) {
+        if (this.stopRequested) return "stopped";
+        if (mode.kind === "once") return "caughtUp";
+        continue;
+      }
+      if (this.stopRequested) return "stopped"; // gathered but not begun: the next owner delivers it
+      const settledUntil = await this.deliverRun(run);
+      if (settledUntil > position) {
+        if (!(await this.commit(settledUntil))) return "fenced";
+        position = settledUntil;
+      }
+      if (settledUntil < run.nextOffset) return "stopped";
+    }
+  }
+
+  /** The committed offset, or the log start when the group has none for this partition. */
+  private async startingPosition(): Promise<number | undefined> {
+    for (let failures = 0; !this.stopRequested; ) {
+      try {
+        const offsets = await this.ctx.groups.fetchOffsets(this.ctx.subscription().groupId, [this.topic]);
+        const mine = offsets.find((o) => o.partition === this.partition);
+        if (mine) {
+          this.committed = mine.offset;
+          return mine.offset;
+        }
+        return (await this.ctx.broker.listOffsets(this.topic, this.partition, "earliest")).offset;
+      } catch (e) {
+        this.stats!.error(
+          `Reading the committed offset of ${this.topic}-${this.partition} failed: ${message(e)}`,
+        );
+        await this.ctx.sleep(backoffMs(++failures, this.ctx));
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Records below the log start were removed by retention before they were delivered: the loop
+   * moves on (nothing else could deliver them) but says how many went, as the partition's last error.
+   */
+  private async skipToLogStart(position: number): Promise<number | undefined> {
+    const earliest = (await this.ctx.broker.listOffsets(this.topic, this.partition, "earliest")).offset;
+    const latest = (await this.ctx.broker.listOffsets(this.topic, this.partition, "latest")).offset;
+    const to = position < earliest ? earliest : Math.min(position, latest);
+    if (position < earliest) {
+      this.stats!.error(
+        `${earliest - position} record(s) of ${this.topic}-${this.partition} (offsets ${position} to ${earliest - 1}) were deleted by retention before they were delivered; delivery resumes at ${earliest}.`,
+      );
+    } else if (position > latest) {
+      this.stats!.error(
+        `Offset ${position} of ${this.topic}-${this.partition} is past its high-water mark ${latest}; delivery resumes at ${latest}.`,
+      );
+    }
+    await this.stats!.flush();
+    if (!(await this.commit(to))) return undefined;
+    return to;
+  }
+
+  /**
+   * Fetches until the run holds batchSize × parallelizationFactor records or the batching window,
+   * counted from the run's first record, has passed (a window of 0 takes what one fetch finds).
+   */
+  private async gather(position: number): Promise<Run> {
+    const sub = this.ctx.subscription();
+    const max = sub.batchSize * sub.parallelizationFactor;
+    const records: FetchedRecord[] = [];
+    let next = position;
+    let firstAt = 0;
+    while (records.length < max && !this.stopRequested) {
+      let maxWaitMs: number;
+      if (records.length === 0) {
+        maxWaitMs = this.ctx.mode.kind === "continuous" ? this.ctx.mode.longPollMs : 0;
+      } else {
+        maxWaitMs = sub.maximumBatchingWindowMs - (this.ctx.clock() - firstAt);
+        if (sub.maximumBatchingWindowMs === 0 || maxWaitMs <= 0) break;
+      }
+      const fetched = await this.ctx.broker.fetch({
+        topic: this.topic,
+        partition: this.partition,
+        offset: next,
+        maxRecords: max - records.length,
+        maxWaitMs,
+        signal: this.fetchAbort.signal,
+      });
+      if (fetched.records.length === 0) {
+        if (records.length === 0) break;
+        continue;
+      }
+      if (records.length === 0) firstAt = this.ctx.clock();
+      records.push(...fetched.records);
+      next = fetched.nextOffset;
+    }
+    return { records, nextOffset: next };
+  }
+
+  /** Delivers a run; returns the offset below which every record of it is settled. */
+  private async deliverRun(run: Run): Promise<number> {
+    const sub = this.ctx.subscription();
+    const all = run.records.map((r) => toDeliveryRecord(this.topic, this.partition, r));
+    const filter = this.filterFor(sub);
+    const passed = all.filter(filter);
+    this.stats!.count({ filtered: all.length - passed.length });
+    this.stats!.pending(oldestTimestamp(passed));
+    const laneEnds = await Promise.all(
+      splitIntoLanes(passed, sub.parallelizationFactor).map((lane) => this.deliverLane(sub, lane)),
+    );
+    const unsettled = laneEnds.filter((end): end is number => end !== undefined);
+    if (unsettled.length === 0) {
+      this.stats!.pending(null);
+      return run.nextOffset;
+    }
+    // Each lane settles in offset order, so below every lane's first unsettled record all is settled.
+    return Math.min(...unsettled);
+  }
+
+  /** A lane's records in chunks of batchSize, one after another; the first unsettled offset if it stopped. */
+  private async deliverLane(sub: Subscription, lane: DeliveryRecord[]): Promise<number | undefined> {
+    const target = this.ctx.target();
+    for (const chunk of chunks(lane, sub.batchSize)) {
+      if (this.stopRequested) return chunk[0].offset;
+      const out = await deliverChunk(chunk, {
+        subscription: sub,
+        target,
+        clock: this.ctx.clock,
+        sleep: this.ctx.sleep,
+        random: this.ctx.random,
+        retryBackoffMs: this.ctx.retryBackoffMs,
+        retryBackoffMaxMs: this.ctx.retryBackoffMaxMs,
+        stopping: () => this.stopRequested,
+        signal: this.deliveryAbort.signal,
+        onFailedAttempt: (reason, records, attempt) => {
+          this.stats!.error(
+            `Delivering offsets ${records[0].offset}..${records[records.length - 1].offset} of ${this.topic}-${this.partition} failed (attempt ${attempt}): ${reason}`,
+          );
+          void this.stats!.maybeFlush();
+        },
+      });
+      this.stats!.count({ delivered: out.delivered, retried: out.retried });
+      if (out.failed.length > 0) {
+        if (!(await this.sendFailures(sub, out.failed))) return out.failed[0].record.offset;
+        this.stats!.count({ failed: out.failed.length });
+      }
+      await this.stats!.maybeFlush();
+      if (out.pending.length > 0) return out.pending[0].offset;
+    }
+    return undefined;
+  }
+
+  /** Appends to the on-failure topic, retrying until it succeeds or the partition stops (false). */
+  private async sendFailures(sub: Subscription, failed: FailedRecord[]): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await writeFailures(this.ctx.broker, sub, failed);
+        return true;
+      } catch (e) {
+        this.stats!.error(
+          `Writing ${failed.length} failed record(s) of ${this.topic}-${this.partition} to '${sub.onFailureTopic}' failed: ${message(e)}`,
+        );
+        await this.stats!.maybeFlush();
+        if (this.stopRequested) return false;
+        await this.ctx.sleep(backoffMs(attempt, this.ctx));
+      }
+    }
+  }
+
+  /** Commits as the member; false once the member was fenced (the partition is someone else's now). */
+  private async commit(offset: number): Promise<boolean> {
+    if (offset === this.committed) return true;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.ctx.member.commit(this.topic, this.partition, offset);
+        this.committed = offset;
+        return true;
+      } catch (e) {
+        if (isFenced(e)) {
+          this.stats!.error(
+            `Committing offset ${offset} of ${this.topic}-${this.partition} was refused (${message(e)}); the partition's next owner delivers from the last committed offset.`,
+          );
+          return false;
+        }
+        this.stats!.error(
+          `Committing offset ${offset} of ${this.topic}-${this.partition} failed: ${message(e)}`,
+        );
+        await this.stats!.maybeFlush();
+        if (this.deliveryAbort.signal.aborted) return false;
+        await this.ctx.sleep(backoffMs(attempt, this.ctx));
+      }
+    }
+  }
+
+  private filterFor(sub: Subscription): (r: DeliveryRecord) => boolean {
+    if (this.filterOf?.subscription !== sub)
+      this.filterOf = { subscription: sub, filter: compileFilters(sub.filters) };
+    return this.filterOf.filter;
+  }
+}
+
+/** The member lost the partition: the group moved on (a rebalance, an expired session, a rejoin). */
+export function isFenced(e: unknown): boolean {
+  return (
+    e instanceof FloeError &&
+    (e.code === "STALE_MEMBER_EPOCH" ||
+      e.code === "FENCED_MEMBER_EPOCH" ||
+      e.code === "UNKNOWN_MEMBER_ID" ||
+      e.code === "GROUP_ID_NOT_FOUND")
+  );
+}
+
+function toDeliveryRecord(topic: string, partition: number, r: FetchedRecord): DeliveryRecord {
+  return {
+    topic,
+    partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key,
+    value: r.value,
+    headers: r.headers,
+  };
+}
+
+/** A loop, not Math.min(...): a run may hold 100,000 records, more arguments than a call takes. */
+function oldestTimestamp(records: DeliveryRecord[]): number | null {
+  let oldest: number | null = null;
+  for (const r of records) if (oldest === null || r.timestamp < oldest) oldest = r.timestamp;
+  return oldest;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

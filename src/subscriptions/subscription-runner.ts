@@ -1,0 +1,368 @@
+import type { Broker } from "../broker/broker.js";
+import { FloeError } from "../errors.js";
+import type { GroupCoordinator } from "../groups/coordinator.js";
+import {
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  JOIN_GROUP_MEMBER_EPOCH,
+  LEAVE_GROUP_MEMBER_EPOCH,
+  type TopicPartitions,
+} from "../groups/types.js";
+import { backoffMs } from "./delivery-attempts.js";
+import type { StatsStore } from "./delivery-stats.js";
+import { type PartitionContext, PartitionDelivery, type PartitionEnd } from "./partition-delivery.js";
+import type { DeliveryMetrics, DeliveryTarget, Subscription, TargetFactory } from "./types.js";
+
+export interface RunnerContext {
+  broker: Broker;
+  groups: GroupCoordinator;
+  store: StatsStore;
+  targets: TargetFactory;
+  clock: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  /**
+   * Kafka's group.consumer.session.timeout.ms as the coordinator has it: a member that could not
+   * heartbeat for half of it gives its partitions up, before the group hands them to another.
+   */
+  sessionTimeoutMs: number;
+  metrics?: DeliveryMetrics;
+  warn: (message: string, detail: Record<string, unknown>) => void;
+}
+
+/** Kafka's client.id for the dispatcher's members: `floe groups describe` shows who delivers. */
+export const DISPATCHER_CLIENT_ID = "floe-dispatcher";
+
+/** What one runner did: a DispatchReport's share. */
+export interface RunnerReport {
+  delivered: number;
+  failed: number;
+  retried: number;
+  filtered: number;
+  /** Partitions that ended with records still to deliver (once mode). */
+  pendingPartitions: number;
+}
+
+export type RunnerMode = { kind: "continuous" } | { kind: "once"; stopStartingAt: number };
+
+interface Owned {
+  loop: PartitionDelivery;
+  /** Set once the loop ended; in once mode the partition stays owned until the group is left. */
+  end?: PartitionEnd;
+}
+
+/**
+ * One subscription's membership of its consumer group (decision 0013 §2), speaking KIP-848 to the
+ * coordinator directly: it joins with the subscription's topics (or regex), heartbeats at the
+ * interval the coordinator answers, runs a PartitionDelivery per assigned partition, and on a
+ * revocation stops the partition's loop (its attempt in flight finished and its progress committed)
+ * *before* a heartbeat reports the partition no longer owned: that is what keeps two dispatchers
+ * from ever delivering the same partition at once. Fenced or forgotten (UNKNOWN_MEMBER_ID,
+ * FENCED_MEMBER_EPOCH), it gives up every partition and joins again. Heartbeats and commits go one at
+ * a time, so a commit always carries the epoch of the last answer.
+ */
+export class SubscriptionRunner {
+  private subscriptionValue: Subscription;
+  private targetValue: DeliveryTarget;
+  private memberId: string | undefined;
+  private memberEpoch = JOIN_GROUP_MEMBER_EPOCH;
+  private readonly owned = new Map<string, Owned>();
+  private stopRequested = false;
+  private woken = false;
+  private wakeNap: (() => void) | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastHeartbeatOk: number;
+  private readonly report: RunnerReport = {
+    delivered: 0,
+    failed: 0,
+    retried: 0,
+    filtered: 0,
+    pendingPartitions: 0,
+  };
+  /** Settles with the report once the group has been left. */
+  readonly done: Promise<RunnerReport>;
+  private startRun: () => void = () => {};
+
+  constructor(
+    private readonly ctx: RunnerContext,
+    subscription: Subscription,
+    private readonly mode: RunnerMode,
+  ) {
+    this.subscriptionValue = subscription;
+    this.targetValue = ctx.targets(subscription);
+    this.lastHeartbeatOk = ctx.clock();
+    this.done = new Promise<void>((resolve) => (this.startRun = resolve)).then(() => this.run());
+  }
+
+  get subscription(): Subscription {
+    return this.subscriptionValue;
+  }
+
+  start(): this {
+    this.startRun();
+    return this;
+  }
+
+  /** A changed definition: new settings apply from each partition's next run, new topics at the next heartbeat. */
+  update(subscription: Subscription): void {
+    if (subscription.version === this.subscriptionValue.version) return;
+    this.subscriptionValue = subscription;
+    this.targetValue = this.ctx.targets(subscription);
+    this.wake();
+  }
+
+  /**
+   * Stops every partition (each finishes its attempt in flight and commits; one still waiting once
+   * `graceMs` passed is aborted), leaves the group, and settles `done`.
+   */
+  stop(graceMs = this.subscriptionValue.target.timeoutMs): Promise<RunnerReport> {
+    this.stopRequested = true;
+    this.graceMs = graceMs;
+    // No partition starts another batch from now on, even while a heartbeat is in flight.
+    for (const owned of this.owned.values()) void owned.loop.stop();
+    this.wake();
+    return this.done;
+  }
+
+  private graceMs = Number.POSITIVE_INFINITY;
+
+  private async run(): Promise<RunnerReport> {
+    try {
+      for (let failures = 0; !this.stopRequested; ) {
+        let answer: HeartbeatResponse;
+        try {
+          answer = await this.heartbeat();
+          failures = 0;
+          this.lastHeartbeatOk = this.ctx.clock();
+        } catch (e) {
+          failures++;
+          if (
+            e instanceof FloeError &&
+            (e.code === "UNKNOWN_MEMBER_ID" || e.code === "FENCED_MEMBER_EPOCH")
+          ) {
+            await this.loseEverything(`the group fenced this member: ${e.message}`);
+            continue;
+          }
+          this.ctx.warn("subscription heartbeat failed", {
+            subscription: this.subscriptionValue.name,
+            error: e instanceof Error ? e.message : String(e),
+          });
+          if (this.ctx.clock() - this.lastHeartbeatOk > this.ctx.sessionTimeoutMs / 2) {
+            await this.loseEverything("no heartbeat succeeded for half a session timeout");
+          }
+          await this.ctx.sleep(backoffMs(failures, this.ctx));
+          continue;
+        }
+        const startedAny = this.reconcile(answer.assignment);
+        if (this.mode.kind === "once" && !startedAny && this.everyLoopEnded()) break;
+        await this.nap(answer.heartbeatIntervalMs);
+      }
+    } finally {
+      await this.stopLoops([...this.owned.keys()], this.graceMs);
+      await this.leave();
+    }
+    return this.report;
+  }
+
+  /** Starts loops for new partitions and stops revoked ones; true when it started any. */
+  private reconcile(assignment: TopicPartitions[]): boolean {
+    const assigned = new Set<string>();
+    for (const tp of assignment) for (const p of tp.partitions) assigned.add(key(tp.topic, p));
+    const revoked = [...this.owned.keys()].filter((k) => !assigned.has(k));
+    if (revoked.length > 0) {
+      // Reported released only once stopped: the heartbeat after that lets the group move them.
+      void this.stopLoops(revoked, Number.POSITIVE_INFINITY).then(() => this.wake());
+    }
+    let started = false;
+    for (const tp of assignment) {
+      for (const partition of tp.partitions) {
+        const k = key(tp.topic, partition);
+        if (this.owned.has(k)) continue;
+        this.startLoop(tp.topic, partition);
+        started = true;
+      }
+    }
+    return started;
+  }
+
+  private startLoop(topic: string, partition: number): void {
+    const k = key(topic, partition);
+    const owned: Owned = { loop: new PartitionDelivery(this.partitionContext(), topic, partition).start() };
+    this.owned.set(k, owned);
+    void owned.loop.ended.then((end) => this.loopEnded(k, owned, end));
+  }
+
+  private loopEnded(k: string, owned: Owned, end: PartitionEnd): void {
+    owned.end = end;
+    const counted = owned.loop.counted;
+    this.report.delivered += counted.delivered;
+    this.report.failed += counted.failed;
+    this.report.retried += counted.retried;
+    this.report.filtered += counted.filtered;
+    if (end === "deadline" || (this.mode.kind === "once" && end !== "caughtUp"))
+      this.report.pendingPartitions++;
+    // In continuous mode a loop that ended on its own is released (and restarted while assigned);
+    // in once mode the partition stays owned, delivered as far as this run goes, until the group is left.
+    if (this.mode.kind === "continuous" && this.owned.get(k) === owned && !owned.loop.stopping)
+      this.owned.delete(k);
+    this.wake();
+  }
+
+  private everyLoopEnded(): boolean {
+    return [...this.owned.values()].every((o) => o.end !== undefined);
+  }
+
+  /**
+   * Stops the loops (each commits what it settled) and forgets them; those still running after
+   * `graceMs` have their attempt in flight aborted.
+   */
+  private async stopLoops(keys: string[], graceMs: number): Promise<void> {
+    const stopping = keys
+      .map((k) => [k, this.owned.get(k)] as const)
+      .filter((e): e is readonly [string, Owned] => e[1] !== undefined);
+    const all = Promise.all(
+      stopping.map(async ([k, owned]) => {
+        await owned.loop.stop();
+        await owned.loop.ended;
+        if (this.owned.get(k) === owned) this.owned.delete(k);
+      }),
+    );
+    if (Number.isFinite(graceMs)) {
+      let timedOut = false;
+      await Promise.race([all, this.ctx.sleep(graceMs).then(() => (timedOut = true))]);
+      if (timedOut) for (const [, owned] of stopping) owned.loop.abort();
+    }
+    await all;
+  }
+
+  /** The partitions are someone else's now: abort at once, then join again as a new member. */
+  private async loseEverything(why: string): Promise<void> {
+    this.ctx.warn("subscription member lost its partitions", {
+      subscription: this.subscriptionValue.name,
+      why,
+    });
+    for (const owned of this.owned.values()) owned.loop.abort();
+    await this.stopLoops([...this.owned.keys()], 0);
+    this.memberId = undefined;
+    this.memberEpoch = JOIN_GROUP_MEMBER_EPOCH;
+  }
+
+  private heartbeat(): Promise<HeartbeatResponse> {
+    const sub = this.subscriptionValue;
+    const request: HeartbeatRequest = {
+      ...(this.memberId === undefined ? {} : { memberId: this.memberId }),
+      memberEpoch: this.memberEpoch,
+      clientId: DISPATCHER_CLIENT_ID,
+      subscribedTopics: sub.topics ?? [],
+      subscribedTopicRegex: sub.topicRegex ?? "",
+      ownedPartitions: this.ownedPartitions(),
+      // A revocation waits for the attempt in flight: give it the target's timeout and then some.
+      rebalanceTimeoutMs: Math.max(300_000, sub.target.timeoutMs + 60_000),
+    };
+    return this.serially(async () => {
+      const answer = await this.ctx.groups.heartbeat(sub.groupId, request);
+      this.memberId = answer.memberId;
+      this.memberEpoch = answer.memberEpoch;
+      return answer;
+    });
+  }
+
+  /** A partition loop's commit, with the member's id and epoch as of the last heartbeat answer. */
+  private commit(topic: string, partition: number, offset: number): Promise<void> {
+    return this.serially(async () => {
+      if (this.memberId === undefined || this.memberEpoch <= JOIN_GROUP_MEMBER_EPOCH) {
+        throw new FloeError("UNKNOWN_MEMBER_ID", "The dispatcher is not a member of the group any more.");
+      }
+      await this.ctx.groups.commitOffsets(this.subscriptionValue.groupId, {
+        memberId: this.memberId,
+        memberEpoch: this.memberEpoch,
+        offsets: [{ topic, partition, offset }],
+      });
+    });
+  }
+
+  private async leave(): Promise<void> {
+    if (this.memberId === undefined || this.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) return;
+    const memberId = this.memberId;
+    this.memberId = undefined;
+    this.memberEpoch = JOIN_GROUP_MEMBER_EPOCH;
+    try {
+      await this.serially(() =>
+        this.ctx.groups.heartbeat(this.subscriptionValue.groupId, {
+          memberId,
+          memberEpoch: LEAVE_GROUP_MEMBER_EPOCH,
+        }),
+      );
+    } catch (e) {
+      // Gone already (expired or fenced); otherwise its session expires and the group moves on.
+      if (!(e instanceof FloeError && e.code === "UNKNOWN_MEMBER_ID")) {
+        this.ctx.warn("leaving a subscription's group failed", {
+          subscription: this.subscriptionValue.name,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+  }
+
+  private ownedPartitions(): TopicPartitions[] {
+    const byTopic = new Map<string, number[]>();
+    for (const owned of this.owned.values()) {
+      const { topic, partition } = owned.loop;
+      const list = byTopic.get(topic) ?? [];
+      list.push(partition);
+      byTopic.set(topic, list);
+    }
+    return [...byTopic].map(([topic, partitions]) => ({
+      topic,
+      partitions: partitions.sort((a, b) => a - b),
+    }));
+  }
+
+  private partitionContext(): PartitionContext {
+    return {
+      broker: this.ctx.broker,
+      groups: this.ctx.groups,
+      stats: this.ctx.store,
+      member: { commit: (topic, partition, offset) => this.commit(topic, partition, offset) },
+      subscription: () => this.subscriptionValue,
+      target: () => this.targetValue,
+      clock: this.ctx.clock,
+      sleep: this.ctx.sleep,
+      random: this.ctx.random,
+      retryBackoffMs: this.ctx.retryBackoffMs,
+      retryBackoffMaxMs: this.ctx.retryBackoffMaxMs,
+      metrics: this.ctx.metrics,
+      warn: this.ctx.warn,
+      mode:
+        this.mode.kind === "once"
+          ? this.mode
+          : { kind: "continuous", longPollMs: Math.min(5_000, this.ctx.sessionTimeoutMs / 4) },
+    };
+  }
+
+  /** Waits for the heartbeat interval, or less when something the group should hear of happened. */
+  private async nap(ms: number): Promise<void> {
+    if (!this.stopRequested && !this.woken) {
+      await Promise.race([this.ctx.sleep(ms), new Promise<void>((resolve) => (this.wakeNap = resolve))]);
+    }
+    this.wakeNap = undefined;
+    this.woken = false;
+  }
+
+  private wake(): void {
+    this.woken = true;
+    this.wakeNap?.();
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+}
+
+function key(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
