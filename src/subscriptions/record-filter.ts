@@ -10,10 +10,11 @@ import type { DeliveryRecord, FilterPattern } from "./types.js";
  * and each header's last value as text. Bytes that are not UTF-8 are present but match no content.
  *
  * Patterns are compiled once, when a subscription is validated or loaded, into a tree the matcher
- * walks without allocating; the value is parsed at most once per record and only when a pattern
- * looks at it. A match visits each part of the record at most once per pattern node, so its cost is
- * bounded by the record's size times the pattern's, and a value is never walked deeper than the
- * pattern that looks at it.
+ * walks without allocating (ignore-case matchers aside, which lower-case the text they compare);
+ * the key and value are decoded, and the value parsed, at most once per record and only when a
+ * pattern looks at them. A match visits each part of the record at most once per pattern node, so
+ * its cost is bounded by the record's size times the pattern's, and a value is never walked deeper
+ * than the pattern that looks at it, save arrays within arrays (up to MAX_ARRAY_NESTING levels).
  */
 
 /** Lambda's limit on FilterCriteria.Filters. */
