@@ -10,6 +10,7 @@ import { openApiRoute } from "./routes/openapi-route.js";
 import { produceRoute } from "./routes/produce-route.js";
 import { multiProduceRoute } from "./routes/multi-produce-route.js";
 import { initProducerRoute } from "./routes/producer-routes.js";
+import { subscriptionRoutes } from "./routes/subscription-routes.js";
 import { topicRoutes } from "./routes/topic-routes.js";
 
 /** Every v1 route; the OpenAPI document lists exactly these. */
@@ -24,6 +25,7 @@ export const apiRoutes: readonly Route[] = [
   groupHeartbeatRoute,
   ...groupOffsetRoutes,
   ...groupAdminRoutes,
+  ...subscriptionRoutes,
   healthRoute,
   openApiRoute,
 ];

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Broker } from "../../src/broker/broker.js";
 import { GroupCoordinator } from "../../src/groups/coordinator.js";
 import { commitStartingOffsets } from "../../src/subscriptions/starting-position.js";
+import { createSubscription } from "../../src/subscriptions/subscription-creation.js";
 import { deleteSubscription } from "../../src/subscriptions/subscription-deletion.js";
 import { describeSubscription } from "../../src/subscriptions/subscription-status.js";
 import { SubscriptionStore } from "../../src/subscriptions/subscription-store.js";
 import type { PartitionDeliveryStats, SubscriptionInput } from "../../src/subscriptions/types.js";
 import type { Backend } from "../../src/storage/ports.js";
 import { testBackends } from "../support/backends.js";
-import { expectCode } from "../support/faults.js";
+import { expectCode, FaultyMeta } from "../support/faults.js";
 
 const http = { type: "http" as const, url: "https://example.com/hook" };
 let counter = 0;
@@ -216,5 +217,52 @@ describe.each(testBackends)("subscription lifecycle: $name", ({ name, create }) 
     const s = await created({ topics: [unique("absent")] });
     expect(await deleteSubscription(store, groups, s.name)).toEqual({ state: "Deleted" });
     expect(await store.get(s.name)).toBeUndefined();
+  });
+
+  it("creation commits the starting offsets before the subscription is enabled, and takes the state asked for", async () => {
+    const topic = await topicWith([2]);
+    const enabled = await createSubscription(store, broker, groups, unique("c"), {
+      topics: [topic],
+      target: http,
+    });
+    expect(enabled).toMatchObject({ state: "Enabled", version: 2 });
+    expect(await committed(enabled.groupId)).toEqual([[topic, 0, 2]]);
+    const paused = await createSubscription(store, broker, groups, unique("c"), {
+      topics: [topic],
+      target: http,
+      state: "Disabled",
+    });
+    expect(paused).toMatchObject({ state: "Disabled", version: 1 });
+  });
+
+  it("a creation whose offsets cannot be committed leaves neither definition nor group", async () => {
+    const topic = await topicWith([2]);
+    const faulty = new FaultyMeta(backend.meta);
+    const faultyGroups = new GroupCoordinator({ meta: faulty, broker });
+    const faultyStore = new SubscriptionStore(faulty);
+    const name = unique("c");
+    // The definition is written; the commit then fails (a storage error is not retried there).
+    faulty.failures = ["ok", "storage"];
+    await expectCode(
+      createSubscription(faultyStore, broker, faultyGroups, name, { topics: [topic], target: http }),
+      "KAFKA_STORAGE_ERROR",
+    );
+    faulty.failures = [];
+    expect(await store.get(name)).toBeUndefined();
+    await expectCode(groups.describe(`floe-subscription-${name}`), "GROUP_ID_NOT_FOUND");
+  });
+
+  it("creation refuses a name whose group exists, before writing anything", async () => {
+    const topic = await topicWith([3]);
+    const name = unique("c");
+    await groups.commitOffsets(`floe-subscription-${name}`, {
+      offsets: [{ topic, partition: 0, offset: 1 }],
+    });
+    await expectCode(
+      createSubscription(store, broker, groups, name, { topics: [topic], target: http }),
+      "DUPLICATE_RESOURCE",
+    );
+    expect(await store.get(name)).toBeUndefined();
+    expect(await committed(`floe-subscription-${name}`)).toEqual([[topic, 0, 1]]);
   });
 });

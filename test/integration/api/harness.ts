@@ -48,7 +48,13 @@ async function parse(res: Response): Promise<ApiResponse> {
 
 export async function startTestServer(
   storage: ApiStorage,
-  options: { autoCreateTopics?: boolean; lingerMs?: number; groupSessionTimeoutMs?: number } = {},
+  options: {
+    autoCreateTopics?: boolean;
+    lingerMs?: number;
+    groupSessionTimeoutMs?: number;
+    /** Whether the server runs its subscription dispatcher (default on, as `floe dev`). */
+    subscriptions?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = storage === "embedded" ? await mkdtemp(path.join(tmpdir(), "floe-api-")) : undefined;
   const server = await startDevServer({ port: 0, storage, dataDir, log: () => {}, ...options });
