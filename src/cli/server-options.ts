@@ -54,7 +54,7 @@ export function listenerOptions(defaultHost: string, wildcardAdvertises = "127.0
   };
 }
 
-/** The batching, group and maintenance settings. */
+/** The batching, group, maintenance and subscription-delivery settings. */
 export const TUNING_OPTIONS: OptionSpecs = {
   "group-session-timeout-ms": {
     kind: "value",
@@ -84,6 +84,11 @@ export const TUNING_OPTIONS: OptionSpecs = {
     kind: "value",
     valueName: "size",
     description: "write an object once its batch holds this much, e.g. 4MiB (overrides the profile)",
+  },
+  "no-subscriptions": {
+    kind: "flag",
+    description:
+      "do not deliver push subscriptions from this server (default: a dispatcher delivers them; a deployed stack's dispatcher function delivers them too)",
   },
 };
 
@@ -174,7 +179,12 @@ function portOption(options: OptionReader, name: string): number | undefined {
 
 export type Tuning = Pick<
   DevServerOptions,
-  "profile" | "lingerMs" | "maxBatchBytes" | "groupSessionTimeoutMs" | "maintenanceIntervalMs"
+  | "profile"
+  | "lingerMs"
+  | "maxBatchBytes"
+  | "groupSessionTimeoutMs"
+  | "maintenanceIntervalMs"
+  | "subscriptions"
 >;
 
 export function readTuning(options: OptionReader): Tuning {
@@ -195,6 +205,7 @@ export function readTuning(options: OptionReader): Tuning {
     maxBatchBytes,
     groupSessionTimeoutMs: options.integer("group-session-timeout-ms", 2),
     maintenanceIntervalMs: options.integer("maintenance-interval-ms", 0),
+    subscriptions: !options.flag("no-subscriptions"),
   };
 }
 

@@ -18,9 +18,13 @@ import {
   DEFAULT_DATA_DIR,
 } from "../storage/backend.js";
 import { makeDirectory } from "../storage/make-directory.js";
+import { Dispatcher } from "../subscriptions/dispatcher.js";
+import { SubscriptionStore } from "../subscriptions/subscription-store.js";
+import type { TargetFactory } from "../subscriptions/types.js";
 import { DEFAULT_FLUSH_POLICY, describeFlushPolicy, type FlushPolicy } from "../storage/flush-policy.js";
 import { type BatchingProfileName, formatByteSize, resolveBatching } from "./batching-profile.js";
 import { toLambdaEvent, writeLambdaResult } from "./lambda-event.js";
+import { subscriptionTargets } from "./subscription-targets.js";
 import { KAFKA_APIS } from "../kafka/apis/index.js";
 import { clusterIdOf } from "../kafka/cluster-id.js";
 import { type KafkaListener, startKafkaListener } from "../kafka/listener.js";
@@ -64,6 +68,14 @@ export interface DevServerOptions {
    * program never takes 9092 by surprise.
    */
   kafka?: { port?: number; host?: string; advertisedHost?: string };
+  /**
+   * Whether the server delivers push subscriptions (architecture §14): a dispatcher runs once the
+   * server listens, as a member of every subscription's consumer group. Default true; a test
+   * embedding the server, or an agent leaving delivery to a deployed stack, may turn it off.
+   */
+  subscriptions?: boolean;
+  /** Builds the subscriptions' targets; default HTTP(S) endpoints and Lambda functions via the AWS SDK. */
+  subscriptionTargets?: TargetFactory;
   /** Where the banner and the closing note go; default stdout. */
   log?: (line: string) => void;
 }
@@ -342,6 +354,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
   }
 
+  // Started once everything else is up: a delivery to the failure topic needs the broker, and a
+  // target may call this server back.
+  const dispatcher =
+    (options.subscriptions ?? true)
+      ? new Dispatcher({
+          broker,
+          groups,
+          store: new SubscriptionStore(backend.meta),
+          targets: options.subscriptionTargets ?? subscriptionTargets(),
+          logger,
+        })
+      : undefined;
+  dispatcher?.start();
+
   const address = server.address() as AddressInfo;
   const url = httpUrlOf(address);
   log(`Floe dev server listening on ${url}`);
@@ -360,6 +386,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   );
   log(
     `  maintenance (compaction, retention, GC): ${maintenance ? `every ${maintenanceIntervalMs / 1000} s` : "off"}`,
+  );
+  log(
+    `  subscriptions: ${dispatcher ? "dispatcher running (delivers to HTTP endpoints and Lambda functions)" : "off (no deliveries from this server)"}`,
   );
   log(`  API: ${url}/v1/openapi.json`);
   const kafkaAddress = kafka && {
@@ -380,6 +409,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      // Its batches in flight are committed and its groups left while storage is still open.
+      await dispatcher?.stop();
       await kafka?.close();
       await committer.close();
       const s = committer.stats();
