@@ -11,10 +11,12 @@ import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
+import { DynamoEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import type * as sns from "aws-cdk-lib/aws-sns";
+import * as cr from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
 import {
   type AuthMode,
@@ -30,7 +32,9 @@ import {
   bundlingRoot,
   type FloeFunctionName,
   FUNCTION_SPECS,
+  type FunctionSpec,
   functionEntry,
+  SUBSCRIPTION_RESOURCE_SPEC,
   WIRED_FUNCTIONS,
 } from "./functions.js";
 import { METRICS_NAMESPACE, Observability } from "./observability.js";
@@ -72,6 +76,17 @@ export interface FloeBusProps {
   logRetention?: logs.RetentionDays;
   /** How often maintenance runs. Default every minute. */
   maintenanceSchedule?: events.Schedule;
+  /**
+   * How often the subscription dispatcher runs when no data arrives (retries, batching windows,
+   * paused and deleted subscriptions); new data wakes it through the table's stream. Default every
+   * minute.
+   */
+  dispatchSchedule?: events.Schedule;
+  /**
+   * Lambda functions subscriptions may deliver to: the dispatcher gets lambda:InvokeFunction on
+   * each, and on nothing else (FloeSubscription and grantDispatch add more). Default none.
+   */
+  subscriptionTargets?: lambda.IFunction[];
   /** Produce p99 duration alarm threshold. Default 1 s. */
   produceP99Threshold?: Duration;
   /** SNS topic for alarm and OK notifications. Default: none. */
@@ -124,8 +139,12 @@ export class FloeBus extends Construct {
   readonly frontDoor: FrontDoor;
   readonly observability: Observability;
   readonly maintenanceRule?: events.Rule;
+  /** The dispatcher's schedule (undefined when the dispatcher is not deployed). */
+  readonly dispatchRule?: events.Rule;
   /** The API base URL (http, rest); undefined with Function URLs (see frontDoor.functionUrls). */
   readonly url?: string;
+  private readonly functionProps: FunctionProps;
+  private subscriptionProvider?: cr.Provider;
 
   constructor(scope: Construct, id: string, props: FloeBusProps = {}) {
     super(scope, id);
@@ -179,6 +198,9 @@ export class FloeBus extends Construct {
       encryptionKey: props.encryptionKey,
       deletionProtection: props.deletionProtection ?? !destroy,
       removalPolicy,
+      // Wakes the subscription dispatcher when a partition head changes (data arrived). Keys are
+      // all it reads: which item changed, not what it holds.
+      stream: wired.includes("dispatcher") ? dynamodb.StreamViewType.KEYS_ONLY : undefined,
     });
 
     const environment: Record<string, string> = {
@@ -194,8 +216,12 @@ export class FloeBus extends Construct {
       NODE_OPTIONS: "--enable-source-maps",
     };
 
+    this.functionProps = { props, environment, logRetention, removalPolicy };
     for (const name of wired) {
-      this.functions[name] = this.createFunction(name, props, environment, logRetention, removalPolicy);
+      this.functions[name] = this.createFunction(name, FUNCTION_SPECS[name], {
+        memorySize: props.functionMemorySize?.[name],
+        reservedConcurrency: props.reservedConcurrency?.[name],
+      });
     }
 
     this.frontDoor = new FrontDoor(this, "FrontDoor", {
@@ -223,6 +249,36 @@ export class FloeBus extends Construct {
       });
     }
 
+    const dispatcher = this.functions.dispatcher;
+    if (dispatcher) {
+      // Only partition heads: every append moves one, and nothing else means there is data to
+      // deliver. Group heartbeats, offset commits and the dispatcher's own writes are filtered out
+      // before Lambda is invoked.
+      dispatcher.addEventSource(
+        new DynamoEventSource(this.table, {
+          startingPosition: lambda.StartingPosition.LATEST,
+          // The records are only a wake-up: one invocation serves every head that changed within a
+          // second, and whatever a run misses the next run (or the schedule) delivers.
+          batchSize: 1000,
+          maxBatchingWindow: Duration.seconds(1),
+          retryAttempts: 2,
+          bisectBatchOnError: false,
+          reportBatchItemFailures: false,
+          filters: [lambda.FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: ["head"] } } } })],
+        }),
+      );
+      this.dispatchRule = new events.Rule(this, "DispatchSchedule", {
+        description:
+          "Runs the Floe subscription dispatcher: retries, batching windows, paused and deleted subscriptions",
+        schedule: props.dispatchSchedule ?? events.Schedule.rate(Duration.minutes(1)),
+        // A missed run is covered by the next one (or the next append).
+        targets: [
+          new targets.LambdaFunction(dispatcher, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }),
+        ],
+      });
+      for (const target of props.subscriptionTargets ?? []) this.grantDispatch(target);
+    }
+
     this.observability = new Observability(this, "Observability", {
       functions: this.functions,
       table: this.table,
@@ -243,15 +299,53 @@ export class FloeBus extends Construct {
     return this.frontDoor.grantInvoke(grantee);
   }
 
+  /**
+   * Lets the subscription dispatcher invoke `target`: lambda:InvokeFunction on exactly its ARN (an
+   * alias or version passed as `target` is that qualified ARN), nothing else. What a subscription
+   * whose target is this function needs (FloeSubscription grants it itself).
+   */
+  grantDispatch(target: lambda.IFunction): iam.Grant {
+    const dispatcher = this.functions.dispatcher;
+    if (!dispatcher) {
+      throw new Error('Subscriptions need the "dispatcher" function (FloeBus functions: [...])');
+    }
+    return iam.Grant.addToPrincipal({
+      grantee: dispatcher,
+      actions: ["lambda:InvokeFunction"],
+      resourceArns: [target.functionArn],
+    });
+  }
+
+  /**
+   * The custom-resource provider FloeSubscription creates subscriptions through: one per bus,
+   * made on first use so a bus without subscriptions carries none of it.
+   */
+  subscriptionResourceProvider(): cr.Provider {
+    if (this.subscriptionProvider) return this.subscriptionProvider;
+    if (!this.functions.dispatcher) {
+      throw new Error('Subscriptions need the "dispatcher" function (FloeBus functions: [...])');
+    }
+    const onEvent = this.createFunction("subscription-resource", SUBSCRIPTION_RESOURCE_SPEC, {});
+    this.acknowledgeFunctionFindings(onEvent, SUBSCRIPTION_RESOURCE_SPEC);
+    const { logRetention, removalPolicy } = this.functionProps;
+    this.subscriptionProvider = new cr.Provider(this, "SubscriptionProvider", {
+      onEventHandler: onEvent,
+      logGroup: new logs.LogGroup(this, "SubscriptionProviderLogs", {
+        retention: logRetention,
+        removalPolicy,
+      }),
+    });
+    acknowledgeProviderFindings(this.subscriptionProvider, onEvent);
+    return this.subscriptionProvider;
+  }
+
   private createFunction(
-    name: FloeFunctionName,
-    props: FloeBusProps,
-    environment: Record<string, string>,
-    logRetention: logs.RetentionDays,
-    removalPolicy: RemovalPolicy,
+    name: FloeFunctionName | "subscription-resource",
+    spec: FunctionSpec,
+    sizing: { memorySize?: number; reservedConcurrency?: number },
   ): NodejsFunction {
-    const spec = FUNCTION_SPECS[name];
-    const Name = capitalize(name);
+    const { props, environment, logRetention, removalPolicy } = this.functionProps;
+    const Name = name.split("-").map(capitalize).join("");
     // Own role, own log group: no managed policies, and each function writes only its own logs.
     const role = new iam.Role(this, `${Name}Role`, {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -259,7 +353,7 @@ export class FloeBus extends Construct {
     });
     const logGroup = new logs.LogGroup(this, `${Name}Logs`, { retention: logRetention, removalPolicy });
     logGroup.grantWrite(role);
-    this.grantStorage(role, name, props.encryptionKey);
+    this.grantStorage(role, spec, props.encryptionKey);
 
     const fn = new NodejsFunction(this, `${Name}Function`, {
       description: spec.description,
@@ -268,9 +362,9 @@ export class FloeBus extends Construct {
       ...bundlingRoot(),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.functionMemorySize?.[name] ?? props.memorySize ?? 1024,
+      memorySize: sizing.memorySize ?? props.memorySize ?? 1024,
       timeout: spec.timeout,
-      reservedConcurrentExecutions: props.reservedConcurrency?.[name],
+      reservedConcurrentExecutions: sizing.reservedConcurrency,
       role,
       logGroup,
       tracing: (props.tracing ?? true) ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
@@ -296,8 +390,7 @@ export class FloeBus extends Construct {
   }
 
   /** Exactly the actions each function's code issues, each on exactly its resources. */
-  private grantStorage(role: iam.Role, name: FloeFunctionName, key?: kms.IKey): void {
-    const spec = FUNCTION_SPECS[name];
+  private grantStorage(role: iam.Role, spec: FunctionSpec, key?: kms.IKey): void {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: "MetadataTable",
@@ -329,32 +422,36 @@ export class FloeBus extends Construct {
     }
   }
 
+  /** The findings every function of the bus shares, each acknowledged with why it does not apply. */
+  private acknowledgeFunctionFindings(fn: NodejsFunction, spec: FunctionSpec): void {
+    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    Validations.of(fn).acknowledge({
+      id: "AwsSolutions-L1",
+      reason:
+        "Floe targets the Node.js 22 Lambda runtime on purpose: the bundles are built for node22 and tested on it.",
+    });
+    if (spec.objects.length > 0) {
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${SEGMENT_PREFIX}*]`,
+        reason: `Segment keys are unique per write (${SEGMENT_PREFIX}{yyyy}/{mm}/{dd}/{hh}/{ulid}.floe), so object actions can only be scoped to the ${SEGMENT_PREFIX} prefix.`,
+      });
+    }
+    // X-Ray's actions, and the stream event source's dynamodb:ListStreams, take no resource.
+    Validations.of(fn.role!).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "xray:PutTraceSegments, xray:PutTelemetryRecords and dynamodb:ListStreams (the dispatcher's stream trigger) support no resource-level permissions.",
+    });
+  }
+
   /**
    * Every accepted cdk-nag (AwsSolutions) finding, each acknowledged on the narrowest construct with
    * the reason it does not apply here. cdk-nag 3 reads CDK's own acknowledgements
    * (Validations.of(c).acknowledge), which also cover the construct's descendants.
    */
   private acknowledgeNagFindings(props: FloeBusProps): void {
-    const tracing = props.tracing ?? true;
-    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     for (const [name, fn] of Object.entries(this.functions) as [FloeFunctionName, NodejsFunction][]) {
-      Validations.of(fn).acknowledge({
-        id: "AwsSolutions-L1",
-        reason:
-          "Floe targets the Node.js 22 Lambda runtime on purpose: the bundles are built for node22 and tested on it.",
-      });
-      if (FUNCTION_SPECS[name].objects.length > 0) {
-        Validations.of(fn.role!).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${SEGMENT_PREFIX}*]`,
-          reason: `Segment keys are unique per write (${SEGMENT_PREFIX}{yyyy}/{mm}/{dd}/{hh}/{ulid}.floe), so object actions can only be scoped to the ${SEGMENT_PREFIX} prefix.`,
-        });
-      }
-      if (tracing) {
-        Validations.of(fn.role!).acknowledge({
-          id: "AwsSolutions-IAM5[Resource::*]",
-          reason: "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.",
-        });
-      }
+      this.acknowledgeFunctionFindings(fn, FUNCTION_SPECS[name]);
     }
     if (!props.serverAccessLogsBucket) {
       Validations.of(this.bucket).acknowledge({
@@ -409,6 +506,34 @@ export class FloeBus extends Construct {
       );
     }
   }
+}
+
+/** What every function the bus makes shares. */
+interface FunctionProps {
+  props: FloeBusProps;
+  environment: Record<string, string>;
+  logRetention: logs.RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+/** cdk-nag findings on CDK's custom-resource provider framework, which Floe does not write. */
+function acknowledgeProviderFindings(provider: cr.Provider, onEvent: NodejsFunction): void {
+  const onEventId = Stack.of(provider).getLogicalId(onEvent.node.defaultChild as lambda.CfnFunction);
+  Validations.of(provider).acknowledge(
+    {
+      id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      reason: "CDK's custom-resource provider framework logs through AWSLambdaBasicExecutionRole.",
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::<${onEventId}.Arn>:*]`,
+      reason:
+        "CDK's provider framework may invoke any version of the subscription-resource function, and only it.",
+    },
+    {
+      id: "AwsSolutions-L1",
+      reason: "CDK's custom-resource provider framework runtime is chosen and updated by aws-cdk-lib.",
+    },
+  );
 }
 
 function contextChoice<T extends string>(

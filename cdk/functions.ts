@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
 
-export type FloeFunctionName = "produce" | "fetch" | "admin" | "groups" | "maintenance";
+export type FloeFunctionName = "produce" | "fetch" | "admin" | "groups" | "maintenance" | "dispatcher";
 
 /** S3 object actions, each on `segments/*` only (architecture §2: every segment key starts there). */
 export type ObjectAccess = "get" | "put" | "delete";
@@ -72,6 +72,33 @@ export const FUNCTION_SPECS: Readonly<Record<FloeFunctionName, FunctionSpec>> = 
     meta: "readwrite",
     api: false,
   },
+  dispatcher: {
+    description: "Floe subscriptions: delivers topics to their targets (architecture §14)",
+    // Woken by the table's stream and a one-minute schedule; each run delivers until caught up or
+    // its remaining time runs out. Five minutes leaves a slow target (a Lambda target may take
+    // minutes) room to answer while most runs end in seconds.
+    timeout: Duration.minutes(5),
+    // Get: reading the records it delivers. Put: the on-failure topic (a produce, as produce's).
+    objects: ["get", "put"],
+    listBucket: false,
+    meta: "readwrite",
+    api: false,
+  },
+};
+
+/**
+ * The function behind FloeSubscription's custom resource: creates, updates and deletes a
+ * subscription at deploy time. Not one of the bus's functions (it exists only once a
+ * FloeSubscription does), so not a FloeFunctionName.
+ */
+export const SUBSCRIPTION_RESOURCE_SPEC: FunctionSpec = {
+  description: "Floe subscriptions: the CloudFormation resource (FloeSubscription)",
+  timeout: Duration.minutes(1),
+  // Get: a subscription starting AT_TIMESTAMP looks its offsets up in the segments.
+  objects: ["get"],
+  listBucket: false,
+  meta: "readwrite",
+  api: false,
 };
 
 /**
@@ -85,6 +112,7 @@ export const WIRED_FUNCTIONS: readonly FloeFunctionName[] = [
   "admin",
   "groups",
   "maintenance",
+  "dispatcher",
 ];
 
 /**
@@ -124,7 +152,7 @@ export function bundlingRoot(): { projectRoot?: string; depsLockFilePath?: strin
   }
 }
 
-export function functionEntry(name: FloeFunctionName): string {
+export function functionEntry(name: FloeFunctionName | "subscription-resource"): string {
   const entry = path.join(PACKAGE_ROOT, "functions", `${name}.ts`);
   if (!existsSync(entry)) {
     throw new Error(

@@ -4,6 +4,12 @@
  * app's project (NodejsFunction, local bundling, no Docker).
  */
 export { FloeBus, type FloeBusProps } from "./floe-bus.js";
+export {
+  FloeSubscription,
+  type FloeSubscriptionProps,
+  type FloeSubscriptionTarget,
+  SUBSCRIPTION_RESOURCE_TYPE,
+} from "./floe-subscription.js";
 export type { AuthMode, FrontDoorKind, JwtAuthProps } from "./front-door.js";
 export { type FloeFunctionName, FUNCTION_SPECS, WIRED_FUNCTIONS } from "./functions.js";
 export { FLOE_METRICS, METRICS_NAMESPACE } from "./observability.js";

@@ -63,7 +63,7 @@ const API_TABLE_ROUTES = apiRoutes
     fn: (r.group === "common" ? "admin" : r.group) as FloeFunctionName,
   }))
   .filter((r) => WIRED_FUNCTIONS.includes(r.fn));
-const API_FUNCTIONS = WIRED_FUNCTIONS.filter((f) => f !== "maintenance");
+const API_FUNCTIONS = WIRED_FUNCTIONS.filter((f) => f !== "maintenance" && f !== "dispatcher");
 
 const LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"];
 const XRAY = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
@@ -75,6 +75,12 @@ const DDB_RW = [
   "dynamodb:DeleteItem",
   "dynamodb:ConditionCheckItem",
 ];
+const DDB_STREAM = [
+  "dynamodb:DescribeStream",
+  "dynamodb:GetRecords",
+  "dynamodb:GetShardIterator",
+  "dynamodb:ListStreams",
+];
 /** Written out by hand, not derived from cdk/functions.ts: the least-privilege contract. */
 const EXPECTED_ACTIONS: Record<FloeFunctionName, string[]> = {
   produce: [...DDB_RW, "s3:PutObject"],
@@ -82,6 +88,8 @@ const EXPECTED_ACTIONS: Record<FloeFunctionName, string[]> = {
   admin: [...DDB_RW, "s3:GetObject", "s3:ListBucket"],
   groups: [...DDB_RW, "s3:GetObject"],
   maintenance: [...DDB_RW, "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+  // Reads records, produces to failure topics; woken by the table's stream.
+  dispatcher: [...DDB_RW, ...DDB_STREAM, "s3:GetObject", "s3:PutObject"],
 };
 const EXPECTED_TIMEOUT: Record<FloeFunctionName, number> = {
   produce: 10,
@@ -89,6 +97,7 @@ const EXPECTED_TIMEOUT: Record<FloeFunctionName, number> = {
   admin: 10,
   groups: 10,
   maintenance: 60,
+  dispatcher: 300,
 };
 
 const onlyResource = (json: CfnTemplate, type: string) => {
@@ -259,7 +268,13 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
         .Statement;
       for (const st of statements) {
         const actions = [st.Action].flat() as string[];
-        if (actions.some((a) => a.startsWith("dynamodb:"))) {
+        if (actions.some((a) => a === "dynamodb:ListStreams")) {
+          // Takes no resource (CDK merges it with X-Ray's, which take none either).
+          expect(actions.filter((a) => !XRAY.includes(a))).toEqual(["dynamodb:ListStreams"]);
+          expect(st.Resource).toBe("*");
+        } else if (actions.some((a) => /^dynamodb:(DescribeStream|GetRecords|GetShardIterator)$/.test(a))) {
+          expect(st.Resource).toEqual({ "Fn::GetAtt": [tableId, "StreamArn"] });
+        } else if (actions.some((a) => a.startsWith("dynamodb:"))) {
           expect(st.Resource).toEqual({ "Fn::GetAtt": [tableId, "Arn"] });
         }
         if (actions.some((a) => /^s3:(Get|Put|Delete)Object$/.test(a))) {
@@ -424,14 +439,18 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
     });
   }
 
-  it("runs maintenance on a one-minute schedule", () => {
+  it("runs maintenance and the subscription dispatcher on one-minute schedules", () => {
     const rules = resourcesOfType(s.json, "AWS::Events::Rule").map(([, r]) => r.Properties!);
-    expect(rules).toHaveLength(1);
-    expect(rules[0]).toMatchObject({
-      ScheduleExpression: "rate(1 minute)",
-      State: "ENABLED",
-      Targets: [{ Arn: { "Fn::GetAtt": [functionId(s.json, "maintenance"), "Arn"] } }],
-    });
+    expect(rules).toHaveLength(2);
+    for (const name of ["maintenance", "dispatcher"]) {
+      expect(rules, name).toContainEqual(
+        expect.objectContaining({
+          ScheduleExpression: "rate(1 minute)",
+          State: "ENABLED",
+          Targets: [expect.objectContaining({ Arn: { "Fn::GetAtt": [functionId(s.json, name), "Arn"] } })],
+        }),
+      );
+    }
   });
 
   it("alarms on function errors and throttles, produce p99 latency and table throttling, and has a dashboard", () => {

@@ -59,7 +59,11 @@ function cdkJsonContext(): Record<string, unknown> {
 export function synthesize(
   props: FloeBusProps | ((scope: Construct) => FloeBusProps) = {},
   context: Record<string, unknown> = {},
-  options: { bundle?: boolean } = {},
+  options: {
+    bundle?: boolean;
+    /** Adds more to the stack once the bus is in it (a FloeSubscription, a target function). */
+    extend?: (stack: Stack, bus: FloeBus) => void;
+  } = {},
 ): Synthesized {
   const outdir = mkdtempSync(path.join(os.tmpdir(), "floe-cdk-"));
   outdirs.push(outdir);
@@ -67,6 +71,7 @@ export function synthesize(
   const app = new App({ outdir, context: { ...cdkJsonContext(), ...skipBundling, ...context } });
   const stack = new Stack(app, "Floe");
   const bus = new FloeBus(stack, "Bus", typeof props === "function" ? props(stack) : props);
+  options.extend?.(stack, bus);
   const assembly = app.synth();
   const artifact = assembly.getStackArtifact(stack.artifactId);
   const json = artifact.template as CfnTemplate;

@@ -1,0 +1,117 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { Context, DynamoDBStreamEvent, ScheduledEvent } from "aws-lambda";
+import { loggableError } from "../src/api/loggable-error.js";
+import { Broker } from "../src/broker/broker.js";
+import { GroupCoordinator } from "../src/groups/coordinator.js";
+import { subscriptionTargets } from "../src/server/subscription-targets.js";
+import { backendConfigFromEnv, createBackend } from "../src/storage/backend.js";
+import type { Backend } from "../src/storage/ports.js";
+import { Dispatcher } from "../src/subscriptions/dispatcher.js";
+import { SubscriptionStore } from "../src/subscriptions/subscription-store.js";
+import type { DispatchReport, TargetFactory } from "../src/subscriptions/types.js";
+import { type DimensionedMetricsSink, EmfDeliveryMetrics } from "./delivery-metrics.js";
+
+/**
+ * Left of the invocation's time once the dispatcher stops starting deliveries: for the batch in
+ * flight to be committed, the groups left, and the log and metrics flushed.
+ */
+export const SAFETY_MARGIN_MS = 10_000;
+/** A run gets at least this long, even when invoked with less time left than the margin. */
+const MIN_RUN_MS = 1_000;
+
+export type DispatcherEvent = DynamoDBStreamEvent | ScheduledEvent;
+export type DispatcherHandler = (event: DispatcherEvent, context: Context) => Promise<DispatchReport>;
+
+export interface DispatcherHandlerDeps {
+  env?: NodeJS.ProcessEnv;
+  /** Default: the backend FLOE_STORAGE (default "aws") and friends describe. */
+  backend?: () => Promise<Backend>;
+  /** Default: HTTP and Lambda targets (src/server/subscription-targets.ts) over `env`. */
+  targets?: TargetFactory;
+  logger?: Logger;
+  metrics?: DimensionedMetricsSink;
+}
+
+function flag(value: string | undefined): boolean {
+  return /^(?:1|true|yes|on)$/i.test(value?.trim() ?? "");
+}
+
+function positive(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * The subscription dispatcher in AWS (architecture §14). Invoked by the metadata table's stream
+ * (filtered to partition heads: data arrived) and by a one-minute schedule (retries, batching
+ * windows, paused and deleted subscriptions). Either way the event is only a wake-up: each
+ * invocation delivers every subscription's pending records until caught up or until its time runs
+ * out, as a member of each subscription's consumer group, so concurrent invocations never deliver
+ * the same partition at once. The backend, broker and coordinator are built once per container.
+ *
+ * It throws only when the run itself fails (storage unreachable, a deployment fault). A target's
+ * failure is not the invocation's: the dispatcher retries it with backoff, and the group's offset
+ * stays before the records until they are delivered or sent to the failure topic, so the next run
+ * (the next append or the schedule) takes them up again — nothing is dropped by returning. A thrown
+ * run is retried by the stream's event source mapping (a few attempts) and then by the schedule.
+ */
+export function createHandler(deps: DispatcherHandlerDeps = {}): DispatcherHandler {
+  const env = deps.env ?? process.env;
+  const logger =
+    deps.logger ??
+    new Logger({
+      serviceName: "floe",
+      logLevel: (env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? "INFO") as "INFO",
+    });
+  const metrics = new EmfDeliveryMetrics(
+    deps.metrics ??
+      new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? "Floe", serviceName: "floe-dispatcher" }),
+  );
+  const backend =
+    deps.backend ?? (() => createBackend(backendConfigFromEnv({ FLOE_STORAGE: "aws", ...env })));
+  const targets = deps.targets ?? subscriptionTargets({ env });
+  let ready: Promise<Dispatcher> | undefined;
+  const build = async (): Promise<Dispatcher> => {
+    const b = await backend();
+    const broker = new Broker(b, {
+      // The failure topic is produced to like any topic: auto-created only if the stack says so.
+      autoCreateTopics: flag(env.FLOE_AUTO_CREATE_TOPICS),
+      defaultPartitions: positive(env.FLOE_DEFAULT_PARTITIONS),
+      requestTimeoutMs: positive(env.FLOE_REQUEST_TIMEOUT_MS),
+      topicDefaults: env.FLOE_DEFAULT_RETENTION_MS
+        ? { "retention.ms": env.FLOE_DEFAULT_RETENTION_MS }
+        : undefined,
+    });
+    const groups = new GroupCoordinator({ meta: b.meta, broker });
+    const store = new SubscriptionStore(b.meta);
+    return new Dispatcher({ broker, groups, store, targets, logger, metrics });
+  };
+
+  return async (event, context) => {
+    let dispatcher: Dispatcher;
+    try {
+      ready ??= build();
+      dispatcher = await ready;
+    } catch (e) {
+      // A deployment fault (missing FLOE_TABLE, …): logged for the operator; the next call retries.
+      ready = undefined;
+      logger.error("cannot set up the dispatcher", { error: loggableError(e) });
+      throw e;
+    }
+    const runMs = Math.max(MIN_RUN_MS, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
+    const trigger = "Records" in event ? `stream (${event.Records.length} head changes)` : "schedule";
+    try {
+      const report = await dispatcher.runOnce({ deadline: Date.now() + runMs });
+      logger.info("dispatch run", { trigger, report });
+      return report;
+    } catch (e) {
+      logger.error("dispatch run failed", { trigger, error: loggableError(e) });
+      throw e;
+    } finally {
+      metrics.flush();
+    }
+  };
+}
+
+export const handler = createHandler();
