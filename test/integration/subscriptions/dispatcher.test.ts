@@ -315,7 +315,8 @@ describe("Dispatcher", () => {
         const p = batch.records[0].partition;
         if (busy.has(p)) overlaps.push(`partition ${p} offsets ${batch.records[0].offset}..`);
         busy.add(p);
-        await new Promise((r) => setTimeout(r, 2));
+        // Long enough to span a rebalance: a partition released before its delivery ended would overlap.
+        await new Promise((r) => setTimeout(r, 150));
         busy.delete(p);
         accepted.set(p, [...(accepted.get(p) ?? []), ...batch.records.map((r) => r.offset)]);
         return { outcome: "success" };
@@ -323,17 +324,16 @@ describe("Dispatcher", () => {
     const [target, secondTarget] = [targetOf(), targetOf()];
     const first = w.dispatcher(target);
     first.start();
-    await produce(w, 1_000, { keys: 40 });
-    await until(() => target.total() > 100, "the first dispatcher delivering");
+    await produce(w, 400, { keys: 40 });
+    await until(() => target.total() > 40, "the first dispatcher delivering");
     const second = w.dispatcher(secondTarget);
     second.start();
-    await produce(w, 1_000, { keys: 40, from: 1_000 });
-    await until(
-      async () => (await w.groups.describe("floe-subscription-s")).members.length === 2,
-      "both members",
-    );
+    await produce(w, 400, { keys: 40, from: 400 });
+    // The group rebalances: the first gives partitions up (each after its delivery in flight) to the second.
+    await until(() => secondTarget.batches.length > 0, "the second dispatcher delivering");
+    expect((await w.groups.describe("floe-subscription-s")).members).toHaveLength(2);
     await first.stop();
-    await produce(w, 1_000, { keys: 40, from: 2_000 });
+    await produce(w, 400, { keys: 40, from: 800 });
     await until(() => fullyCommitted(w), "everything committed");
     expect(overlaps).toEqual([]);
     expect(secondTarget.batches.length).toBeGreaterThan(0);
