@@ -30,6 +30,8 @@ export interface AttemptContext {
   signal: AbortSignal;
   /** Told of every failed attempt (the partition's last error, its oldest undelivered record). */
   onFailedAttempt?: (reason: string, records: DeliveryRecord[], attempt: number) => void;
+  /** Told as each retry starts, so a partition blocked on a failing target shows its retries as they happen. */
+  onRetry?: () => void;
 }
 
 export interface ChunkOutcome {
@@ -86,7 +88,10 @@ export async function deliverChunk(records: DeliveryRecord[], ctx: AttemptContex
       continue; // the age and the stop are checked again after the wait
     }
     const attempt = piece.attempts + 1;
-    if (++calls > 1) outcome.retried++;
+    if (++calls > 1) {
+      outcome.retried++;
+      ctx.onRetry?.();
+    }
     const first = piece.records[0];
     const last = piece.records[piece.records.length - 1];
     const result = await deliverSafely(ctx, {

@@ -306,6 +306,7 @@ export class PartitionDelivery {
         retryBackoffMaxMs: this.ctx.retryBackoffMaxMs,
         stopping: () => this.stopRequested,
         signal: this.deliveryAbort.signal,
+        onRetry: () => this.stats!.count({ retried: 1 }),
         onFailedAttempt: (reason, records, attempt) => {
           this.stats!.error(
             `Delivering offsets ${records[0].offset}..${records[records.length - 1].offset} of ${this.topic}-${this.partition} failed (attempt ${attempt}): ${reason}`,
@@ -313,7 +314,7 @@ export class PartitionDelivery {
           void this.stats!.maybeFlush();
         },
       });
-      this.stats!.count({ delivered: out.delivered, retried: out.retried });
+      this.stats!.count({ delivered: out.delivered });
       if (out.failed.length > 0) {
         if (!(await this.sendFailures(sub, out.failed))) return out.failed[0].record.offset;
         this.stats!.count({ failed: out.failed.length });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Broker } from "../../../src/broker/broker.js";
 import { GroupCoordinator } from "../../../src/groups/coordinator.js";
+import { Maintenance } from "../../../src/maintenance/maintenance.js";
 import { createBackend } from "../../../src/storage/backend.js";
 import type { Backend } from "../../../src/storage/ports.js";
 import { Dispatcher, type DispatcherOptions } from "../../../src/subscriptions/dispatcher.js";
@@ -427,5 +428,78 @@ describe("Dispatcher", () => {
     expect(target.batches).toEqual([]);
     expect(report.pendingPartitions).toBe(2);
     expect(await groupState(w)).toBe("Empty");
+  });
+  it("records removed by retention before delivery are reported as the partition's last error, never skipped silently", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 1, { "retention.ms": 3_600_000 });
+    await subscribe(w);
+    await produce(w, 5, { timestamp: Date.now() - 86_400_000 });
+    await produce(w, 3, { from: 5 });
+    // The group's offset stands at 0, then retention removes the first segment (offsets 0-4).
+    await w.groups.commitOffsets("floe-subscription-s", {
+      offsets: [{ topic: "orders", partition: 0, offset: 0 }],
+    });
+    await new Maintenance(w.backend).runOnce();
+    expect((await w.broker.listOffsets("orders", 0, "earliest")).offset).toBe(5);
+    const target = new RecordingTarget();
+    const dispatcher = w.dispatcher(target);
+    dispatcher.start();
+    await until(() => fullyCommitted(w), "everything committed");
+    expect(target.accepted.get(0)).toEqual([5, 6, 7]);
+    await dispatcher.stop();
+    const [stats] = await w.store.readStats("s");
+    expect(stats.lastError?.message).toMatch(
+      /^5 record\(s\) of orders-0 \(offsets 0 to 4\) were deleted by retention/,
+    );
+  });
+
+  it("a target that keeps failing blocks its partition with the last error and the oldest undelivered record's timestamp, then catches up", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 1);
+    await subscribe(w);
+    await produce(w, 10, { timestamp: 1_700_000_000_000 });
+    let down = true;
+    const target = new RecordingTarget(() =>
+      down ? { outcome: "error", reason: "HTTP 502 Bad Gateway" } : { outcome: "success" },
+    );
+    const dispatcher = w.dispatcher(target);
+    dispatcher.start();
+    await until(async () => {
+      const [stats] = await w.store.readStats("s");
+      return stats?.oldestUndeliveredTimestamp === 1_700_000_000_000 && stats.retried >= 3;
+    }, "the blocked partition's stats");
+    const [blocked] = await w.store.readStats("s");
+    expect(blocked.lastError?.message).toContain("HTTP 502 Bad Gateway");
+    expect(blocked.delivered).toBe(0);
+    expect((await committed(w)).get(0) ?? 0).toBe(0);
+    down = false;
+    await until(() => fullyCommitted(w), "everything committed");
+    await dispatcher.stop();
+    const [after] = await w.store.readStats("s");
+    expect(after).toMatchObject({ delivered: 10, failed: 0, oldestUndeliveredTimestamp: null });
+    expect(target.accepted.get(0)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  });
+
+  it("stop() gives up on a delivery that outlasts the target's timeout, commits nothing of it, and leaves", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 1);
+    await subscribe(w, { target: { type: "http", url: "http://127.0.0.1:9/unused", timeoutMs: 50 } });
+    await produce(w, 3);
+    let started: (() => void) | undefined;
+    const inFlight = new Promise<void>((r) => (started = r));
+    const target: DeliveryTarget = {
+      // Answers only when told to give up, as a target whose own timeout failed to fire would not.
+      deliver: (_batch, signal) =>
+        new Promise<DeliveryResult>((resolve) => {
+          started?.();
+          signal.addEventListener("abort", () => resolve({ outcome: "error", reason: "aborted" }));
+        }),
+    };
+    const dispatcher = w.dispatcher(target);
+    dispatcher.start();
+    await inFlight;
+    await dispatcher.stop();
+    expect(await groupState(w)).toBe("Empty");
+    expect((await committed(w)).get(0)).toBeUndefined();
   });
 });
