@@ -102,17 +102,21 @@ export class Dispatcher {
     const subscriptions = await this.store.list();
     const enabled = subscriptions.filter((s) => s.state === "Enabled");
     const reports = await Promise.all(
-      enabled.map((s) =>
-        new SubscriptionRunner(this.ctx, s, {
-          kind: "once",
-          stopStartingAt: options.deadline - Math.min(s.target.timeoutMs, ONCE_MARGIN_MS),
-        })
-          .start()
-          .done.catch((e): RunnerReport => {
-            this.ctx.warn("subscription run failed", { subscription: s.name, error: String(e) });
-            return { delivered: 0, failed: 0, retried: 0, filtered: 0, pendingPartitions: 0 };
-          }),
-      ),
+      enabled.map(async (s): Promise<RunnerReport> => {
+        try {
+          return await new SubscriptionRunner(this.ctx, s, {
+            kind: "once",
+            stopStartingAt: options.deadline - Math.min(s.target.timeoutMs, ONCE_MARGIN_MS),
+          }).start().done;
+        } catch (e) {
+          // One subscription's fault (a target that cannot be built) is not the others'.
+          this.ctx.warn("subscription run failed", {
+            subscription: s.name,
+            error: e instanceof Error ? e.message : String(e),
+          });
+          return { delivered: 0, failed: 0, retried: 0, filtered: 0, pendingPartitions: 0 };
+        }
+      }),
     );
     await Promise.all(
       subscriptions.filter((s) => s.state === "Deleting").map((s) => this.finishDeletion(s.name)),

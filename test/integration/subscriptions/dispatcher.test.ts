@@ -502,4 +502,22 @@ describe("Dispatcher", () => {
     expect(await groupState(w)).toBe("Empty");
     expect((await committed(w)).get(0)).toBeUndefined();
   });
+  it("a topicRegex subscription delivers every matching topic, one created after the subscription included", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders-eu", 2);
+    await w.broker.createTopic("payments", 1);
+    await subscribe(w, { topics: null, topicRegex: "orders-.*" });
+    await w.broker.createTopic("orders-us", 1);
+    await produce(w, 30, { topic: "orders-eu" });
+    await produce(w, 10, { topic: "orders-us" });
+    await produce(w, 10, { topic: "payments" });
+    const topics = new Map<string, number>();
+    const target = new RecordingTarget((batch) => {
+      for (const r of batch.records) topics.set(r.topic, (topics.get(r.topic) ?? 0) + 1);
+      return { outcome: "success" };
+    });
+    const report = await w.dispatcher(target).runOnce({ deadline: Date.now() + 60_000 });
+    expect(Object.fromEntries(topics)).toEqual({ "orders-eu": 30, "orders-us": 10 });
+    expect(report).toMatchObject({ delivered: 40, pendingPartitions: 0 });
+  });
 });
