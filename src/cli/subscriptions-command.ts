@@ -247,8 +247,12 @@ function topicsLabel(subscription: Subscription): string {
 
 const UNLIMITED = (value: number, meaning: string) => (value === -1 ? `-1 (${meaning})` : value);
 
-/** The settings, named as the API names them (what PATCH and --json use). */
-export function formatSettings(s: Subscription): string {
+/**
+ * The settings, named as the API names them (what PATCH and --json use). With `secret`, the HTTP
+ * target's signing secret too: describe is where a subscription made elsewhere (the CDK construct,
+ * whose template never holds it) has its secret read.
+ */
+export function formatSettings(s: Subscription, options: { secret?: boolean } = {}): string {
   const fields: [string, string | number][] = [
     ["name", s.name],
     ["state", s.state],
@@ -275,6 +279,7 @@ export function formatSettings(s: Subscription): string {
     ["filters", s.filters.length === 0 ? "-" : s.filters.map((f) => JSON.stringify(f)).join(" ")],
     ["version", s.version],
   ];
+  if (options.secret && s.secret) fields.push(["secret", s.secret]);
   return formatFields(fields);
 }
 
@@ -351,7 +356,7 @@ const create: Command = {
     "floe groups describe shows its lag, and (paused) floe groups reset-offsets replays it. Settings",
     "mirror Lambda's event source mapping; delivery is at least once, in order per partition (per key",
     "with --parallelization-factor). HTTP deliveries are signed per Standard Webhooks with the secret",
-    "printed on creation.",
+    "printed on creation (floe subscriptions describe shows it again).",
   ],
   examples: [
     "floe subscriptions create orders-hook --topic orders --http http://127.0.0.1:3000/hook",
@@ -408,7 +413,7 @@ const describe: Command = {
     const name = subscriptionName(context.options);
     const described = await context.client({ retry: ADMIN_RETRY }).admin().describeSubscription(name);
     if (context.options.flag("json")) write(context, `${JSON.stringify(described, null, 2)}\n`);
-    else write(context, `${formatSettings(described)}\n${formatStatus(described)}`);
+    else write(context, `${formatSettings(described, { secret: true })}\n${formatStatus(described)}`);
     return 0;
   },
 };

@@ -94,6 +94,10 @@ describe("floe subscriptions", () => {
     expect(secret).toBeDefined();
     expect(out.match(/verifies/g)).toHaveLength(1);
     target.verifyWith(secret ?? "");
+    // describe shows it again, with the settings (a CDK-made subscription's secret is read there).
+    expect(fields((await floe(["subscriptions", "describe", "orders-hook"])).stdout).get("secret")).toBe(
+      secret,
+    );
   });
 
   it("list shows it as a table", async () => {

@@ -280,7 +280,18 @@ describe("floe subscriptions: output", () => {
     expect(fields.get("target")).toBe(`http ${HOOK}`);
     expect(fields.get("maximumRetryAttempts")).toBe("-1 (until it succeeds)");
     expect(fields.get("onFailureTopic")).toBe("-");
+    // create prints the secret once, with what it is for; describe lists it with the settings.
     expect(fields.has("secret")).toBe(false);
+    const described = new Map(
+      rows(formatSettings(SUBSCRIPTION, { secret: true })).map(([k, ...v]) => [k, v.join(" ")]),
+    );
+    expect(described.get("secret")).toBe(SUBSCRIPTION.secret);
+    const lambda: Subscription = {
+      ...SUBSCRIPTION,
+      target: { type: "lambda", functionName: "f", timeoutMs: 900000 },
+      secret: null,
+    };
+    expect(rows(formatSettings(lambda, { secret: true })).some(([k]) => k === "secret")).toBe(false);
   });
 
   it("status: totals, the last error with where and when, and the partitions in order", () => {
