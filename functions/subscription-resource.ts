@@ -6,7 +6,7 @@ import { FloeError } from "../src/errors.js";
 import { GroupCoordinator } from "../src/groups/coordinator.js";
 import { backendConfigFromEnv, createBackend } from "../src/storage/backend.js";
 import type { Backend } from "../src/storage/ports.js";
-import { commitStartingOffsets } from "../src/subscriptions/starting-position.js";
+import { createSubscription } from "../src/subscriptions/subscription-creation.js";
 import { deleteSubscription } from "../src/subscriptions/subscription-deletion.js";
 import { settingsFromInput } from "../src/subscriptions/subscription-settings.js";
 import { SubscriptionStore } from "../src/subscriptions/subscription-store.js";
@@ -36,7 +36,7 @@ interface Parts {
 
 /**
  * FloeSubscription's custom resource (cdk/floe-subscription.ts), the onEvent handler of CDK's
- * provider framework: the subscription is created (with its starting offsets committed), updated
+ * provider framework: the subscription is created (as the API creates it), updated
  * in place, or deleted as the stack says. The physical id is the subscription's name, so renaming
  * it makes CloudFormation create the new one and then delete the old. The properties carry the
  * settings as one JSON string (`Subscription`) because CloudFormation would turn the numbers and
@@ -93,8 +93,9 @@ export function createHandler(deps: SubscriptionResourceDeps = {}): Subscription
         return { PhysicalResourceId: name, Data: { GroupId: updated.groupId } };
       }
       // Create, or an update that renamed it (CloudFormation deletes the old name afterwards).
-      const created = await parts.store.create(name, input);
-      await commitStartingOffsets(parts.broker, parts.groups, created);
+      // As POST /v1/subscriptions creates it: all or nothing, its starting offsets committed
+      // before any dispatcher may join its group.
+      const created = await createSubscription(parts.store, parts.broker, parts.groups, name, input);
       logger.info("subscription created", { name });
       return { PhysicalResourceId: name, Data: { GroupId: created.groupId } };
     } catch (e) {
