@@ -8,6 +8,8 @@ import {
   STACK_FRAME,
   startDev,
 } from "./cli-process.js";
+import { FloeClientError } from "../../src/client/client-error.js";
+import { Floe } from "../../src/client/floe.js";
 import { WebhookTarget } from "../support/webhook-target.js";
 
 /**
@@ -230,6 +232,26 @@ describe("floe subscriptions", () => {
       "lambda:audit-fn",
       "floe-subscription-audit",
     ]);
+  });
+
+  it("the client's updateSubscription changes settings, with the version as a precondition", async () => {
+    const admin = new Floe({ url: world.url }).admin();
+    const before = await admin.describeSubscription("orders-hook");
+    const changed = await admin.updateSubscription(
+      "orders-hook",
+      { batchSize: 50 },
+      { version: before.version },
+    );
+    expect(changed.batchSize).toBe(50);
+    expect(changed.version).toBeGreaterThan(before.version);
+    const stale = await admin
+      .updateSubscription("orders-hook", { batchSize: 7 }, { version: before.version })
+      .catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(FloeClientError);
+    expect((stale as FloeClientError).code).toBe("INVALID_UPDATE_VERSION");
+    expect(fields((await floe(["subscriptions", "describe", "orders-hook"])).stdout).get("batchSize")).toBe(
+      "50",
+    );
   });
 
   it("delete removes the subscription and its group", async () => {
