@@ -108,17 +108,42 @@ export async function produceKeyed(
   return produced;
 }
 
-/** Resolves once `check` holds, checked every 50 ms: a wait for a condition, never a timed assertion. */
+/**
+ * Resolves once `check` holds, checked every 50 ms: a wait for a condition, never a timed assertion.
+ * `detail` says what was last seen, for the message when it never holds.
+ */
 export async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
   timeoutMs = 45_000,
+  detail?: () => unknown,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting until ${what}${detail ? `; last seen: ${JSON.stringify(detail())}` : ""}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Waits until the subscription's status satisfies `check`; the last status seen is in the failure. */
+export async function waitForStatus(
+  base: string,
+  name: string,
+  what: string,
+  check: (status: JsonBody) => boolean,
+): Promise<JsonBody> {
+  let last: JsonBody;
+  await waitFor(
+    what,
+    async () => check((last = (await describeSubscription(base, name)).status)),
+    45_000,
+    () => ({ ...last, partitions: undefined }),
+  );
+  return last;
 }
 
 /** Total lag of the subscription's group: 0 once every committed offset reached its high-water mark. */
