@@ -87,6 +87,12 @@ export class PartitionStats {
     this.dirty = true;
   }
 
+  /** How long until a change may be written (0: now); Infinity when nothing changed. */
+  flushDueInMs(): number {
+    if (!this.dirty) return Number.POSITIVE_INFINITY;
+    return Math.max(0, this.lastFlush + STATS_FLUSH_INTERVAL_MS - this.clock());
+  }
+
   /** Writes if something changed and the last write is a second old; never throws. */
   maybeFlush(): Promise<void> {
     if (!this.dirty || this.clock() - this.lastFlush < STATS_FLUSH_INTERVAL_MS) return Promise.resolve();

@@ -177,6 +177,8 @@ export class PartitionDelivery {
         continue;
       }
       if (run.records.length === 0) {
+        // Idle: what the last runs counted is written now (gather waited until it was due).
+        await this.stats!.maybeFlush();
         if (this.stopRequested) return "stopped";
         if (mode.kind === "once") return "caughtUp";
         continue;
@@ -247,7 +249,11 @@ export class PartitionDelivery {
     while (records.length < max && !this.stopRequested) {
       let maxWaitMs: number;
       if (records.length === 0) {
-        maxWaitMs = this.ctx.mode.kind === "continuous" ? this.ctx.mode.longPollMs : 0;
+        // An idle partition still writes its last counts within a second: the long-poll ends by then.
+        maxWaitMs =
+          this.ctx.mode.kind === "continuous"
+            ? Math.min(this.ctx.mode.longPollMs, this.stats!.flushDueInMs())
+            : 0;
       } else {
         maxWaitMs = sub.maximumBatchingWindowMs - (this.ctx.clock() - firstAt);
         if (sub.maximumBatchingWindowMs === 0 || maxWaitMs <= 0) break;
