@@ -38,6 +38,9 @@ function lazyLambdaInvoke(env: NodeJS.ProcessEnv): LambdaInvoke {
       awsLambdaInvoke({
         region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
         endpoint: env.AWS_ENDPOINT_URL_LAMBDA ?? env.AWS_ENDPOINT_URL,
+        // The process's own credentials come through the SDK's default chain (which also refreshes
+        // them); another environment's are taken as given.
+        credentials: env !== process.env ? staticCredentials(env) : undefined,
       }),
     );
     const invoke = await ready.catch((e: unknown) => {
@@ -46,4 +49,10 @@ function lazyLambdaInvoke(env: NodeJS.ProcessEnv): LambdaInvoke {
     });
     return invoke(functionName, payload, signal);
   };
+}
+
+function staticCredentials(env: NodeJS.ProcessEnv) {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN };
 }
