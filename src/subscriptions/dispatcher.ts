@@ -172,7 +172,15 @@ export class Dispatcher {
     }
     for (const s of subscriptions) {
       if (s.state === "Enabled" && !this.runners.has(s.name) && !this.retiring.has(s.name)) {
-        this.runners.set(s.name, new SubscriptionRunner(this.ctx, s, { kind: "continuous" }).start());
+        try {
+          this.runners.set(s.name, new SubscriptionRunner(this.ctx, s, { kind: "continuous" }).start());
+        } catch (e) {
+          // A target that cannot be built holds up only its own subscription; the next poll tries again.
+          this.ctx.warn("cannot start a subscription", {
+            subscription: s.name,
+            error: e instanceof Error ? e.message : String(e),
+          });
+        }
       } else if (s.state === "Deleting" && !this.runners.has(s.name) && !this.retiring.has(s.name)) {
         // A deletion no runner of this process held up (or one started before it was restarted).
         this.retire(s.name, undefined, s);
