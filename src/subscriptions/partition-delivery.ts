@@ -2,6 +2,7 @@ import type { Broker } from "../broker/broker.js";
 import type { FetchedRecord } from "../broker/types.js";
 import { FloeError } from "../errors.js";
 import type { GroupCoordinator } from "../groups/coordinator.js";
+import type { GroupOffset } from "../groups/types.js";
 import { backoffMs, deliverChunk, type FailedRecord } from "./delivery-attempts.js";
 import { chunks, splitIntoLanes } from "./delivery-lanes.js";
 import { PartitionStats, type StatsStore } from "./delivery-stats.js";
@@ -19,6 +20,16 @@ import type {
 export interface PartitionMember {
   /** Commits as the member, with its current id and epoch; a fenced member's commit throws. */
   commit(topic: string, partition: number, offset: number): Promise<void>;
+}
+
+/**
+ * Where partitions started together resume from: one read of the group's committed offsets and one
+ * of the stored stats for all of them, not one each (a Lambda run starts every partition at once).
+ * A failed read is read again by the next call.
+ */
+export interface ResumeReads {
+  committedOffsets: () => Promise<GroupOffset[]>;
+  storedStats: () => Promise<PartitionDeliveryStats[]>;
 }
 
 /** Everything a partition loop shares with its runner and dispatcher. */
@@ -82,6 +93,7 @@ export class PartitionDelivery {
     private readonly ctx: PartitionContext,
     readonly topic: string,
     readonly partition: number,
+    private readonly resume: ResumeReads,
   ) {}
 
   start(): this {
@@ -142,7 +154,7 @@ export class PartitionDelivery {
   /** The counters resume from what the partition's last owner wrote (none if that cannot be read). */
   private async previousStats(name: string): Promise<PartitionDeliveryStats | undefined> {
     try {
-      const all = await this.ctx.stats.readStats(name);
+      const all = await this.resume.storedStats();
       return all.find((s) => s.topic === this.topic && s.partition === this.partition);
     } catch (e) {
       this.ctx.warn("could not read delivery stats", { subscription: name, error: message(e) });
@@ -197,8 +209,8 @@ export class PartitionDelivery {
   private async startingPosition(): Promise<number | undefined> {
     for (let failures = 0; !this.stopRequested; ) {
       try {
-        const offsets = await this.ctx.groups.fetchOffsets(this.ctx.subscription().groupId, [this.topic]);
-        const mine = offsets.find((o) => o.partition === this.partition);
+        const offsets = await this.resume.committedOffsets();
+        const mine = offsets.find((o) => o.topic === this.topic && o.partition === this.partition);
         if (mine) {
           this.committed = mine.offset;
           return mine.offset;

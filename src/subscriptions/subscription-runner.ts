@@ -10,7 +10,12 @@ import {
 } from "../groups/types.js";
 import { backoffMs } from "./delivery-attempts.js";
 import type { StatsStore } from "./delivery-stats.js";
-import { type PartitionContext, PartitionDelivery, type PartitionEnd } from "./partition-delivery.js";
+import {
+  type PartitionContext,
+  PartitionDelivery,
+  type PartitionEnd,
+  type ResumeReads,
+} from "./partition-delivery.js";
 import type { DeliveryMetrics, DeliveryTarget, Subscription, TargetFactory } from "./types.js";
 
 export interface RunnerContext {
@@ -175,21 +180,29 @@ export class SubscriptionRunner {
       // Reported released only once stopped: the heartbeat after that lets the group move them.
       void this.stopLoops(revoked, Number.POSITIVE_INFINITY).then(() => this.wake());
     }
-    let started = false;
-    for (const tp of assignment) {
-      for (const partition of tp.partitions) {
-        const k = key(tp.topic, partition);
-        if (this.owned.has(k)) continue;
-        this.startLoop(tp.topic, partition);
-        started = true;
-      }
-    }
-    return started;
+    const added = assignment
+      .map((tp) => ({
+        topic: tp.topic,
+        partitions: tp.partitions.filter((p) => !this.owned.has(key(tp.topic, p))),
+      }))
+      .filter((tp) => tp.partitions.length > 0);
+    if (added.length === 0) return false;
+    const sub = this.subscriptionValue;
+    const topics = added.map((tp) => tp.topic);
+    const resume: ResumeReads = {
+      committedOffsets: readOnce(() => this.ctx.groups.fetchOffsets(sub.groupId, topics)),
+      storedStats: readOnce(() => this.ctx.store.readStats(sub.name)),
+    };
+    for (const tp of added)
+      for (const partition of tp.partitions) this.startLoop(tp.topic, partition, resume);
+    return true;
   }
 
-  private startLoop(topic: string, partition: number): void {
+  private startLoop(topic: string, partition: number, resume: ResumeReads): void {
     const k = key(topic, partition);
-    const owned: Owned = { loop: new PartitionDelivery(this.partitionContext(), topic, partition).start() };
+    const owned: Owned = {
+      loop: new PartitionDelivery(this.partitionContext(), topic, partition, resume).start(),
+    };
     this.owned.set(k, owned);
     void owned.loop.ended.then((end) => this.loopEnded(k, owned, end));
   }
@@ -365,4 +378,14 @@ export class SubscriptionRunner {
 
 function key(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
+}
+
+/** One read shared by its callers; a failed one is made again by the next call. */
+function readOnce<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () =>
+    (pending ??= read().catch((e) => {
+      pending = undefined;
+      throw e;
+    }));
 }
