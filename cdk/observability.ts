@@ -35,6 +35,16 @@ export const FLOE_METRICS = {
     statistic: "Sum",
     label: "segments dropped by retention",
   },
+  // Published by the subscription dispatcher, per subscription (dimension Subscription).
+  recordsDelivered: { name: "RecordsDelivered", statistic: "Sum", label: "records delivered" },
+  recordsFailed: { name: "RecordsFailed", statistic: "Sum", label: "records sent to the failure topic" },
+  deliveryRetries: { name: "DeliveryRetries", statistic: "Sum", label: "delivery retries" },
+  recordsFiltered: { name: "RecordsFiltered", statistic: "Sum", label: "records filtered out" },
+  oldestUndeliveredAge: {
+    name: "OldestUndeliveredAgeMs",
+    statistic: "Maximum",
+    label: "oldest undelivered record age (ms, max)",
+  },
 } as const;
 
 /** Operations the functions issue against the table (TransactWriteItems carries the conditional writes). */
@@ -175,6 +185,25 @@ export class Observability extends Construct {
         width: 12,
       }),
     );
+    if (props.functions.dispatcher) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: "Subscriptions: records",
+          left: [
+            searchMetric(FLOE_METRICS.recordsDelivered),
+            searchMetric(FLOE_METRICS.recordsFailed),
+            searchMetric(FLOE_METRICS.recordsFiltered),
+          ],
+          right: [searchMetric(FLOE_METRICS.deliveryRetries)],
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: "Subscriptions: oldest undelivered record (ms)",
+          left: [searchMetric(FLOE_METRICS.oldestUndeliveredAge)],
+          width: 12,
+        }),
+      );
+    }
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms: this.alarms, width: 24 }),
     );

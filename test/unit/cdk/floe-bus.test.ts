@@ -488,6 +488,9 @@ describe.each(["http", "rest", "url"] as const)("FloeBus with the %s front door"
       "BytesIn",
       "ConsumerLag",
       "Objects",
+      "RecordsDelivered",
+      "DeliveryRetries",
+      "OldestUndeliveredAgeMs",
     ]) {
       expect(body, text).toContain(text);
     }
