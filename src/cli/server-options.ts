@@ -88,7 +88,7 @@ export const TUNING_OPTIONS: OptionSpecs = {
   "no-subscriptions": {
     kind: "flag",
     description:
-      "do not deliver push subscriptions from this server (default: a dispatcher delivers them; a deployed stack's dispatcher function delivers them too)",
+      "do not deliver push subscriptions from this server, leaving them to other agents or a deployed stack's dispatcher function (by default a dispatcher in the server delivers them)",
   },
 };
 
