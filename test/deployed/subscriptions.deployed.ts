@@ -8,7 +8,10 @@ import { deployedStack, functionNamed, STACK_NAME } from "./stack.js";
  * A push subscription on the deployed stack (issue 14): a subscription made through the deployed
  * API delivers to a Lambda function created in LocalStack, the stack's dispatcher function woken
  * by the metadata table's real DynamoDB stream and its head-only filter. The dispatcher's schedule
- * is disabled for the test, so only the stream can have woken it.
+ * is disabled for the test, so only the stream can have woken it. FloeSubscription is not deployed
+ * here: LocalStack's community edition has no custom resources (it "deploys" Custom::* types as
+ * no-ops), so its handler is tested against the emulators instead
+ * (test/integration/functions/subscription-resource.test.ts).
  */
 const stack = deployedStack();
 const floe = new Floe({ url: stack.apiUrl });
