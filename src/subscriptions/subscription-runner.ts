@@ -148,6 +148,8 @@ export class SubscriptionRunner {
             (e.code === "UNKNOWN_MEMBER_ID" || e.code === "FENCED_MEMBER_EPOCH")
           ) {
             await this.loseEverything(`the group fenced this member: ${e.message}`);
+            // Joins again at once the first time; a group that keeps refusing is not asked in a hot loop.
+            if (failures > 1) await this.ctx.sleep(backoffMs(failures - 1, this.ctx));
             continue;
           }
           this.ctx.warn("subscription heartbeat failed", {

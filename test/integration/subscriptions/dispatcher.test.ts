@@ -28,6 +28,8 @@ interface World {
   groups: GroupCoordinator;
   store: SubscriptionStore;
   dispatchers: Dispatcher[];
+  /** Added to the coordinator's clock: moving it on expires sessions without waiting. */
+  coordinatorSkew: { ms: number };
   dispatcher(target: DeliveryTarget, options?: Partial<DispatcherOptions>): Dispatcher;
 }
 
@@ -36,11 +38,13 @@ const worlds: World[] = [];
 async function world(): Promise<World> {
   const backend = await createBackend({ storage: "memory" });
   const broker = new Broker(backend, { longPollIntervalMs: 20 });
+  const coordinatorSkew = { ms: 0 };
   const groups = new GroupCoordinator({
     meta: backend.meta,
     broker,
     heartbeatIntervalMs: 50,
     sessionTimeoutMs: 30_000,
+    clock: () => Date.now() + coordinatorSkew.ms,
   });
   const store = new SubscriptionStore(backend.meta);
   const w: World = {
@@ -49,6 +53,7 @@ async function world(): Promise<World> {
     groups,
     store,
     dispatchers: [],
+    coordinatorSkew,
     dispatcher(target, options = {}) {
       const d = new Dispatcher({
         broker,
@@ -522,5 +527,28 @@ describe("Dispatcher", () => {
     const report = await w.dispatcher(target).runOnce({ deadline: Date.now() + 60_000 });
     expect(Object.fromEntries(topics)).toEqual({ "orders-eu": 30, "orders-us": 10 });
     expect(report).toMatchObject({ delivered: 40, pendingPartitions: 0 });
+  });
+  it("a member the group expired gives its partitions up, joins again and goes on delivering from the committed offsets", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 2);
+    await subscribe(w);
+    await produce(w, 100);
+    const target = new RecordingTarget();
+    w.dispatcher(target).start();
+    await until(() => fullyCommitted(w), "the first records committed");
+    const [before] = (await w.groups.describe("floe-subscription-s")).members;
+    // The coordinator's time jumps past the session: the member's next heartbeat finds it expired.
+    w.coordinatorSkew.ms += 60_000;
+    await until(async () => {
+      const members = (await w.groups.describe("floe-subscription-s")).members;
+      return (
+        members.length === 1 && members[0].memberId !== before.memberId && members[0].assignment.length > 0
+      );
+    }, "a new member holding the partitions");
+    await produce(w, 100, { from: 100 });
+    await until(() => fullyCommitted(w), "everything committed");
+    for (const [p, end] of await highWatermarks(w)) {
+      expect([...new Set(target.accepted.get(p))]).toEqual(Array.from({ length: end }, (_, i) => i));
+    }
   });
 });
