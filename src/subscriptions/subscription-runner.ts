@@ -113,8 +113,16 @@ export class SubscriptionRunner {
   /** A changed definition: new settings apply from each partition's next run, new topics at the next heartbeat. */
   update(subscription: Subscription): void {
     if (subscription.version === this.subscriptionValue.version) return;
+    try {
+      this.targetValue = this.ctx.targets(subscription);
+    } catch (e) {
+      // The target as last built goes on delivering; the next change may build again.
+      this.ctx.warn("cannot build a subscription's changed target", {
+        subscription: subscription.name,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
     this.subscriptionValue = subscription;
-    this.targetValue = this.ctx.targets(subscription);
     this.wake();
   }
 
@@ -188,7 +196,8 @@ export class SubscriptionRunner {
         partitions: tp.partitions.filter((p) => !this.owned.has(key(tp.topic, p))),
       }))
       .filter((tp) => tp.partitions.length > 0);
-    if (added.length === 0) return false;
+    // A runner being stopped takes on nothing new: what it was given goes to the next member.
+    if (added.length === 0 || this.stopRequested) return false;
     const sub = this.subscriptionValue;
     const topics = added.map((tp) => tp.topic);
     const resume: ResumeReads = {

@@ -551,4 +551,31 @@ describe("Dispatcher", () => {
       expect([...new Set(target.accepted.get(p))]).toEqual(Array.from({ length: end }, (_, i) => i));
     }
   });
+  it("applies changed settings to the runs after the dispatcher reads them", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 1);
+    await subscribe(w, { batchSize: 10 });
+    await produce(w, 30);
+    let lists = 0;
+    const list = w.store.list.bind(w.store);
+    w.store.list = () => {
+      lists++;
+      return list();
+    };
+    const target = new RecordingTarget();
+    w.dispatcher(target).start();
+    await until(() => fullyCommitted(w), "the first records committed");
+    await w.store.update("s", { batchSize: 3 });
+    const listed = lists;
+    await until(() => lists >= listed + 2, "the dispatcher to read the change");
+    await produce(w, 30, { from: 30 });
+    await until(() => fullyCommitted(w), "everything committed");
+    expect(target.batches.filter((b) => b.records[0].offset < 30).every((b) => b.records.length <= 10)).toBe(
+      true,
+    );
+    const after = target.batches.filter((b) => b.records[0].offset >= 30);
+    expect(after.length).toBeGreaterThanOrEqual(10);
+    expect(after.every((b) => b.records.length <= 3)).toBe(true);
+    expect(target.accepted.get(0)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+  });
 });
