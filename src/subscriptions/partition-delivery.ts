@@ -132,6 +132,15 @@ export class PartitionDelivery {
     return this.stopRequested;
   }
 
+  /**
+   * No new delivery attempt starts: the loop is stopping, or a once-run's time for new batches is
+   * up (a target failing without end must not hold a Lambda run past its deadline).
+   */
+  private get winding(): boolean {
+    const mode = this.ctx.mode;
+    return this.stopRequested || (mode.kind === "once" && this.ctx.clock() >= mode.stopStartingAt);
+  }
+
   private async run(): Promise<PartitionEnd> {
     const sub = this.ctx.subscription();
     this.stats = new PartitionStats(
@@ -201,7 +210,7 @@ export class PartitionDelivery {
         if (!(await this.commit(settledUntil))) return "fenced";
         position = settledUntil;
       }
-      if (settledUntil < run.nextOffset) return "stopped";
+      if (settledUntil < run.nextOffset) return this.stopRequested ? "stopped" : "deadline";
     }
   }
 
@@ -313,7 +322,7 @@ export class PartitionDelivery {
   private async deliverLane(sub: Subscription, lane: DeliveryRecord[]): Promise<number | undefined> {
     const target = this.ctx.target();
     for (const chunk of chunks(lane, sub.batchSize)) {
-      if (this.stopRequested) return chunk[0].offset;
+      if (this.winding) return chunk[0].offset;
       const out = await deliverChunk(chunk, {
         subscription: sub,
         target,
@@ -322,7 +331,7 @@ export class PartitionDelivery {
         random: this.ctx.random,
         retryBackoffMs: this.ctx.retryBackoffMs,
         retryBackoffMaxMs: this.ctx.retryBackoffMaxMs,
-        stopping: () => this.stopRequested,
+        stopping: () => this.winding,
         signal: this.deliveryAbort.signal,
         onRetry: () => this.stats!.count({ retried: 1 }),
         onFailedAttempt: (reason, records, attempt) => {
@@ -354,7 +363,7 @@ export class PartitionDelivery {
           `Writing ${failed.length} failed record(s) of ${this.topic}-${this.partition} to '${sub.onFailureTopic}' failed: ${message(e)}`,
         );
         await this.stats!.maybeFlush();
-        if (this.stopRequested) return false;
+        if (this.winding) return false;
         await this.ctx.sleep(backoffMs(attempt, this.ctx));
       }
     }

@@ -578,4 +578,18 @@ describe("Dispatcher", () => {
     expect(after.every((b) => b.records.length <= 3)).toBe(true);
     expect(target.accepted.get(0)).toEqual(Array.from({ length: 60 }, (_, i) => i));
   });
+  it("runOnce stops retrying a failing target when its time for new batches is up, committing nothing undelivered", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 1);
+    await subscribe(w);
+    await produce(w, 5);
+    const target = new RecordingTarget(() => ({ outcome: "error", reason: "HTTP 503" }));
+    // The target's timeout is 30 s, so new attempts stop 10 s before the deadline: 300 ms from now.
+    const report = await w.dispatcher(target).runOnce({ deadline: Date.now() + 10_300 });
+    expect(target.batches.length).toBeGreaterThan(1);
+    expect(report).toMatchObject({ delivered: 0, pendingPartitions: 1 });
+    expect(report.retried).toBe(target.batches.length - 1);
+    expect((await committed(w)).get(0)).toBeUndefined();
+    expect(await groupState(w)).toBe("Empty");
+  });
 });
