@@ -19,6 +19,7 @@ import {
   expectOffsetOrder,
   groupLag,
   produceKeyed,
+  untilDelivered,
   waitFor,
 } from "./subscription-harness.js";
 
@@ -64,7 +65,12 @@ describe("push subscriptions: a dispatcher killed mid-batch", () => {
     target.verifyWith(created.secret);
 
     const first = await produceKeyed(floe.url, topic, 50, { keys: 1, perRequest: 50 });
-    await target.until("the first 50 were accepted", () => target!.accepted().length >= 50);
+    await untilDelivered(
+      floe!.url,
+      name,
+      "the first 50 were accepted",
+      () => target!.accepted().length >= 50,
+    );
     const second = await produceKeyed(floe.url, topic, 50, { keys: 1, first: 50, perRequest: 50 });
     await target.until("a batch is held open", () => held !== undefined);
     const heldOffsets = held!.records.map((r) => r.offset);
@@ -79,7 +85,7 @@ describe("push subscriptions: a dispatcher killed mid-batch", () => {
     floe = await spawnFloeDev(dataDir, SESSION_TIMEOUT);
     const third = await produceKeyed(floe.url, topic, 50, { keys: 1, first: 100, perRequest: 50 });
     const produced = [...first, ...second, ...third];
-    await target.until("every record was accepted", () => {
+    await untilDelivered(floe!.url, name, "every record was accepted", () => {
       const seen = new Set(target!.accepted().map((r) => r.offset));
       return produced.every((p) => seen.has(p.offset));
     });

@@ -18,6 +18,7 @@ import {
   expectOffsetOrder,
   groupLag,
   produceKeyed,
+  untilDelivered,
   waitFor,
   waitForStatus,
 } from "./subscription-harness.js";
@@ -80,7 +81,7 @@ describe("push subscriptions: a failing target", () => {
     });
     const poison = produced[POISON];
 
-    await target.until("199 records were accepted", () => target.accepted().length >= 199);
+    await untilDelivered(floe.url, name, "199 records were accepted", () => target.accepted().length >= 199);
     await waitFor("the group has no lag", async () => (await groupLag(floe.url, name)) === 0);
     const accepted = target.accepted();
     expectEachOnce(
@@ -151,7 +152,12 @@ describe("push subscriptions: a failing target", () => {
     target.verifyWith(created.secret);
 
     const early = await produceKeyed(floe.url, topic, 100, { keys: 8 });
-    await target.until("the first 100 records were accepted", () => target.accepted().length >= 100);
+    await untilDelivered(
+      floe.url,
+      name,
+      "the first 100 records were accepted",
+      () => target.accepted().length >= 100,
+    );
 
     await target.down();
     const late = await produceKeyed(floe.url, topic, 300, { keys: 8, first: 100 });
@@ -167,7 +173,12 @@ describe("push subscriptions: a failing target", () => {
     expect(deliveredWhileDown).toBe(100);
 
     await target.up();
-    await target.until("all 400 records were accepted", () => target.accepted().length >= 400);
+    await untilDelivered(
+      floe.url,
+      name,
+      "all 400 records were accepted",
+      () => target.accepted().length >= 400,
+    );
     const accepted = target.accepted();
     expectEachOnce(accepted, [...early, ...late]);
     expectOffsetOrder(accepted);

@@ -19,6 +19,7 @@ import {
   expectOffsetOrder,
   groupLag,
   produceKeyed,
+  untilDelivered,
   waitFor,
   waitForStatus,
 } from "./subscription-harness.js";
@@ -54,7 +55,12 @@ describe("push subscriptions: ordered, signed delivery to an HTTP endpoint", () 
     const produced = await produceKeyed(floe.url, topic, 3_000, { keys: 40, perRequest: 250 });
     expect(new Set(produced.map((p) => p.partition))).toEqual(new Set([0, 1, 2, 3]));
 
-    await target.until("3,000 records were accepted", () => target.accepted().length >= 3_000);
+    await untilDelivered(
+      floe.url,
+      name,
+      "3,000 records were accepted",
+      () => target.accepted().length >= 3_000,
+    );
     const accepted = target.accepted();
     expectEachOnce(accepted, produced);
     expectOffsetOrder(accepted);
@@ -92,7 +98,7 @@ describe("push subscriptions: ordered, signed delivery to an HTTP endpoint", () 
     target.verifyWith(created.secret);
     const produced = await produceKeyed(floe.url, topic, 10, { perRequest: 10 });
 
-    await target.until("the records were accepted", () => target.accepted().length >= 10);
+    await untilDelivered(floe.url, name, "the records were accepted", () => target.accepted().length >= 10);
     expectEachOnce(target.accepted(), produced);
     expect(target.deliveries.length).toBeGreaterThanOrEqual(3);
     const [first, second, third] = target.deliveries;

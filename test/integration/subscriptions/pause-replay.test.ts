@@ -19,6 +19,7 @@ import {
   groupLag,
   produceKeyed,
   setState,
+  untilDelivered,
   waitFor,
 } from "./subscription-harness.js";
 
@@ -58,7 +59,12 @@ describe("push subscriptions: pause, resume and replay", () => {
   it("delivers nothing while paused, then the rest in order once resumed", async () => {
     const { target, topic, name } = await subscribe("paused", 2);
     const before = await produceKeyed(floe.url, topic, 200, { keys: 8 });
-    await target.until("the first 200 were accepted", () => target.accepted().length >= 200);
+    await untilDelivered(
+      floe.url,
+      name,
+      "the first 200 were accepted",
+      () => target.accepted().length >= 200,
+    );
     await waitFor(
       "the group is stable",
       async () => (await describeGroupOf(floe.url, name)).members.length > 0,
@@ -75,7 +81,7 @@ describe("push subscriptions: pause, resume and replay", () => {
     expect(await groupLag(floe.url, name)).toBe(300);
 
     await setState(floe.url, name, "Enabled");
-    await target.until("all 500 were accepted", () => target.accepted().length >= 500);
+    await untilDelivered(floe.url, name, "all 500 were accepted", () => target.accepted().length >= 500);
     const accepted = target.accepted();
     expectEachOnce(accepted, [...before, ...during]);
     expectOffsetOrder(accepted);
@@ -87,7 +93,7 @@ describe("push subscriptions: pause, resume and replay", () => {
   it("replays the topic in order after its paused group's offsets are reset to the earliest", async () => {
     const { target, topic, name } = await subscribe("replay", 3);
     const produced = await produceKeyed(floe.url, topic, 300, { keys: 12 });
-    await target.until("the 300 were accepted", () => target.accepted().length >= 300);
+    await untilDelivered(floe.url, name, "the 300 were accepted", () => target.accepted().length >= 300);
     await waitFor("the group has no lag", async () => (await groupLag(floe.url, name)) === 0);
 
     // Kafka resets only an empty group's offsets: a running subscription's are refused.
@@ -113,7 +119,12 @@ describe("push subscriptions: pause, resume and replay", () => {
     const firstRun = target.accepted().length;
 
     await setState(floe.url, name, "Enabled");
-    await target.until("the 300 were accepted again", () => target.accepted().length >= firstRun + 300);
+    await untilDelivered(
+      floe.url,
+      name,
+      "the 300 were accepted again",
+      () => target.accepted().length >= firstRun + 300,
+    );
     const replayed = target.accepted().slice(firstRun);
     expectEachOnce(replayed, produced);
     expectOffsetOrder(replayed);

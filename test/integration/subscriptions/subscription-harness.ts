@@ -152,6 +152,20 @@ export async function groupLag(base: string, name: string): Promise<number> {
   return (group.offsets as { lag: number }[]).reduce((sum, o) => sum + o.lag, 0);
 }
 
+/**
+ * Waits until `done` holds — or the subscription's group has committed everything (lag 0), after
+ * which nothing more would come: the checks that follow then name what was skipped instead of a
+ * wait running out.
+ */
+export async function untilDelivered(
+  base: string,
+  name: string,
+  what: string,
+  done: () => boolean,
+): Promise<void> {
+  await waitFor(what, async () => done() || (await groupLag(base, name)) === 0);
+}
+
 const where = (r: { topic?: string; partition: number; offset: number }) => `${r.partition}@${r.offset}`;
 
 /** Every produced record accepted exactly once, and nothing else accepted. */
