@@ -100,7 +100,7 @@ export function createHandler(deps: DispatcherHandlerDeps = {}): DispatcherHandl
       throw e;
     }
     const runMs = Math.max(MIN_RUN_MS, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
-    const trigger = "Records" in event ? `stream (${event.Records.length} head changes)` : "schedule";
+    const trigger = "Records" in event ? streamTrigger(event) : { source: "schedule" };
     try {
       const report = await dispatcher.runOnce({ deadline: Date.now() + runMs });
       logger.info("dispatch run", { trigger, report });
@@ -112,6 +112,15 @@ export function createHandler(deps: DispatcherHandlerDeps = {}): DispatcherHandl
       metrics.flush();
     }
   };
+}
+
+/**
+ * What woke a run, for its log line: the stream's records counted as partition heads and others.
+ * The event source's filter passes heads only, so `other` is 0 unless the filter is missing.
+ */
+function streamTrigger(event: DynamoDBStreamEvent): { source: "stream"; heads: number; other: number } {
+  const heads = event.Records.filter((r) => r.dynamodb?.Keys?.sk?.S === "head").length;
+  return { source: "stream", heads, other: event.Records.length - heads };
 }
 
 export const handler = createHandler();

@@ -124,6 +124,27 @@ async function receivedRecords(): Promise<Received[]> {
   }
 }
 
+interface DispatchRun {
+  trigger: { source: "stream" | "schedule"; heads?: number; other?: number };
+  report: { delivered: number };
+}
+
+/** The dispatcher's "dispatch run" log lines (functions/dispatcher.ts) since `since`, from CloudWatch Logs. */
+async function dispatchRuns(since: number): Promise<DispatchRun[]> {
+  const r = await awsCall(
+    "logs",
+    "POST",
+    "/",
+    JSON.stringify({ logGroupName: `/aws/lambda/${functionNamed(stack, "Dispatcher")}`, startTime: since }),
+    { "content-type": "application/x-amz-json-1.1", "x-amz-target": "Logs_20140328.FilterLogEvents" },
+  );
+  if (r.status >= 300) throw new Error(`FilterLogEvents: HTTP ${r.status} ${r.text.slice(0, 500)}`);
+  const events = (JSON.parse(r.text) as { events?: { message: string }[] }).events ?? [];
+  return events
+    .filter((e) => e.message.includes('"dispatch run"'))
+    .map((e) => JSON.parse(e.message.slice(e.message.indexOf("{"))) as DispatchRun);
+}
+
 describe("a push subscription on the deployed stack", () => {
   let scheduleRule: string | undefined;
 
@@ -157,7 +178,7 @@ describe("a push subscription on the deployed stack", () => {
   });
 
   it("the dispatcher, woken by the table's stream, invokes the target with every record once, in order", async () => {
-    expect(functionNamed(stack, "Dispatcher")).toBeTruthy();
+    const started = Date.now();
     await floe.admin().createSubscription(`to-lambda-${run}`, {
       topics: [source],
       target: { type: "lambda", functionName: targetName },
@@ -197,5 +218,18 @@ describe("a push subscription on the deployed stack", () => {
       return status.lag === 0;
     }, "the subscription's group has committed everything");
     expect(status!).toMatchObject({ delivered: 2 * perPartition, failed: 0, lag: 0 });
+
+    // The runs that delivered were woken by the stream, which passed partition heads and nothing else.
+    let runs: DispatchRun[] = [];
+    await until(async () => {
+      runs = await dispatchRuns(started);
+      return runs.some((r) => r.report.delivered > 0);
+    }, "the delivering runs have logged (once each returns)");
+    const delivering = runs.filter((r) => r.report.delivered > 0);
+    expect(delivering.every((r) => r.trigger.source === "stream")).toBe(true);
+    for (const r of runs.filter((r) => r.trigger.source === "stream")) {
+      expect(r.trigger.other).toBe(0);
+      expect(r.trigger.heads).toBeGreaterThan(0);
+    }
   });
 });
