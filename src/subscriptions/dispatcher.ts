@@ -95,7 +95,8 @@ export class Dispatcher {
   /**
    * The Lambda dispatcher's run: for each Enabled subscription, joins its group, delivers until every
    * assigned partition is caught up or `deadline` (ms since the epoch) is near — no new batch starts
-   * in the last min(target timeout, 10 s) — and leaves; finishes deleting Deleting subscriptions
+   * in the last min(target timeout, 10 s), and a delivery still in flight at the deadline is aborted,
+   * uncommitted — and leaves; finishes deleting Deleting subscriptions
    * whose group is empty.
    */
   async runOnce(options: { deadline: number }): Promise<DispatchReport> {
@@ -107,6 +108,7 @@ export class Dispatcher {
           return await new SubscriptionRunner(this.ctx, s, {
             kind: "once",
             stopStartingAt: options.deadline - Math.min(s.target.timeoutMs, ONCE_MARGIN_MS),
+            deadline: options.deadline,
           }).start().done;
         } catch (e) {
           // One subscription's fault (a target that cannot be built) is not the others'.

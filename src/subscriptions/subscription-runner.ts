@@ -50,7 +50,11 @@ export interface RunnerReport {
   pendingPartitions: number;
 }
 
-export type RunnerMode = { kind: "continuous" } | { kind: "once"; stopStartingAt: number };
+/**
+ * `once` (the Lambda dispatcher): no batch or retry starts after `stopStartingAt`, and a delivery
+ * still in flight at `deadline` is aborted (its records stay uncommitted, for the next run).
+ */
+export type RunnerMode = { kind: "continuous" } | { kind: "once"; stopStartingAt: number; deadline: number };
 
 interface Owned {
   loop: PartitionDelivery;
@@ -142,6 +146,12 @@ export class SubscriptionRunner {
   private graceMs = Number.POSITIVE_INFINITY;
 
   private async run(): Promise<RunnerReport> {
+    let finished = false;
+    if (this.mode.kind === "once") {
+      void this.ctx.sleep(Math.max(0, this.mode.deadline - this.ctx.clock())).then(() => {
+        if (!finished) for (const owned of this.owned.values()) owned.loop.abort();
+      });
+    }
     try {
       for (let failures = 0; !this.stopRequested; ) {
         let answer: HeartbeatResponse;
@@ -176,6 +186,7 @@ export class SubscriptionRunner {
       }
     } finally {
       await this.stopLoops([...this.owned.keys()], this.graceMs);
+      finished = true;
       await this.leave();
     }
     return this.report;
@@ -361,7 +372,7 @@ export class SubscriptionRunner {
       warn: this.ctx.warn,
       mode:
         this.mode.kind === "once"
-          ? this.mode
+          ? { kind: "once", stopStartingAt: this.mode.stopStartingAt }
           : { kind: "continuous", longPollMs: Math.min(5_000, this.ctx.sessionTimeoutMs / 4) },
     };
   }

@@ -592,4 +592,21 @@ describe("Dispatcher", () => {
     expect((await committed(w)).get(0)).toBeUndefined();
     expect(await groupState(w)).toBe("Empty");
   });
+  it("runOnce aborts a delivery still in flight at its deadline and leaves it uncommitted", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 1);
+    await subscribe(w, { target: { type: "http", url: "http://127.0.0.1:9/unused", timeoutMs: 100 } });
+    await produce(w, 3);
+    const target: DeliveryTarget = {
+      // Answers only when told to give up.
+      deliver: (_batch, signal) =>
+        new Promise<DeliveryResult>((resolve) =>
+          signal.addEventListener("abort", () => resolve({ outcome: "error", reason: "aborted" })),
+        ),
+    };
+    const report = await w.dispatcher(target).runOnce({ deadline: Date.now() + 300 });
+    expect(report).toMatchObject({ delivered: 0, pendingPartitions: 1 });
+    expect((await committed(w)).get(0)).toBeUndefined();
+    expect(await groupState(w)).toBe("Empty");
+  });
 });
