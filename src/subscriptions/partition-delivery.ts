@@ -68,8 +68,11 @@ interface Run {
   nextOffset: number;
 }
 
-/** Kafka's fetch.max.wait.ms caps a long-poll; shorter keeps a stop's wait short without an abort. */
-export const DEFAULT_LONG_POLL_MS = 5_000;
+/**
+ * How long an idle partition's fetch waits for new records. A stop aborts the wait (the broker
+ * notices at its next wake-up), so this only bounds how long an idle loop goes unchecked.
+ */
+export const LONG_POLL_MS = 5_000;
 
 /**
  * One assigned partition's delivery loop (architecture §14): from the committed offset (the log

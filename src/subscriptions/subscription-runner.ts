@@ -11,6 +11,7 @@ import {
 import { backoffMs } from "./delivery-attempts.js";
 import type { StatsStore } from "./delivery-stats.js";
 import {
+  LONG_POLL_MS,
   type PartitionContext,
   PartitionDelivery,
   type PartitionEnd,
@@ -373,7 +374,7 @@ export class SubscriptionRunner {
       mode:
         this.mode.kind === "once"
           ? { kind: "once", stopStartingAt: this.mode.stopStartingAt }
-          : { kind: "continuous", longPollMs: Math.min(5_000, this.ctx.sessionTimeoutMs / 4) },
+          : { kind: "continuous", longPollMs: Math.min(LONG_POLL_MS, this.ctx.sessionTimeoutMs / 4) },
     };
   }
 
