@@ -63,6 +63,7 @@ interface Piece {
  *   (with `reportBatchItemFailures` off, as in Lambda, a successful call is success whatever it says);
  * - an error with `bisectBatchOnError` splits the batch in two, the halves delivered in order at once
  *   (a split is not a retry, so it needs no backoff and spends no retry quota; it ends at one record);
+ *   a batch too large to send at all is split so whatever the setting says;
  * - otherwise the same records are retried after a backoff with full jitter: uniform in
  *   [0, min(retryBackoffMaxMs, retryBackoffMs·2^(n−1))) before the n-th retry;
  * - records that have failed more than `maximumRetryAttempts` times (−1: never give up) or are older
@@ -117,7 +118,7 @@ export async function deliverChunk(records: DeliveryRecord[], ctx: AttemptContex
       continue;
     }
     ctx.onFailedAttempt?.(answer.reason, piece.records, attempt);
-    if (settings.bisectBatchOnError && answer.wholeBatch && piece.records.length > 1) {
+    if ((settings.bisectBatchOnError || answer.tooLarge) && answer.wholeBatch && piece.records.length > 1) {
       const half = Math.ceil(piece.records.length / 2);
       queue.splice(
         0,
@@ -179,9 +180,10 @@ function interpret(
   result: DeliveryResult,
   records: DeliveryRecord[],
   reportBatchItemFailures: boolean,
-): { accepted: number; reason?: string; wholeBatch: boolean } {
+): { accepted: number; reason?: string; wholeBatch: boolean; tooLarge?: boolean } {
   if (result.outcome === "success") return { accepted: records.length, wholeBatch: false };
-  if (result.outcome === "error") return { accepted: 0, reason: result.reason, wholeBatch: true };
+  if (result.outcome === "error")
+    return { accepted: 0, reason: result.reason, wholeBatch: true, tooLarge: result.tooLarge };
   if (!reportBatchItemFailures) return { accepted: records.length, wholeBatch: false };
   const index = records.findIndex((r) => r.offset === result.firstFailedOffset);
   if (index < 0) {

@@ -169,7 +169,15 @@ export interface DeliveryBatch {
 export type DeliveryResult =
   | { outcome: "success" }
   | { outcome: "partial"; firstFailedOffset: number; reason: string }
-  | { outcome: "error"; reason: string };
+  | {
+      outcome: "error";
+      reason: string;
+      /**
+       * The batch could never be sent whole (over Lambda's 6 MB synchronous payload): the dispatcher
+       * splits it whatever bisectBatchOnError says, since retrying it unchanged cannot succeed.
+       */
+      tooLarge?: true;
+    };
 
 /** An HTTP endpoint or a Lambda function. Never throws: every failure is an `error` result. */
 export interface DeliveryTarget {

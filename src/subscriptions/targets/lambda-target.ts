@@ -55,6 +55,7 @@ export function createLambdaTarget(
         return {
           outcome: "error",
           reason: `the event for ${batch.records.length} record(s) is ${payload.byteLength} bytes, over Lambda's ${LAMBDA_MAX_PAYLOAD_BYTES}-byte limit on a synchronous invocation; a smaller batch is needed`,
+          tooLarge: true,
         };
       }
       const timeout = new AbortController();

@@ -99,6 +99,28 @@ describe("deliverChunk", () => {
     expect(out.failed[0].attempts).toBeGreaterThan(2);
   });
 
+  it("a batch too large to send is split even without bisectBatchOnError, and the split spends no retry", async () => {
+    // Every piece of more than 2 records is over the (target's) size limit.
+    const target = new ScriptedTarget((batch) =>
+      batch.records.length > 2
+        ? { outcome: "error", reason: "over the payload limit", tooLarge: true }
+        : { outcome: "success" },
+    );
+    const ctx = attemptContext(subscriptionWith({ bisectBatchOnError: false }), target);
+    const out = await deliverChunk(records(8), ctx);
+    expect(out).toMatchObject({ delivered: 8, failed: [], pending: [] });
+    expect(target.offsetsPerCall()).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      [0, 1, 2, 3],
+      [0, 1],
+      [2, 3],
+      [4, 5, 6, 7],
+      [4, 5],
+      [6, 7],
+    ]);
+    expect(ctx.sleeps).toEqual([]);
+  });
+
   it("without bisection exhausted retries fail the whole batch with the reason and attempt count", async () => {
     const target = new ScriptedTarget(() => ({ outcome: "error", reason: "HTTP 500" }));
     const ctx = attemptContext(subscriptionWith({ maximumRetryAttempts: 2, onFailureTopic: "dlq" }), target);
