@@ -99,5 +99,5 @@ describe("push subscriptions: a dispatcher killed mid-batch", () => {
     expectEachAtLeastOnce(target.accepted(), produced);
     expect(target.unverified()).toEqual([]);
     await waitFor("the group has no lag", async () => (await groupLag(floe!.url, name)) === 0);
-  });
+  }, 120_000); // two `floe dev` start-ups under tsx, and a session timeout to wait out
 });
