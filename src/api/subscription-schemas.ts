@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { MAX_REGEX_LENGTH } from "../groups/topic-regex.js";
 import {
+  HTTP_URL,
+  LAMBDA_FUNCTION_NAME,
   LIMITS,
   MAX_SUBSCRIPTION_NAME_LENGTH,
+  SECRET_PATTERN,
   SECRET_PREFIX,
   STARTING_POSITIONS,
 } from "../subscriptions/subscription-settings.js";
@@ -39,7 +42,7 @@ const HttpTargetInput = z.strictObject({
   url: z
     .string()
     .max(LIMITS.urlLength.max)
-    .regex(/^[hH][tT][tT][pP][sS]?:\/\/./, "url must be an http:// or https:// URL")
+    .regex(HTTP_URL, "url must be an http:// or https:// URL")
     .describe("POSTed one JSON batch per delivery, signed per Standard Webhooks."),
   timeoutMs: TimeoutMs.optional().describe("How long one POST may take; default 30000."),
 });
@@ -50,6 +53,7 @@ const LambdaTargetInput = z.strictObject({
     .string()
     .min(1)
     .max(LIMITS.functionNameLength.max)
+    .regex(LAMBDA_FUNCTION_NAME, "functionName must be a Lambda function name, name:qualifier or ARN")
     .describe("A function name, name:qualifier, or (partial) ARN, as Lambda's Invoke takes it."),
   timeoutMs: TimeoutMs.optional().describe("How long one synchronous invocation may take; default 900000."),
 });
@@ -68,15 +72,54 @@ const Filters = z
 
 const Secret = z
   .string()
-  .regex(
-    /^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
-    `secret must be "${SECRET_PREFIX}" followed by base64`,
-  )
+  .regex(SECRET_PATTERN, "secret must be whsec_ and the base64 of 24 to 64 bytes")
+  // What the pattern implies, stated too: 32 to 88 base64 characters.
   .min(SECRET_PREFIX.length + 32)
   .max(SECRET_PREFIX.length + 88)
   .describe(
     "A Standard Webhooks signing secret: whsec_ and the base64 of 24 to 64 bytes; generated when absent.",
   );
+
+/** JSON Schema conditions: the document's form of the settings' rules across fields. */
+const present = (field: string, type: string) => ({ required: [field], properties: { [field]: { type } } });
+
+/** Exactly one of topics and topicRegex is given (not null). */
+const ONE_TOPIC_SELECTION = {
+  if: present("topics", "array"),
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keywords
+  then: { not: present("topicRegex", "string") },
+  else: present("topicRegex", "string"),
+};
+
+/** A Lambda target is not signed: no secret with it. */
+const NO_SECRET_FOR_LAMBDA = {
+  if: {
+    required: ["target"],
+    properties: { target: { required: ["type"], properties: { type: { const: "lambda" } } } },
+  },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keywords
+  then: { not: { required: ["secret"] } },
+};
+
+/** AT_TIMESTAMP needs its timestamp; any other starting position has none. */
+const TIMESTAMP_WITH_AT_TIMESTAMP = {
+  if: { required: ["startingPosition"], properties: { startingPosition: { const: "AT_TIMESTAMP" } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keywords
+  then: present("startingPositionTimestamp", "integer"),
+  else: { properties: { startingPositionTimestamp: { type: "null" } } },
+};
+
+/** A record whose retries or age run out goes to the failure topic: finite ones need it. */
+const FAILURE_TOPIC_WHEN_FINITE = {
+  if: {
+    anyOf: [
+      { required: ["maximumRetryAttempts"], properties: { maximumRetryAttempts: { not: { const: -1 } } } },
+      { required: ["maximumRecordAgeMs"], properties: { maximumRecordAgeMs: { not: { const: -1 } } } },
+    ],
+  },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keywords
+  then: present("onFailureTopic", "string"),
+};
 
 /** The settings both creating and changing take. */
 const settingFields = {
@@ -121,44 +164,68 @@ const settingFields = {
 
 export const CreateSubscriptionRequest = named(
   "CreateSubscriptionRequest",
-  z.strictObject({
-    name: SubscriptionName,
-    ...settingFields,
-    target: TargetInput,
-    startingPosition: z
-      .enum(STARTING_POSITIONS)
-      .optional()
-      .describe("Where delivery begins; default LATEST."),
-    startingPositionTimestamp: int(0, Number.MAX_SAFE_INTEGER)
-      .nullable()
-      .optional()
-      .describe("Milliseconds since the epoch; required with AT_TIMESTAMP only."),
-    state: z
-      .enum(["Enabled", "Disabled"])
-      .optional()
-      .describe("Disabled creates it paused; default Enabled."),
-  }),
+  z
+    .strictObject({
+      name: SubscriptionName,
+      ...settingFields,
+      target: TargetInput,
+      startingPosition: z
+        .enum(STARTING_POSITIONS)
+        .optional()
+        .describe("Where delivery begins; default LATEST."),
+      startingPositionTimestamp: int(0, Number.MAX_SAFE_INTEGER)
+        .nullable()
+        .optional()
+        .describe("Milliseconds since the epoch; required with AT_TIMESTAMP only."),
+      state: z
+        .enum(["Enabled", "Disabled"])
+        .optional()
+        .describe("Disabled creates it paused; default Enabled."),
+    })
+    // subscription-settings.ts's rules across fields, stated in the document too; it cannot state the
+    // rest (a failure topic the subscription itself reads, the filters' and the regex's grammar).
+    .meta({
+      allOf: [
+        ONE_TOPIC_SELECTION,
+        TIMESTAMP_WITH_AT_TIMESTAMP,
+        FAILURE_TOPIC_WHEN_FINITE,
+        NO_SECRET_FOR_LAMBDA,
+      ],
+    }),
 );
 
 export const UpdateSubscriptionRequest = named(
   "UpdateSubscriptionRequest",
-  z.strictObject({
-    ...settingFields,
-    target: TargetInput.optional(),
-    state: z
-      .enum(["Enabled", "Disabled"])
-      .optional()
-      .describe("Disabled pauses delivery, Enabled resumes it."),
-    version: z
-      .number()
-      .int()
-      .min(1)
-      .max(Number.MAX_SAFE_INTEGER)
-      .optional()
-      .describe(
-        "Apply only if the subscription is still at this version (INVALID_UPDATE_VERSION otherwise).",
-      ),
-  }),
+  z
+    .strictObject({
+      ...settingFields,
+      target: TargetInput.optional(),
+      state: z
+        .enum(["Enabled", "Disabled"])
+        .optional()
+        .describe("Disabled pauses delivery, Enabled resumes it."),
+      version: z
+        .number()
+        .int()
+        .min(1)
+        .max(Number.MAX_SAFE_INTEGER)
+        .optional()
+        .describe(
+          "Apply only if the subscription is still at this version (INVALID_UPDATE_VERSION otherwise).",
+        ),
+    })
+    // The rules a change breaks whatever is stored: topics and topicRegex both given, a secret with a Lambda target.
+    .meta({
+      allOf: [
+        {
+          not: {
+            required: ["topics", "topicRegex"],
+            properties: { topics: { type: "array" }, topicRegex: { type: "string" } },
+          },
+        },
+        NO_SECRET_FOR_LAMBDA,
+      ],
+    }),
 );
 
 const Target = z.discriminatedUnion("type", [

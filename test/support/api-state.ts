@@ -38,15 +38,18 @@ interface OffsetsBody {
 
 /** The state as canonical JSON text: equal texts, equal state. */
 export async function captureState(client: RawHttpClient, scope: StateScope): Promise<string> {
-  const [topicList, groupList, topics, offsets] = await Promise.all([
+  const [topicList, groupList, subscriptions, topics, offsets] = await Promise.all([
     read(client, "/v1/topics"),
     read(client, "/v1/groups"),
+    read(client, "/v1/subscriptions"),
     Promise.all(scope.topics.map((t) => read(client, `/v1/topics/${pathSegment(t)}`))),
     Promise.all(scope.groups.map((g) => read(client, `/v1/groups/${pathSegment(g)}/offsets`))),
   ]);
   const state = {
     topicList,
     groups: ((groupList as { groups?: { groupId: string }[] }).groups ?? []).map((g) => g.groupId).sort(),
+    // Definitions only: delivery stats move on the dispatcher's clock, not the requests'.
+    subscriptions,
     topics: Object.fromEntries(
       scope.topics.map((name, i) => {
         const t = topics[i] as TopicBody;

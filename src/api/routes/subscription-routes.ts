@@ -15,9 +15,13 @@ import {
   UpdateSubscriptionRequest,
 } from "../subscription-schemas.js";
 
-/** A subscription's definition is its configuration: whatever is wrong with it is INVALID_CONFIG, as the store says. */
-function subscriptionFieldCode(part: InputPart): KafkaErrorCode | undefined {
-  return part === "params" || part === "body" ? "INVALID_CONFIG" : undefined;
+/**
+ * A subscription's settings are its configuration: a bad one (or a bad name) is INVALID_CONFIG, as the
+ * store says. A body that is no object, or has unknown fields, is INVALID_REQUEST, as on every route.
+ */
+function subscriptionFieldCode(part: InputPart, path: readonly PropertyKey[]): KafkaErrorCode | undefined {
+  if (part === "params") return "INVALID_CONFIG";
+  return part === "body" && path.length > 0 ? "INVALID_CONFIG" : undefined;
 }
 
 const subscriptionPath = (name: string) => `/v1/subscriptions/${encodeURIComponent(name)}`;

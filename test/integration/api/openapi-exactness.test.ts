@@ -148,6 +148,24 @@ const commit = (body: Json, refused: boolean): Case => ({
 
 const INT32_MAX = 2 ** 31 - 1;
 
+const HOOK = { type: "http", url: "https://example.com/hook" };
+const secretOf = (bytes: number) => `whsec_${Buffer.alloc(bytes, 5).toString("base64")}`;
+const createSubscription = (name: string, body: Json, refused: boolean): Case => ({
+  name: `subscription ${name} ${JSON.stringify(body).slice(0, 120)}`,
+  method: "POST",
+  template: "/v1/subscriptions",
+  body: { name, topics: [TOPIC], target: HOOK, ...body },
+  refused,
+});
+const updateSubscription = (body: Json, refused: boolean): Case => ({
+  name: `subscription change ${JSON.stringify(body)}`,
+  method: "PATCH",
+  template: "/v1/subscriptions/{name}",
+  params: { name: "exact-s-ok" },
+  body,
+  refused,
+});
+
 const CASES: Case[] = [
   listOffsets("bogus", true),
   listOffsets("1969-12-31T23:59:59Z", true),
@@ -249,6 +267,56 @@ const CASES: Case[] = [
     name: "commit metadata of 4097 characters",
   },
   commit({ offsets: [{ topic: TOPIC, partition: 0, offset: 0 }] }, false),
+  // The settings' rules across fields are in the document too (subscription-schemas.ts).
+  createSubscription("exact-s1", { topicRegex: "exact.*" }, true),
+  createSubscription("exact-s2", { topics: null }, true),
+  createSubscription("exact-s3", { startingPosition: "AT_TIMESTAMP" }, true),
+  createSubscription("exact-s4", { startingPositionTimestamp: 5 }, true),
+  createSubscription("exact-s5", { maximumRetryAttempts: 3 }, true),
+  createSubscription("exact-s6", { maximumRecordAgeMs: 60_000, onFailureTopic: null }, true),
+  createSubscription(
+    "exact-s7",
+    { target: { type: "lambda", functionName: "f" }, secret: secretOf(32) },
+    true,
+  ),
+  createSubscription("exact-s8", { target: { type: "lambda", functionName: "has space" } }, true),
+  createSubscription("exact-s9", { target: { type: "http", url: "ftp://example.com/" } }, true),
+  createSubscription("exact-s10", { target: { type: "http", url: "http://#fragment" } }, true),
+  createSubscription("exact-s11", { target: { type: "http", url: "http://example.com:65536/" } }, true),
+  createSubscription("exact-s12", { secret: secretOf(23) }, true),
+  createSubscription("exact-s13", { secret: secretOf(65) }, true),
+  createSubscription("exact-s14", { maximumRecordAgeMs: 999, onFailureTopic: "exact-dlq" }, true),
+  createSubscription("x".repeat(232), {}, true),
+  createSubscription("..", {}, true),
+  createSubscription("exact-s15", { batchSize: 10_001 }, true),
+  createSubscription(
+    "exact-s-ok",
+    { secret: secretOf(24), maximumRetryAttempts: 0, onFailureTopic: "exact-dlq" },
+    false,
+  ),
+  createSubscription(
+    "x".repeat(231),
+    {
+      topics: null,
+      topicRegex: "exact",
+      target: { type: "lambda", functionName: "arn:aws:lambda:us-east-1:123456789012:function:f:live" },
+      startingPosition: "AT_TIMESTAMP",
+      startingPositionTimestamp: 0,
+      maximumRecordAgeMs: 604_800_000,
+      onFailureTopic: "exact-dlq",
+    },
+    false,
+  ),
+  createSubscription(
+    "exact-s-ok2",
+    { target: { type: "http", url: "http://user:pw@[::1]:8080/a?b#c" }, secret: secretOf(64) },
+    false,
+  ),
+  updateSubscription({ topics: [TOPIC], topicRegex: "x" }, true),
+  updateSubscription({ target: { type: "lambda", functionName: "f" }, secret: secretOf(32) }, true),
+  updateSubscription({ startingPosition: "LATEST" }, true),
+  updateSubscription({ version: 0 }, true),
+  updateSubscription({ topicRegex: "exact", state: "Disabled", version: 1 }, false),
   {
     name: "reset to a time before 1970",
     method: "POST",
@@ -261,7 +329,14 @@ const CASES: Case[] = [
 
 describe("the OpenAPI document refuses what the server refuses as invalid", () => {
   beforeAll(async () => {
-    server = await startDevServer({ port: 0, storage: "memory", log: () => {}, maintenanceIntervalMs: 0 });
+    server = await startDevServer({
+      port: 0,
+      storage: "memory",
+      log: () => {},
+      maintenanceIntervalMs: 0,
+      // The subscriptions made here are checked, never delivered.
+      subscriptions: false,
+    });
     doc = (await (await fetch(`${server.url}/v1/openapi.json`)).json()) as Json;
     const created = await send({
       name: "setup",
@@ -297,5 +372,11 @@ describe("the OpenAPI document refuses what the server refuses as invalid", () =
     expect(listed.topics.sort()).toEqual([TOPIC, "exact-ok1", "exact-ok2"]);
     const topic = (await (await fetch(`${server.url}/v1/topics/${TOPIC}`)).json()) as Json;
     expect(topic.configOverrides).toEqual({});
+    const subscriptions = (await (await fetch(`${server.url}/v1/subscriptions`)).json()) as {
+      subscriptions: { name: string }[];
+    };
+    expect(subscriptions.subscriptions.map((x) => x.name).sort()).toEqual(
+      ["exact-s-ok", "exact-s-ok2", "x".repeat(231)].sort(),
+    );
   });
 });

@@ -208,3 +208,29 @@ describe("subscription settings", () => {
     });
   });
 });
+
+describe("the secret's shape", () => {
+  it("is exactly the canonical base64 of 24..64 bytes (checked against Buffer's encoding)", () => {
+    const accepted = (secret: string) => {
+      try {
+        validateSecret(secret);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let n = 0; n <= 70; n++) {
+      const bytes = Buffer.alloc(n, 0).map((_, i) => (i * 37 + n) & 0xff);
+      const encoded = Buffer.from(bytes).toString("base64");
+      expect(accepted(`whsec_${encoded}`), `${n} bytes`).toBe(n >= 24 && n <= 64);
+      // The same bytes with padding dropped, or with unused bits set, are not canonical base64.
+      if (encoded.endsWith("=")) {
+        expect(accepted(`whsec_${encoded.replace(/=+$/, "")}`)).toBe(false);
+        const i = encoded.indexOf("=") - 1;
+        const last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const bumped = last[(last.indexOf(encoded[i]) + 1) % 64];
+        expect(accepted(`whsec_${encoded.slice(0, i)}${bumped}${encoded.slice(i + 1)}`)).toBe(false);
+      }
+    }
+  });
+});
