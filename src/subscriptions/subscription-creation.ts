@@ -23,6 +23,10 @@ export async function createSubscription(
 ): Promise<Subscription> {
   validateSubscriptionName(name);
   settingsFromInput(input);
+  const state = input.state ?? "Enabled";
+  if (state !== "Enabled" && state !== "Disabled") {
+    throw new FloeError("INVALID_CONFIG", `state must be Enabled or Disabled, got ${String(state)}.`);
+  }
   const groupId = subscriptionGroupId(name);
   if (await groupExists(groups, groupId)) {
     throw new FloeError(
@@ -30,7 +34,6 @@ export async function createSubscription(
       `Consumer group "${groupId}" already exists; a subscription named "${name}" would take over its offsets. Delete the group first.`,
     );
   }
-  const state = input.state ?? "Enabled";
   const created = await store.create(name, { ...input, state: "Disabled" });
   try {
     await commitStartingOffsets(broker, groups, created);

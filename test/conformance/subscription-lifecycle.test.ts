@@ -233,6 +233,10 @@ describe.each(testBackends)("subscription lifecycle: $name", ({ name, create }) 
       state: "Disabled",
     });
     expect(paused).toMatchObject({ state: "Disabled", version: 1 });
+    const deleting = unique("c");
+    const input = { topics: [topic], target: http, state: "Deleting" as "Disabled" };
+    await expectCode(createSubscription(store, broker, groups, deleting, input), "INVALID_CONFIG");
+    expect(await store.get(deleting)).toBeUndefined();
   });
 
   it("a creation whose offsets cannot be committed leaves neither definition nor group", async () => {
