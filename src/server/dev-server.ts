@@ -364,6 +364,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           store: new SubscriptionStore(backend.meta),
           targets: options.subscriptionTargets ?? subscriptionTargets(),
           logger,
+          // The coordinator's: a dispatcher cut off for half of it gives its partitions up first.
+          sessionTimeoutMs,
         })
       : undefined;
   dispatcher?.start();

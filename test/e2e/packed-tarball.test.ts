@@ -336,7 +336,7 @@ describe("the packed tarball", () => {
       functions: { handler: string; asset: string }[];
       outputs: string[];
     };
-    expect(out.names).toEqual(["admin", "fetch", "groups", "maintenance", "produce"]);
+    expect(out.names).toEqual(["admin", "dispatcher", "fetch", "groups", "maintenance", "produce"]);
     // The keys the deploy docs read, whatever the app calls the construct (issue 13).
     expect(out.outputs).toEqual(["ApiId", "ApiStage", "ApiUrl", "BucketName", "TableName"]);
     expect(out.functions).toHaveLength(out.names.length);
