@@ -52,7 +52,8 @@ describe.each(apiStorages)("subscription API on %s", (storage) => {
     });
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe(`/v1/subscriptions/${name}`);
-    const body = Subscription.parse(created.body);
+    // Strict: the answer has exactly the documented fields.
+    const body = Subscription.strict().parse(created.body);
     expect(body).toMatchObject({
       name,
       state: "Enabled",
@@ -77,7 +78,7 @@ describe.each(apiStorages)("subscription API on %s", (storage) => {
 
     const described = await s.call("GET", `/v1/subscriptions/${name}`);
     expect(described.status).toBe(200);
-    const d = SubscriptionDescription.parse(described.body);
+    const d = SubscriptionDescription.strict().parse(described.body);
     expect(d.status).toMatchObject({
       delivered: 0,
       failed: 0,
