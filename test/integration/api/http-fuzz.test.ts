@@ -77,16 +77,26 @@ function pathTopic(c: FuzzCase): string | undefined {
 /** None open: the last (a refused produce auto-created its topic) was fixed in 5467d4f. */
 const KNOWN_OPEN: KnownOpen[] = [];
 
+/** The subscription a request's path names, decoded as the router decodes it; undefined when it names none. */
+function pathSubscription(c: FuzzCase): string | undefined {
+  const segment = /^\/v1\/subscriptions\/([^/?]+)\/?(?:\?|$)/.exec(c.request.path)?.[1];
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The test's topics stay (a generator choice, not a known bug): with them deleted, every later
- * request would meet a missing topic and the tier would reach little state.
+ * The test's topics and subscriptions stay (a generator choice, not a known bug): with them
+ * deleted, every later request would meet a missing one and the tier would reach little state.
+ * Deleting a subscription is covered by test/integration/api/subscription-routes.test.ts.
  */
 function deletesFixture(c: FuzzCase): boolean {
-  return (
-    c.request.method === "DELETE" &&
-    POOLS.topics.includes(pathTopic(c) ?? "") &&
-    !/^\/v1\/topics\/[^/?]+\/./.test(c.request.path)
-  );
+  if (c.request.method !== "DELETE") return false;
+  if (POOLS.topics.includes(pathSubscription(c) ?? "")) return true;
+  return POOLS.topics.includes(pathTopic(c) ?? "") && !/^\/v1\/topics\/[^/?]+\/./.test(c.request.path);
 }
 
 describe("HTTP API under hostile requests (fuzz)", () => {
@@ -116,6 +126,16 @@ describe("HTTP API under hostile requests (fuzz)", () => {
     for (const group of POOLS.groups) {
       const offsets = [{ topic: "fuzz-a", partition: 0, offset: 2 }];
       expect((await server.call("POST", `/v1/groups/${group}/offsets`, { offsets })).status).toBe(200);
+    }
+    // Subscriptions named like the pool's topics (the generator's names for {name}), so changes,
+    // descriptions and deletions meet ones that exist, not only 404s.
+    for (const topic of POOLS.topics) {
+      const subscription = {
+        name: topic,
+        topics: [topic],
+        target: { type: "http", url: "http://127.0.0.1:9/" },
+      };
+      expect((await server.call("POST", "/v1/subscriptions", subscription)).status).toBe(201);
     }
     const openapi = await server.call("GET", "/v1/openapi.json");
     expect(openapi.status).toBe(200);
