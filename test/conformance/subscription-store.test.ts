@@ -66,6 +66,19 @@ describe.each(testBackends)("subscription store: $name", ({ create }) => {
     expect(await store.get(name)).toEqual(s);
   });
 
+  it("of two concurrent creates of one name, exactly one wins", async () => {
+    const name = unique("both");
+    const results = await Promise.allSettled([
+      store.create(name, { topics: ["a"], target: http }),
+      store.create(name, { topics: ["b"], target: http }),
+    ]);
+    const won = results.filter((r) => r.status === "fulfilled");
+    expect(won).toHaveLength(1);
+    const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(lost.reason.code).toBe("DUPLICATE_RESOURCE");
+    expect(await store.get(name)).toEqual((won[0] as PromiseFulfilledResult<unknown>).value);
+  });
+
   it("refuses a bad definition before writing anything", async () => {
     const name = unique("bad");
     await expectCode(store.create(name, { topics: ["t"], target: http, batchSize: 0 }), "INVALID_CONFIG");
