@@ -13,7 +13,11 @@ export interface DispatcherOptions {
   targets: TargetFactory;
   clock?: () => number;
   random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Waits; a wait whose signal aborts ends at once (its timer cleared), so a stopped dispatcher
+   * leaves no timer behind to keep a process that embeds it alive.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   logger?: Pick<Logger, "warn">;
   metrics?: DeliveryMetrics;
   /** How often start() re-reads the subscriptions (new, changed, paused, deleted); default 1000. */
@@ -54,8 +58,7 @@ export class Dispatcher {
     this.store = options.store;
     this.logger = options.logger;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
-    const sleep =
-      options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms))));
+    const sleep = options.sleep ?? abortableSleep;
     this.ctx = {
       broker: options.broker,
       groups: options.groups,
@@ -151,10 +154,12 @@ export class Dispatcher {
         });
       }
       if (!this.running) break;
+      const nap = new AbortController();
       await Promise.race([
-        this.ctx.sleep(this.pollIntervalMs),
+        this.ctx.sleep(this.pollIntervalMs, nap.signal),
         new Promise<void>((resolve) => (this.wakePoll = resolve)),
       ]);
+      nap.abort();
       this.wakePoll = undefined;
     }
   }
@@ -216,4 +221,18 @@ export class Dispatcher {
       }
     }
   }
+}
+
+/** setTimeout as a promise that an abort ends early, clearing the timer. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }

@@ -25,7 +25,8 @@ export interface RunnerContext {
   store: StatsStore;
   targets: TargetFactory;
   clock: () => number;
-  sleep: (ms: number) => Promise<void>;
+  /** Waits; an aborted signal ends the wait early (Dispatcher's abortableSleep). */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random: () => number;
   retryBackoffMs: number;
   retryBackoffMaxMs: number;
@@ -148,10 +149,13 @@ export class SubscriptionRunner {
 
   private async run(): Promise<RunnerReport> {
     let finished = false;
+    const deadlineTimer = new AbortController();
     if (this.mode.kind === "once") {
-      void this.ctx.sleep(Math.max(0, this.mode.deadline - this.ctx.clock())).then(() => {
-        if (!finished) for (const owned of this.owned.values()) owned.loop.abort();
-      });
+      void this.ctx
+        .sleep(Math.max(0, this.mode.deadline - this.ctx.clock()), deadlineTimer.signal)
+        .then(() => {
+          if (!finished) for (const owned of this.owned.values()) owned.loop.abort();
+        });
     }
     try {
       for (let failures = 0; !this.stopRequested; ) {
@@ -188,6 +192,7 @@ export class SubscriptionRunner {
     } finally {
       await this.stopLoops([...this.owned.keys()], this.graceMs);
       finished = true;
+      deadlineTimer.abort();
       await this.leave();
     }
     return this.report;
@@ -267,7 +272,12 @@ export class SubscriptionRunner {
     );
     if (Number.isFinite(graceMs)) {
       let timedOut = false;
-      await Promise.race([all, this.ctx.sleep(graceMs).then(() => (timedOut = true))]);
+      const grace = new AbortController();
+      await Promise.race([
+        all,
+        this.ctx.sleep(graceMs, grace.signal).then(() => (timedOut = !grace.signal.aborted)),
+      ]);
+      grace.abort();
       if (timedOut) for (const [, owned] of stopping) owned.loop.abort();
     }
     await all;
@@ -381,7 +391,12 @@ export class SubscriptionRunner {
   /** Waits for the heartbeat interval, or less when something the group should hear of happened. */
   private async nap(ms: number): Promise<void> {
     if (!this.stopRequested && !this.woken) {
-      await Promise.race([this.ctx.sleep(ms), new Promise<void>((resolve) => (this.wakeNap = resolve))]);
+      const nap = new AbortController();
+      await Promise.race([
+        this.ctx.sleep(ms, nap.signal),
+        new Promise<void>((resolve) => (this.wakeNap = resolve)),
+      ]);
+      nap.abort();
     }
     this.wakeNap = undefined;
     this.woken = false;

@@ -4,7 +4,7 @@ import { GroupCoordinator } from "../../../src/groups/coordinator.js";
 import { Maintenance } from "../../../src/maintenance/maintenance.js";
 import { createBackend } from "../../../src/storage/backend.js";
 import type { Backend } from "../../../src/storage/ports.js";
-import { Dispatcher, type DispatcherOptions } from "../../../src/subscriptions/dispatcher.js";
+import { abortableSleep, Dispatcher, type DispatcherOptions } from "../../../src/subscriptions/dispatcher.js";
 import { SubscriptionStore } from "../../../src/subscriptions/subscription-store.js";
 import type {
   DeliveryBatch,
@@ -194,6 +194,30 @@ describe("Dispatcher", () => {
       "the stats to count every record",
     );
     await w.dispatchers[0].stop();
+    expect(await groupState(w)).toBe("Empty");
+  });
+
+  it("stop() leaves no wait behind (its poll, heartbeat and grace timers end), so a process embedding it can exit", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 2);
+    await subscribe(w);
+    await produce(w, 20);
+    const target = new RecordingTarget();
+    let pending = 0;
+    const d = w.dispatcher(target, {
+      // Long waits, as floe dev's are: each must be cut short by stop(), not run out.
+      pollIntervalMs: 60_000,
+      sleep: (ms, signal) => {
+        pending++;
+        return abortableSleep(ms, signal).finally(() => pending--);
+      },
+    });
+    d.start();
+    await until(() => fullyCommitted(w), "everything committed");
+    expect(pending).toBeGreaterThan(0);
+    await d.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pending).toBe(0);
     expect(await groupState(w)).toBe("Empty");
   });
 
