@@ -1,16 +1,16 @@
-import { Logger } from "@aws-lambda-powertools/logger";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, DynamoDBStreamEvent, ScheduledEvent } from "aws-lambda";
 import { loggableError } from "../src/api/loggable-error.js";
 import { Broker } from "../src/broker/broker.js";
 import { GroupCoordinator } from "../src/groups/coordinator.js";
 import { subscriptionTargets } from "../src/server/subscription-targets.js";
-import { backendConfigFromEnv, createBackend } from "../src/storage/backend.js";
 import type { Backend } from "../src/storage/ports.js";
 import { Dispatcher } from "../src/subscriptions/dispatcher.js";
 import { SubscriptionStore } from "../src/subscriptions/subscription-store.js";
 import type { DispatchReport, TargetFactory } from "../src/subscriptions/types.js";
 import { type DimensionedMetricsSink, EmfDeliveryMetrics } from "./delivery-metrics.js";
+import { backendFromEnv, brokerOptionsFromEnv, functionLogger, oncePerContainer } from "./function-setup.js";
 
 /**
  * Left of the invocation's time once the dispatcher stops starting deliveries: for the batch in
@@ -33,15 +33,6 @@ export interface DispatcherHandlerDeps {
   metrics?: DimensionedMetricsSink;
 }
 
-function flag(value: string | undefined): boolean {
-  return /^(?:1|true|yes|on)$/i.test(value?.trim() ?? "");
-}
-
-function positive(value: string | undefined): number | undefined {
-  const n = Number(value);
-  return value && Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
-
 /**
  * The subscription dispatcher in AWS (architecture §14). Invoked by the metadata table's stream
  * (filtered to partition heads: data arrived) and by a one-minute schedule (retries, batching
@@ -58,44 +49,28 @@ function positive(value: string | undefined): number | undefined {
  */
 export function createHandler(deps: DispatcherHandlerDeps = {}): DispatcherHandler {
   const env = deps.env ?? process.env;
-  const logger =
-    deps.logger ??
-    new Logger({
-      serviceName: "floe",
-      logLevel: (env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? "INFO") as "INFO",
-    });
+  const logger = deps.logger ?? functionLogger(env);
   const metrics = new EmfDeliveryMetrics(
     deps.metrics ??
       new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? "Floe", serviceName: "floe-dispatcher" }),
   );
-  const backend =
-    deps.backend ?? (() => createBackend(backendConfigFromEnv({ FLOE_STORAGE: "aws", ...env })));
+  const backend = deps.backend ?? backendFromEnv(env);
   const targets = deps.targets ?? subscriptionTargets({ env });
-  let ready: Promise<Dispatcher> | undefined;
-  const build = async (): Promise<Dispatcher> => {
+  const ready = oncePerContainer(async (): Promise<Dispatcher> => {
     const b = await backend();
-    const broker = new Broker(b, {
-      // The failure topic is produced to like any topic: auto-created only if the stack says so.
-      autoCreateTopics: flag(env.FLOE_AUTO_CREATE_TOPICS),
-      defaultPartitions: positive(env.FLOE_DEFAULT_PARTITIONS),
-      requestTimeoutMs: positive(env.FLOE_REQUEST_TIMEOUT_MS),
-      topicDefaults: env.FLOE_DEFAULT_RETENTION_MS
-        ? { "retention.ms": env.FLOE_DEFAULT_RETENTION_MS }
-        : undefined,
-    });
+    // The failure topic is produced to like any topic: auto-created only if the stack says so.
+    const broker = new Broker(b, brokerOptionsFromEnv(env));
     const groups = new GroupCoordinator({ meta: b.meta, broker });
     const store = new SubscriptionStore(b.meta);
     return new Dispatcher({ broker, groups, store, targets, logger, metrics });
-  };
+  });
 
   return async (event, context) => {
     let dispatcher: Dispatcher;
     try {
-      ready ??= build();
-      dispatcher = await ready;
+      dispatcher = await ready();
     } catch (e) {
       // A deployment fault (missing FLOE_TABLE, …): logged for the operator; the next call retries.
-      ready = undefined;
       logger.error("cannot set up the dispatcher", { error: loggableError(e) });
       throw e;
     }

@@ -1,19 +1,9 @@
-import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { type ApiDeps, type ApiHandler, createApiHandler } from "../src/api/api-handler.js";
 import { errorResponse, toPublicError } from "../src/api/error-response.js";
 import { loggableError } from "../src/api/loggable-error.js";
-import { backendConfigFromEnv, createBackend } from "../src/storage/backend.js";
+import { backendFromEnv, brokerOptionsFromEnv, functionLogger, oncePerContainer } from "./function-setup.js";
 import { MeteredBroker, type MetricsSink, withRequestMetrics } from "./metered-broker.js";
-
-function flag(value: string | undefined): boolean {
-  return /^(?:1|true|yes|on)$/i.test(value?.trim() ?? "");
-}
-
-function positive(value: string | undefined): number | undefined {
-  const n = Number(value);
-  return value && Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
 
 /**
  * One Lambda function's handler: the backend (storage "aws" unless FLOE_STORAGE says otherwise) and
@@ -31,33 +21,18 @@ export function lambdaHandler(
     serviceName: `floe-${routes}`,
   }),
 ): ApiHandler {
-  const logger = new Logger({
-    serviceName: "floe",
-    logLevel: (env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? "INFO") as "INFO",
-  });
-  let ready: Promise<ApiHandler> | undefined;
-  const build = async (): Promise<ApiHandler> => {
-    const backend = await createBackend(backendConfigFromEnv({ FLOE_STORAGE: "aws", ...env }));
-    const broker = new MeteredBroker(backend, {
-      autoCreateTopics: flag(env.FLOE_AUTO_CREATE_TOPICS),
-      defaultPartitions: positive(env.FLOE_DEFAULT_PARTITIONS),
-      // Below the function's own timeout, so a contended commit answers REQUEST_TIMED_OUT rather
-      // than the front door's anonymous 5xx.
-      requestTimeoutMs: positive(env.FLOE_REQUEST_TIMEOUT_MS),
-      topicDefaults: env.FLOE_DEFAULT_RETENTION_MS
-        ? { "retention.ms": env.FLOE_DEFAULT_RETENTION_MS }
-        : undefined,
-    });
+  const logger = functionLogger(env);
+  const ready = oncePerContainer(async (): Promise<ApiHandler> => {
+    const backend = await backendFromEnv(env)();
+    const broker = new MeteredBroker(backend, brokerOptionsFromEnv(env));
     return withRequestMetrics(createApiHandler({ broker, logger, routes }), metrics);
-  };
+  });
   return async (event, context) => {
     let handler: ApiHandler;
     try {
-      ready ??= build();
-      handler = await ready;
+      handler = await ready();
     } catch (e) {
       // A deployment fault (missing FLOE_BUCKET, …): logged for the operator; the next call retries.
-      ready = undefined;
       logger.error("cannot set up the function", { error: loggableError(e) });
       return errorResponse(toPublicError(new Error("setup failed", { cause: e })));
     }

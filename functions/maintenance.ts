@@ -1,4 +1,4 @@
-import { Logger } from "@aws-lambda-powertools/logger";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { loggableError } from "../src/api/loggable-error.js";
@@ -9,8 +9,8 @@ import {
   maintenanceOptionsFromEnv,
   reportMetrics,
 } from "../src/maintenance/index.js";
-import { backendConfigFromEnv, createBackend } from "../src/storage/backend.js";
 import type { Backend } from "../src/storage/ports.js";
+import { backendFromEnv, functionLogger, oncePerContainer } from "./function-setup.js";
 
 /** Left after the slice's budget for saving the cursor and flushing the log and metrics. */
 const MARGIN_MS = 10_000;
@@ -39,27 +39,21 @@ export type MaintenanceHandler = (event: ScheduledEvent, context: Context) => Pr
  */
 export function createHandler(deps: MaintenanceHandlerDeps = {}): MaintenanceHandler {
   const env = deps.env ?? process.env;
-  const logger =
-    deps.logger ??
-    new Logger({
-      serviceName: "floe",
-      logLevel: (env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? "INFO") as "INFO",
-    });
+  const logger = deps.logger ?? functionLogger(env);
   const metrics =
     deps.metrics ??
     new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? "Floe", serviceName: "floe-maintenance" });
-  const backend =
-    deps.backend ?? (() => createBackend(backendConfigFromEnv({ FLOE_STORAGE: "aws", ...env })));
-  let ready: Promise<Maintenance> | undefined;
+  const backend = deps.backend ?? backendFromEnv(env);
+  const ready = oncePerContainer(
+    async () => new Maintenance(await backend(), maintenanceOptionsFromEnv(env)),
+  );
 
   return async (_event, context) => {
     let maintenance: Maintenance;
     try {
-      ready ??= backend().then((b) => new Maintenance(b, maintenanceOptionsFromEnv(env)));
-      maintenance = await ready;
+      maintenance = await ready();
     } catch (e) {
       // A deployment fault (missing FLOE_TABLE, …): logged for the operator; the next call retries.
-      ready = undefined;
       logger.error("cannot set up maintenance", { error: loggableError(e) });
       throw e;
     }

@@ -1,16 +1,16 @@
-import { Logger } from "@aws-lambda-powertools/logger";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
 import { loggableError } from "../src/api/loggable-error.js";
 import { Broker } from "../src/broker/broker.js";
 import { FloeError } from "../src/errors.js";
 import { GroupCoordinator } from "../src/groups/coordinator.js";
-import { backendConfigFromEnv, createBackend } from "../src/storage/backend.js";
 import type { Backend } from "../src/storage/ports.js";
 import { createSubscription } from "../src/subscriptions/subscription-creation.js";
 import { deleteSubscription } from "../src/subscriptions/subscription-deletion.js";
 import { settingsFromInput } from "../src/subscriptions/subscription-settings.js";
 import { SubscriptionStore } from "../src/subscriptions/subscription-store.js";
 import type { SubscriptionChange, SubscriptionInput } from "../src/subscriptions/types.js";
+import { backendFromEnv, functionLogger, oncePerContainer } from "./function-setup.js";
 
 /** What the custom-resource provider framework expects back from onEvent. */
 export interface ResourceResponse {
@@ -44,16 +44,9 @@ interface Parts {
  */
 export function createHandler(deps: SubscriptionResourceDeps = {}): SubscriptionResourceHandler {
   const env = deps.env ?? process.env;
-  const logger =
-    deps.logger ??
-    new Logger({
-      serviceName: "floe",
-      logLevel: (env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? "INFO") as "INFO",
-    });
-  const backend =
-    deps.backend ?? (() => createBackend(backendConfigFromEnv({ FLOE_STORAGE: "aws", ...env })));
-  let ready: Promise<Parts> | undefined;
-  const build = async (): Promise<Parts> => {
+  const logger = deps.logger ?? functionLogger(env);
+  const backend = deps.backend ?? backendFromEnv(env);
+  const ready = oncePerContainer(async (): Promise<Parts> => {
     const b = await backend();
     const broker = new Broker(b, { autoCreateTopics: false });
     return {
@@ -61,17 +54,10 @@ export function createHandler(deps: SubscriptionResourceDeps = {}): Subscription
       broker,
       groups: new GroupCoordinator({ meta: b.meta, broker }),
     };
-  };
+  });
 
   return async (event): Promise<ResourceResponse> => {
-    let parts: Parts;
-    try {
-      ready ??= build();
-      parts = await ready;
-    } catch (e) {
-      ready = undefined;
-      throw e;
-    }
+    const parts = await ready();
     const name = String(event.ResourceProperties.Name);
     try {
       if (event.RequestType === "Delete") {
