@@ -14,6 +14,7 @@ import {
   WEBHOOK_SIGNATURE_HEADER,
   WEBHOOK_TIMESTAMP_HEADER,
 } from "./webhook-signature.js";
+import { attemptSignal } from "./attempt-signal.js";
 
 /**
  * The HTTP(S) target (architecture §14): one signed JSON POST per batch. 2xx means delivered unless
@@ -64,12 +65,7 @@ export function createHttpTarget(
   const clock = options.clock ?? Date.now;
   return {
     async deliver(batch: DeliveryBatch, signal: AbortSignal): Promise<DeliveryResult> {
-      const timeout = new AbortController();
-      const timer = setTimeout(
-        () => timeout.abort(new Error(`timed out after ${config.timeoutMs} ms`)),
-        config.timeoutMs,
-      );
-      const both = AbortSignal.any([signal, timeout.signal]);
+      const { signal: both, clear } = attemptSignal(signal, config.timeoutMs);
       try {
         const secret = subscription.secret;
         if (secret === null) return { outcome: "error", reason: "the subscription has no signing secret" };
@@ -113,7 +109,7 @@ export function createHttpTarget(
       } catch (e) {
         return { outcome: "error", reason: failureReason(e, both, config.url) };
       } finally {
-        clearTimeout(timer);
+        clear();
       }
     },
   };

@@ -7,6 +7,7 @@ import type {
 } from "../types.js";
 import { batchItemFailuresResult } from "./batch-item-failures.js";
 import { mskEvent } from "./msk-event.js";
+import { attemptSignal } from "./attempt-signal.js";
 
 /**
  * The Lambda target (architecture §14): each batch is one synchronous (RequestResponse) invocation
@@ -58,12 +59,7 @@ export function createLambdaTarget(
           tooLarge: true,
         };
       }
-      const timeout = new AbortController();
-      const timer = setTimeout(
-        () => timeout.abort(new Error(`timed out after ${config.timeoutMs} ms`)),
-        config.timeoutMs,
-      );
-      const both = AbortSignal.any([signal, timeout.signal]);
+      const { signal: both, clear } = attemptSignal(signal, config.timeoutMs);
       try {
         const response = await invoke(name, payload, both);
         const text = Buffer.from(
@@ -90,7 +86,7 @@ export function createLambdaTarget(
         const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
         return { outcome: "error", reason: `invoking ${name} failed: ${message.slice(0, REASON_CHARS)}` };
       } finally {
-        clearTimeout(timer);
+        clear();
       }
     },
   };
