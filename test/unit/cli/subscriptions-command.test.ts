@@ -11,6 +11,7 @@ import {
 import type { SubscriptionDescription } from "../../../src/client/admin.js";
 import type { Subscription } from "../../../src/subscriptions/types.js";
 import { runMain } from "./run-main.js";
+import { subscriptionWith } from "../../support/subscription-fixture.js";
 
 const CREATE = subscriptionsCommands.find((c) => c.path[1] === "create")!;
 
@@ -222,30 +223,16 @@ describe("floe subscriptions: usage mistakes are one line and exit 2, before any
   });
 });
 
-const SUBSCRIPTION: Subscription = {
+const SUBSCRIPTION: Subscription = subscriptionWith({
   name: "orders-hook",
-  state: "Enabled",
   groupId: "floe-subscription-orders-hook",
   topics: ["orders", "payments"],
-  topicRegex: null,
   target: { type: "http", url: HOOK, timeoutMs: 30000 },
-  batchSize: 100,
-  maximumBatchingWindowMs: 500,
-  startingPosition: "LATEST",
-  startingPositionTimestamp: null,
-  maximumRetryAttempts: -1,
-  maximumRecordAgeMs: -1,
-  bisectBatchOnError: false,
-  reportBatchItemFailures: true,
-  parallelizationFactor: 1,
-  onFailureTopic: null,
-  filters: [],
   secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   incarnation: "5f0b8c4e-0000-4000-8000-000000000000",
   createdAt: 1714564800000,
   updatedAt: 1714564800000,
-  version: 1,
-};
+});
 
 /** The rows of a table, split on its column gaps. */
 function rows(text: string): string[][] {

@@ -5,6 +5,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createHttpTarget, MAX_RESPONSE_BYTES } from "../../../../src/subscriptions/targets/http-target.js";
 import type { DeliveryBatch, DeliveryRecord, Subscription } from "../../../../src/subscriptions/types.js";
+import { subscriptionWith } from "../../../support/subscription-fixture.js";
 
 /** The HTTP target against a real node:http server; each test sets how the server answers. */
 
@@ -45,31 +46,15 @@ const utf8 = (text: string) => new Uint8Array(Buffer.from(text, "utf8"));
 const secret = `whsec_${randomBytes(32).toString("base64")}`;
 
 function subscription(more: Partial<Subscription> = {}): Subscription {
-  return {
+  return subscriptionWith({
     name: "orders-hook",
-    state: "Enabled",
     groupId: "floe-subscription-orders-hook",
     secret,
     incarnation: "3b4c0d2e-0000-4000-8000-000000000001",
-    createdAt: 1,
-    updatedAt: 1,
-    version: 1,
     topics: ["orders-eu"],
-    topicRegex: null,
     target: { type: "http", url: `${baseUrl}/hook`, timeoutMs: 30_000 },
-    batchSize: 100,
-    maximumBatchingWindowMs: 500,
-    startingPosition: "LATEST",
-    startingPositionTimestamp: null,
-    maximumRetryAttempts: -1,
-    maximumRecordAgeMs: -1,
-    bisectBatchOnError: false,
-    reportBatchItemFailures: true,
-    parallelizationFactor: 1,
-    onFailureTopic: null,
-    filters: [],
     ...more,
-  };
+  });
 }
 
 const records: DeliveryRecord[] = [

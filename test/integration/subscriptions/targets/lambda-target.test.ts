@@ -8,6 +8,7 @@ import {
 import type { MskEvent } from "../../../../src/subscriptions/targets/msk-event.js";
 import type { DeliveryBatch, DeliveryRecord, Subscription } from "../../../../src/subscriptions/types.js";
 import { type LambdaInvokeServer, startLambdaInvokeServer } from "../../../support/lambda-invoke-server.js";
+import { subscriptionWith } from "../../../support/subscription-fixture.js";
 
 /**
  * The Lambda target through the real AWS SDK LambdaClient, against a server speaking Lambda's
@@ -32,31 +33,14 @@ afterAll(async () => {
 const utf8 = (text: string) => new Uint8Array(Buffer.from(text, "utf8"));
 
 function subscription(functionName: string, more: Partial<Subscription> = {}): Subscription {
-  return {
+  return subscriptionWith({
     name: "orders-fn",
-    state: "Enabled",
     groupId: "floe-subscription-orders-fn",
-    secret: null,
     incarnation: "3b4c0d2e-0000-4000-8000-000000000002",
-    createdAt: 1,
-    updatedAt: 1,
-    version: 1,
     topics: ["orders-eu"],
-    topicRegex: null,
     target: { type: "lambda", functionName, timeoutMs: 900_000 },
-    batchSize: 100,
-    maximumBatchingWindowMs: 500,
-    startingPosition: "LATEST",
-    startingPositionTimestamp: null,
-    maximumRetryAttempts: -1,
-    maximumRecordAgeMs: -1,
-    bisectBatchOnError: false,
-    reportBatchItemFailures: true,
-    parallelizationFactor: 1,
-    onFailureTopic: null,
-    filters: [],
     ...more,
-  };
+  });
 }
 
 const records: DeliveryRecord[] = [10, 11, 12].map((offset) => ({
