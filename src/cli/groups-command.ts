@@ -5,6 +5,7 @@ import { KAFKA_ADMIN_OPTIONS } from "./topics-commands.js";
 import type { Admin, OffsetResetTarget } from "../client/admin.js";
 import { FloeError } from "../errors.js";
 import type { GroupDescription, GroupOffset, PlannedOffset } from "../groups/types.js";
+import { formatTable } from "./format-table.js";
 
 /** Admin calls fail fast: a person at a prompt is better served by an error in a second than by retries. */
 const ADMIN_RETRY = { retries: 2 };
@@ -13,20 +14,6 @@ const GROUP = { kind: "value", valueName: "id", description: "the consumer group
 
 function write(context: CommandContext, text: string): void {
   context.io.stdout.write(text);
-}
-
-/** Columns padded to their widest cell, as kafka-consumer-groups prints them. */
-function formatTable(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return `${cells
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n")}\n`;
 }
 
 const list: Command = {

@@ -9,6 +9,7 @@ import type {
   SubscriptionInput,
   TargetInput,
 } from "../subscriptions/types.js";
+import { formatTable } from "./format-table.js";
 
 /** Admin calls fail fast: a person at a prompt is better served by an error in a second than by retries. */
 const ADMIN_RETRY = { retries: 2 };
@@ -17,20 +18,6 @@ const STARTING_POSITIONS: readonly StartingPosition[] = ["LATEST", "TRIM_HORIZON
 
 function write(context: CommandContext, text: string): void {
   context.io.stdout.write(text);
-}
-
-/** Columns padded to their widest cell, as kafka-consumer-groups prints them. */
-function formatTable(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return `${cells
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n")}\n`;
 }
 
 /** `name  value` lines, the values aligned: a subscription's settings and its status totals. */
