@@ -102,13 +102,27 @@ type BodyRead =
   /** The client went away before the body ended: nobody to answer. */
   | { kind: "gone" };
 
-/** Reads and throws away the rest of a refused body, cutting the connection once it passes the drain limit. */
+/**
+ * How long a connection that passed the drain limit lingers, no longer read, before it is cut.
+ * Closing a socket with unread bytes sends a reset, and a reset can discard the 413 the client has
+ * received but not yet read (under load it had not, and saw only the reset); nginx's lingering
+ * close waits for the same reason.
+ */
+const LINGER_MS = 2_000;
+
+/** Reads and throws away the rest of a refused body; past the drain limit, stops reading and cuts the connection after LINGER_MS. */
 function discardBody(req: IncomingMessage, alreadyRead: number): void {
   let bytes = alreadyRead;
-  req.on("data", (chunk: Buffer) => {
+  const discard = (chunk: Buffer) => {
     bytes += chunk.length;
-    if (bytes > DRAIN_LIMIT_BYTES) req.socket.destroy();
-  });
+    if (bytes <= DRAIN_LIMIT_BYTES) return;
+    req.off("data", discard);
+    req.pause();
+    const socket = req.socket;
+    const cut = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once("close", () => clearTimeout(cut));
+  };
+  req.on("data", discard);
   req.on("error", () => {}); // a reset while discarding changes nothing: the answer is sent
   req.resume();
 }
