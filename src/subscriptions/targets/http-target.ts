@@ -63,6 +63,7 @@ export function createHttpTarget(
 ): DeliveryTarget {
   const post = options.fetch ?? fetch;
   const clock = options.clock ?? Date.now;
+  const { url, authorization } = withoutCredentials(config.url);
   return {
     async deliver(batch: DeliveryBatch, signal: AbortSignal): Promise<DeliveryResult> {
       const { signal: both, clear } = attemptSignal(signal, config.timeoutMs);
@@ -72,11 +73,12 @@ export function createHttpTarget(
         const body = Buffer.from(batchBody(subscription.name, batch.records), "utf8");
         // A fresh timestamp per attempt: receivers reject old ones (replay protection).
         const timestamp = Math.floor(clock() / 1000);
-        const response = await post(config.url, {
+        const response = await post(url, {
           method: "POST",
           headers: {
             "content-type": "application/json",
             "user-agent": USER_AGENT,
+            ...(authorization ? { authorization } : {}),
             [WEBHOOK_ID_HEADER]: batch.messageId,
             [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp),
             [WEBHOOK_SIGNATURE_HEADER]: signWebhook(secret, batch.messageId, timestamp, body),
@@ -112,6 +114,23 @@ export function createHttpTarget(
         clear();
       }
     },
+  };
+}
+
+/**
+ * A URL's user info (https://user:pass@host/hook) as HTTP Basic authorization: fetch refuses a URL
+ * that carries credentials, so every delivery to it would fail.
+ */
+export function withoutCredentials(target: string): { url: string; authorization?: string } {
+  const parsed = new URL(target);
+  if (parsed.username === "" && parsed.password === "") return { url: target };
+  const user = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = "";
+  parsed.password = "";
+  return {
+    url: parsed.href,
+    authorization: `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`,
   };
 }
 

@@ -162,6 +162,19 @@ describe("HTTP target", () => {
     ).toBe(true);
   });
 
+  it("sends a URL's user info as HTTP Basic authorization (fetch refuses a URL that carries credentials)", async () => {
+    answer = ok(200);
+    const url = baseUrl.replace("http://", "http://hook%20user:p%40ss@");
+    const sub = subscription({ target: { type: "http", url: `${url}/hook`, timeoutMs: 30_000 } });
+    expect(await target(sub).deliver(batch(sub), new AbortController().signal)).toEqual({
+      outcome: "success",
+    });
+    expect(received[0].url).toBe("/hook");
+    expect(received[0].headers.authorization).toBe(
+      `Basic ${Buffer.from("hook user:p@ss").toString("base64")}`,
+    );
+  });
+
   it("stamps each attempt with the clock's time, keeping the message id", async () => {
     answer = ok(200);
     const sub = subscription();
