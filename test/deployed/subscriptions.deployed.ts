@@ -211,12 +211,13 @@ describe("a push subscription on the deployed stack", () => {
     }
     expect(got).toHaveLength(2 * perPartition);
 
-    // The dispatcher commits a batch once its invocation returns, after the target has produced.
+    // The dispatcher commits a batch once its invocation returns, after the target has produced; a
+    // partition's counts are written after its last commit (when its loop ends, or within a second).
     let status: Awaited<ReturnType<ReturnType<typeof floe.admin>["describeSubscription"]>>["status"];
     await until(async () => {
       status = (await floe.admin().describeSubscription(`to-lambda-${run}`)).status;
-      return status.lag === 0;
-    }, "the subscription's group has committed everything");
+      return status.lag === 0 && status.delivered >= 2 * perPartition;
+    }, "the subscription's group has committed everything and its counts are written");
     expect(status!).toMatchObject({ delivered: 2 * perPartition, failed: 0, lag: 0 });
 
     // The runs that delivered were woken by the stream, which passed partition heads and nothing else.
