@@ -1,4 +1,23 @@
-import type { DeliveryMetrics, PartitionDeliveryStats } from "./types.js";
+import type { DeliveryCounts, DeliveryMetrics, PartitionDeliveryStats } from "./types.js";
+
+const COUNTERS = ["delivered", "failed", "retried", "filtered"] as const;
+
+/** The metric each counter is published as. */
+const METRIC_NAMES = {
+  delivered: "RecordsDelivered",
+  failed: "RecordsFailed",
+  retried: "DeliveryRetries",
+  filtered: "RecordsFiltered",
+} as const;
+
+export function noCounts(): DeliveryCounts {
+  return { delivered: 0, failed: 0, retried: 0, filtered: 0 };
+}
+
+/** Adds `more`'s counters into `into` (a status summing partitions, a report summing runs). */
+export function addCounts(into: DeliveryCounts, more: Readonly<DeliveryCounts>): void {
+  for (const field of COUNTERS) into[field] += more[field];
+}
 
 /** Where the stats live: SubscriptionStore's readStats and writeStats. */
 export interface StatsStore {
@@ -24,7 +43,7 @@ export class PartitionStats {
   private lastFlush = Number.NEGATIVE_INFINITY;
   private flushing: Promise<void> | undefined;
   /** What this owner counted (the stored totals include earlier owners'): a DispatchReport's share. */
-  readonly counted = { delivered: 0, failed: 0, retried: 0, filtered: 0 };
+  readonly counted = noCounts();
 
   constructor(
     private readonly subscription: string,
@@ -39,33 +58,25 @@ export class PartitionStats {
     this.stats = {
       topic,
       partition,
-      delivered: previous?.delivered ?? 0,
-      failed: previous?.failed ?? 0,
-      retried: previous?.retried ?? 0,
-      filtered: previous?.filtered ?? 0,
+      ...noCounts(),
       oldestUndeliveredTimestamp: null,
       lastError: previous?.lastError ?? null,
       updatedAt: previous?.updatedAt ?? clock(),
     };
+    if (previous) addCounts(this.stats, previous);
   }
 
   get current(): Readonly<PartitionDeliveryStats> {
     return this.stats;
   }
 
-  count(delta: { delivered?: number; failed?: number; retried?: number; filtered?: number }): void {
-    const names = {
-      delivered: "RecordsDelivered",
-      failed: "RecordsFailed",
-      retried: "DeliveryRetries",
-      filtered: "RecordsFiltered",
-    } as const;
-    for (const field of ["delivered", "failed", "retried", "filtered"] as const) {
+  count(delta: Partial<DeliveryCounts>): void {
+    for (const field of COUNTERS) {
       const n = delta[field] ?? 0;
       if (n === 0) continue;
       this.stats[field] += n;
       this.counted[field] += n;
-      this.metrics?.count(this.subscription, names[field], n);
+      this.metrics?.count(this.subscription, METRIC_NAMES[field], n);
       this.dirty = true;
     }
   }

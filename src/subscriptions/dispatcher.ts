@@ -4,6 +4,7 @@ import type { GroupCoordinator } from "../groups/coordinator.js";
 import { type RunnerContext, type RunnerReport, SubscriptionRunner } from "./subscription-runner.js";
 import { deleteSubscription } from "./subscription-deletion.js";
 import type { SubscriptionStore } from "./subscription-store.js";
+import { addCounts, noCounts } from "./delivery-stats.js";
 import type { DeliveryMetrics, DispatchReport, Subscription, TargetFactory } from "./types.js";
 
 export interface DispatcherOptions {
@@ -119,7 +120,7 @@ export class Dispatcher {
             subscription: s.name,
             error: e instanceof Error ? e.message : String(e),
           });
-          return { delivered: 0, failed: 0, retried: 0, filtered: 0, pendingPartitions: 0 };
+          return { ...noCounts(), pendingPartitions: 0 };
         }
       }),
     );
@@ -128,17 +129,11 @@ export class Dispatcher {
     );
     const report: DispatchReport = {
       subscriptions: enabled.length,
-      delivered: 0,
-      failed: 0,
-      retried: 0,
-      filtered: 0,
+      ...noCounts(),
       pendingPartitions: 0,
     };
     for (const r of reports) {
-      report.delivered += r.delivered;
-      report.failed += r.failed;
-      report.retried += r.retried;
-      report.filtered += r.filtered;
+      addCounts(report, r);
       report.pendingPartitions += r.pendingPartitions;
     }
     return report;

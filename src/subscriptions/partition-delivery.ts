@@ -5,7 +5,7 @@ import type { GroupCoordinator } from "../groups/coordinator.js";
 import type { GroupOffset } from "../groups/types.js";
 import { backoffMs, deliverChunk, type FailedRecord } from "./delivery-attempts.js";
 import { chunks, splitIntoLanes } from "./delivery-lanes.js";
-import { PartitionStats, type StatsStore } from "./delivery-stats.js";
+import { noCounts, PartitionStats, type StatsStore } from "./delivery-stats.js";
 import { writeFailures } from "./failure-destination.js";
 import { compileFilters } from "./record-filter.js";
 import type {
@@ -128,7 +128,7 @@ export class PartitionDelivery {
 
   /** What this loop counted so far (delivered, failed, retried, filtered). */
   get counted(): Readonly<PartitionStats["counted"]> {
-    return this.stats?.counted ?? { delivered: 0, failed: 0, retried: 0, filtered: 0 };
+    return this.stats?.counted ?? noCounts();
   }
 
   get stopping(): boolean {

@@ -9,7 +9,7 @@ import {
   type TopicPartitions,
 } from "../groups/types.js";
 import { backoffMs } from "./delivery-attempts.js";
-import type { StatsStore } from "./delivery-stats.js";
+import { addCounts, noCounts, type StatsStore } from "./delivery-stats.js";
 import {
   LONG_POLL_MS,
   type PartitionContext,
@@ -17,7 +17,13 @@ import {
   type PartitionEnd,
   type ResumeReads,
 } from "./partition-delivery.js";
-import type { DeliveryMetrics, DeliveryTarget, Subscription, TargetFactory } from "./types.js";
+import type {
+  DeliveryCounts,
+  DeliveryMetrics,
+  DeliveryTarget,
+  Subscription,
+  TargetFactory,
+} from "./types.js";
 
 export interface RunnerContext {
   broker: Broker;
@@ -43,11 +49,7 @@ export interface RunnerContext {
 export const DISPATCHER_CLIENT_ID = "floe-dispatcher";
 
 /** What one runner did: a DispatchReport's share. */
-export interface RunnerReport {
-  delivered: number;
-  failed: number;
-  retried: number;
-  filtered: number;
+export interface RunnerReport extends DeliveryCounts {
   /** Partitions that ended with records still to deliver (once mode). */
   pendingPartitions: number;
 }
@@ -85,13 +87,7 @@ export class SubscriptionRunner {
   private wakeNap: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private lastHeartbeatOk: number;
-  private readonly report: RunnerReport = {
-    delivered: 0,
-    failed: 0,
-    retried: 0,
-    filtered: 0,
-    pendingPartitions: 0,
-  };
+  private readonly report: RunnerReport = { ...noCounts(), pendingPartitions: 0 };
   /** Settles with the report once the group has been left. */
   readonly done: Promise<RunnerReport>;
   private startRun: () => void = () => {};
@@ -237,11 +233,7 @@ export class SubscriptionRunner {
 
   private loopEnded(k: string, owned: Owned, end: PartitionEnd): void {
     owned.end = end;
-    const counted = owned.loop.counted;
-    this.report.delivered += counted.delivered;
-    this.report.failed += counted.failed;
-    this.report.retried += counted.retried;
-    this.report.filtered += counted.filtered;
+    addCounts(this.report, owned.loop.counted);
     if (end === "deadline" || (this.mode.kind === "once" && end !== "caughtUp"))
       this.report.pendingPartitions++;
     // In continuous mode a loop that ended on its own is released (and restarted while assigned);

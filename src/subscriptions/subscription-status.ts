@@ -4,6 +4,7 @@ import type { GroupCoordinator } from "../groups/coordinator.js";
 import { mapConcurrent } from "../groups/map-concurrent.js";
 import type { SubscriptionStore } from "./subscription-store.js";
 import { subscriptionNotFound } from "./subscription-store.js";
+import { addCounts, noCounts } from "./delivery-stats.js";
 import type { PartitionDeliveryStats, Subscription, SubscriptionError, SubscriptionStatus } from "./types.js";
 
 type PartitionStatus = SubscriptionStatus["partitions"][number];
@@ -59,20 +60,14 @@ export async function describeSubscription(
   let oldest: number | null = null;
   let lastError: SubscriptionError | null = null;
   const status: SubscriptionStatus = {
-    delivered: 0,
-    failed: 0,
-    retried: 0,
-    filtered: 0,
+    ...noCounts(),
     lag: 0,
     oldestUndeliveredAgeMs: null,
     lastError: null,
     partitions: list,
   };
   for (const p of list) {
-    status.delivered += p.delivered;
-    status.failed += p.failed;
-    status.retried += p.retried;
-    status.filtered += p.filtered;
+    addCounts(status, p);
     status.lag += p.lag;
     // A timestamp on a partition with nothing left to deliver is stale: it was written before the commit.
     if (p.lag > 0 && p.oldestUndeliveredTimestamp !== null) {
@@ -90,10 +85,7 @@ function noStats(topic: string, partition: number): PartitionDeliveryStats {
   return {
     topic,
     partition,
-    delivered: 0,
-    failed: 0,
-    retried: 0,
-    filtered: 0,
+    ...noCounts(),
     oldestUndeliveredTimestamp: null,
     lastError: null,
     updatedAt: 0,

@@ -94,10 +94,8 @@ export interface Subscription extends SubscriptionSettings {
   version: number;
 }
 
-/** Where one partition's delivery stands, as its dispatcher last wrote it. */
-export interface PartitionDeliveryStats {
-  topic: string;
-  partition: number;
+/** The delivery counters a partition's stats, a subscription's status and a dispatch report carry. */
+export interface DeliveryCounts {
   /** Records the target accepted. */
   delivered: number;
   /** Records sent to the on-failure topic. */
@@ -106,6 +104,12 @@ export interface PartitionDeliveryStats {
   retried: number;
   /** Records the filters passed over. */
   filtered: number;
+}
+
+/** Where one partition's delivery stands, as its dispatcher last wrote it. */
+export interface PartitionDeliveryStats extends DeliveryCounts {
+  topic: string;
+  partition: number;
   /** Timestamp of the first record not yet delivered, when the dispatcher is behind or retrying. */
   oldestUndeliveredTimestamp: number | null;
   lastError: SubscriptionError | null;
@@ -120,11 +124,7 @@ export interface SubscriptionError {
 }
 
 /** The status GET /v1/subscriptions/{name} adds to the definition: the partitions' stats summed. */
-export interface SubscriptionStatus {
-  delivered: number;
-  failed: number;
-  retried: number;
-  filtered: number;
+export interface SubscriptionStatus extends DeliveryCounts {
   /** Records committed offsets are behind the high-water marks by (the group's lag). */
   lag: number;
   /** now − the oldest undelivered record's timestamp; null when nothing is pending. */
@@ -221,12 +221,8 @@ export type SubscriptionChange = Partial<
 };
 
 /** What one Dispatcher.runOnce did (the Lambda dispatcher returns it). */
-export interface DispatchReport {
+export interface DispatchReport extends DeliveryCounts {
   subscriptions: number;
-  delivered: number;
-  failed: number;
-  retried: number;
-  filtered: number;
   /** Partitions left with records still to deliver when the deadline came. */
   pendingPartitions: number;
 }
