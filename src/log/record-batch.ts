@@ -436,22 +436,9 @@ export function scanRecords(
   let previousDelta = -1;
   for (let i = 0; i < recordCount; i++) {
     const recordStart = s.p;
-    s.end = regionEnd;
-    const length = scanVarint(region, s, "record length");
-    if (length < 0 || length > regionEnd - s.p) {
-      throw new CorruptDataError(
-        `record length ${length} at ${recordStart} does not fit the batch at ${position}`,
-      );
-    }
-    const recordEnd = s.p + length;
-    s.end = recordEnd; // no field may run into the next record
-    if (s.p >= recordEnd) throw truncatedRecord(s, position);
-    s.p++; // attributes, unused by Kafka so far
+    const recordEnd = enterRecord(region, s, regionEnd, position);
     const timestampDelta = scanVarlong(region, s, "timestampDelta");
-    const offsetDelta = scanVarint(region, s, "offsetDelta");
-    if (offsetDelta <= previousDelta || offsetDelta > lastOffsetDelta) {
-      throw new CorruptDataError(`record offset delta ${offsetDelta} out of order in batch at ${position}`);
-    }
+    const offsetDelta = scanOffsetDelta(region, s, previousDelta, lastOffsetDelta, position);
     previousDelta = offsetDelta;
     scanBytes(region, s, "record key length", position);
     scanBytes(region, s, "record value length", position);
@@ -493,6 +480,41 @@ export function scanRecords(
 interface ScanState {
   p: number;
   end: number;
+}
+
+/**
+ * Reads a record's length and steps over its attributes byte, leaving `s` at its timestamp delta
+ * with `s.end` at the record's end (no field may run into the next record); returns that end.
+ */
+function enterRecord(region: Uint8Array, s: ScanState, regionEnd: number, position: number): number {
+  const recordStart = s.p;
+  s.end = regionEnd;
+  const length = scanVarint(region, s, "record length");
+  if (length < 0 || length > regionEnd - s.p) {
+    throw new CorruptDataError(
+      `record length ${length} at ${recordStart} does not fit the batch at ${position}`,
+    );
+  }
+  const recordEnd = s.p + length;
+  s.end = recordEnd;
+  if (s.p >= recordEnd) throw truncatedRecord(s, position);
+  s.p++; // attributes, unused by Kafka so far
+  return recordEnd;
+}
+
+/** A record's offset delta, which must grow from record to record and stay within the batch's last. */
+function scanOffsetDelta(
+  region: Uint8Array,
+  s: ScanState,
+  previousDelta: number,
+  lastOffsetDelta: number,
+  position: number,
+): number {
+  const offsetDelta = scanVarint(region, s, "offsetDelta");
+  if (offsetDelta <= previousDelta || offsetDelta > lastOffsetDelta) {
+    throw new CorruptDataError(`record offset delta ${offsetDelta} out of order in batch at ${position}`);
+  }
+  return offsetDelta;
 }
 
 function truncatedRecord(s: ScanState, position: number): CorruptDataError {
@@ -836,23 +858,9 @@ export function walkRecordTimestamps(
   const s: ScanState = { p: 0, end: regionEnd };
   let previousDelta = -1;
   for (let i = 0; i < recordCount; i++) {
-    const recordStart = s.p;
-    s.end = regionEnd;
-    const length = scanVarint(region, s, "record length");
-    if (length < 0 || length > regionEnd - s.p) {
-      throw new CorruptDataError(
-        `record length ${length} at ${recordStart} does not fit the batch at ${position}`,
-      );
-    }
-    const recordEnd = s.p + length;
-    s.end = recordEnd;
-    if (s.p >= recordEnd) throw truncatedRecord(s, position);
-    s.p++; // attributes
+    const recordEnd = enterRecord(region, s, regionEnd, position);
     const timestampDelta = scanVarlong(region, s, "timestampDelta");
-    const offsetDelta = scanVarint(region, s, "offsetDelta");
-    if (offsetDelta <= previousDelta || offsetDelta > lastOffsetDelta) {
-      throw new CorruptDataError(`record offset delta ${offsetDelta} out of order in batch at ${position}`);
-    }
+    const offsetDelta = scanOffsetDelta(region, s, previousDelta, lastOffsetDelta, position);
     previousDelta = offsetDelta;
     const timestamp = logAppendTime ? maxTimestamp : firstTimestamp + timestampDelta;
     const offset = baseOffset + offsetDelta;
