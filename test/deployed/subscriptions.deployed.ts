@@ -8,7 +8,10 @@ import { deployedStack, functionNamed, STACK_NAME } from "./stack.js";
  * A push subscription on the deployed stack (issue 14): a subscription made through the deployed
  * API delivers to a Lambda function created in LocalStack, the stack's dispatcher function woken
  * by the metadata table's real DynamoDB stream and its head-only filter. The dispatcher's schedule
- * is disabled for the test, so only the stream can have woken it. FloeSubscription is not deployed
+ * rule loses its target for the test, so only the stream can have woken it. (Disabling the rule is
+ * not enough here: LocalStack 4.14's DisableRule marks the rule, but its scheduler's job keeps
+ * firing once a minute, so a run it woke during the test could deliver some of the records. A rule
+ * without targets sends nothing, there as in AWS.) FloeSubscription is not deployed
  * here: LocalStack's community edition has no custom resources (it "deploys" Custom::* types as
  * no-ops), so its handler is tested against the emulators instead
  * (test/integration/functions/subscription-resource.test.ts).
@@ -147,13 +150,19 @@ async function dispatchRuns(since: number): Promise<DispatchRun[]> {
 
 describe("a push subscription on the deployed stack", () => {
   let scheduleRule: string | undefined;
+  let scheduleTargets: unknown[] = [];
 
   beforeAll(async () => {
-    // Only the stream may wake the dispatcher during the test.
+    // Only the stream may wake the dispatcher during the test: the schedule's targets are taken off.
     const rules = (await events("ListRules", { NamePrefix: STACK_NAME })) as { Rules?: { Name: string }[] };
     scheduleRule = rules.Rules?.find((r) => r.Name.includes("DispatchSchedule"))?.Name;
     if (!scheduleRule) throw new Error(`no DispatchSchedule rule among ${JSON.stringify(rules.Rules)}`);
-    await events("DisableRule", { Name: scheduleRule });
+    const targets = (await events("ListTargetsByRule", { Rule: scheduleRule })) as {
+      Targets?: { Id: string }[];
+    };
+    scheduleTargets = targets.Targets ?? [];
+    if (scheduleTargets.length === 0) throw new Error(`the rule ${scheduleRule} has no target to take off`);
+    await events("RemoveTargets", { Rule: scheduleRule, Ids: targets.Targets!.map((t) => t.Id) });
 
     await floe.admin().createTopic({ topic: source, numPartitions: 2 });
     await floe.admin().createTopic({ topic: received, numPartitions: 1 });
@@ -173,7 +182,9 @@ describe("a push subscription on the deployed stack", () => {
   });
 
   afterAll(async () => {
-    if (scheduleRule) await events("EnableRule", { Name: scheduleRule }).catch(() => {});
+    if (scheduleRule && scheduleTargets.length > 0) {
+      await events("PutTargets", { Rule: scheduleRule, Targets: scheduleTargets }).catch(() => {});
+    }
     await lambdaApi("DELETE", `/2015-03-31/functions/${targetName}`).catch(() => {});
   });
 
