@@ -2,7 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Broker } from "../broker/broker.js";
 import type { GroupCoordinator } from "../groups/coordinator.js";
 import { type RunnerContext, type RunnerReport, SubscriptionRunner } from "./subscription-runner.js";
-import { deleteSubscription } from "./subscription-deletion.js";
+import { deleteLeftoverGroup, deleteSubscription } from "./subscription-deletion.js";
 import type { SubscriptionStore } from "./subscription-store.js";
 import { addCounts, noCounts } from "./delivery-stats.js";
 import type { DeliveryMetrics, DispatchReport, Subscription, TargetFactory } from "./types.js";
@@ -124,9 +124,14 @@ export class Dispatcher {
         }
       }),
     );
-    await Promise.all(
-      subscriptions.filter((s) => s.state === "Deleting").map((s) => this.finishDeletion(s.name)),
-    );
+    // Read again after the runs: a subscription deleted while this run held its group is finished
+    // (or its group cleaned up) now, not by the next run.
+    const after = await this.store.list();
+    const current = new Map(after.map((s) => [s.name, s]));
+    await Promise.all([
+      ...after.filter((s) => s.state === "Deleting").map((s) => this.finishDeletion(s.name)),
+      ...enabled.filter((s) => !current.has(s.name)).map((s) => this.cleanUpAfter(s.name)),
+    ]);
     const report: DispatchReport = {
       subscriptions: enabled.length,
       ...noCounts(),
@@ -199,8 +204,21 @@ export class Dispatcher {
     const retired = (async () => {
       if (runner) await runner.stop();
       if (current?.state === "Deleting") await this.finishDeletion(name);
+      else if (current === undefined && runner) await this.cleanUpAfter(name);
     })().finally(() => this.retiring.delete(name));
     this.retiring.set(name, retired);
+  }
+
+  /** A runner left the group of a subscription that is gone: the group must not outlive it. */
+  private async cleanUpAfter(name: string): Promise<void> {
+    try {
+      await deleteLeftoverGroup(this.store, this.ctx.groups, name);
+    } catch (e) {
+      this.ctx.warn("deleting a removed subscription's group failed", {
+        subscription: name,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
   }
 
   private async finishDeletion(name: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { FloeError } from "../errors.js";
 import type { GroupCoordinator } from "../groups/coordinator.js";
+import { subscriptionGroupId } from "./subscription-settings.js";
 import type { SubscriptionStore } from "./subscription-store.js";
 
 /**
@@ -28,4 +29,26 @@ export async function deleteSubscription(
   }
   await store.remove(name);
   return { state: "Deleted" };
+}
+
+/**
+ * Deletes the group a removed subscription left behind. A dispatcher that listed the subscription
+ * before it was marked Deleting can join its group after the deletion deleted it and before the
+ * definition went, so the group comes back, and once that dispatcher leaves it is an empty group
+ * nothing owns, under which the name could not be created again (DUPLICATE_RESOURCE). The member
+ * that left last deletes it: only when there is still no definition of that name (a new one owns
+ * its group) and the group is empty (a member still in it is someone else's to clean up).
+ */
+export async function deleteLeftoverGroup(
+  store: SubscriptionStore,
+  groups: GroupCoordinator,
+  name: string,
+): Promise<void> {
+  if ((await store.get(name)) !== undefined) return;
+  try {
+    await groups.delete(subscriptionGroupId(name));
+  } catch (e) {
+    if (!(e instanceof FloeError && (e.code === "GROUP_ID_NOT_FOUND" || e.code === "NON_EMPTY_GROUP")))
+      throw e;
+  }
 }

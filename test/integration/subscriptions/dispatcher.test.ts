@@ -5,6 +5,8 @@ import { Maintenance } from "../../../src/maintenance/maintenance.js";
 import { createBackend } from "../../../src/storage/backend.js";
 import type { Backend } from "../../../src/storage/ports.js";
 import { abortableSleep, Dispatcher, type DispatcherOptions } from "../../../src/subscriptions/dispatcher.js";
+import { createSubscription } from "../../../src/subscriptions/subscription-creation.js";
+import { deleteLeftoverGroup } from "../../../src/subscriptions/subscription-deletion.js";
 import { SubscriptionStore } from "../../../src/subscriptions/subscription-store.js";
 import type {
   DeliveryBatch,
@@ -425,6 +427,67 @@ describe("Dispatcher", () => {
     await until(() => fullyCommitted(w), "everything committed");
     await w.store.setState("s", "Deleting");
     await until(async () => (await w.store.get("s")) === undefined, "the subscription removed");
+    expect((await w.groups.list()).map((g) => g.groupId)).not.toContain("floe-subscription-s");
+  });
+
+  // The race deletion leaves open: a dispatcher that listed the subscription before it was marked
+  // Deleting joins after the deletion deleted the group and before it removed the definition, so
+  // the group comes back. Removing the definition under a running dispatcher is that end state.
+  it("a runner whose subscription was removed under it deletes the group it leaves, so the name can be created again", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 2);
+    await subscribe(w);
+    await produce(w, 20);
+    const target = new RecordingTarget();
+    w.dispatcher(target).start();
+    await until(() => fullyCommitted(w), "everything committed");
+    await w.store.remove("s");
+    await until(
+      async () => !(await w.groups.list()).some((g) => g.groupId === "floe-subscription-s"),
+      "the group it left deleted",
+    );
+    await createSubscription(w.store, w.broker, w.groups, "s", {
+      topics: ["orders"],
+      target: { type: "http", url: "http://127.0.0.1:9/unused" },
+    });
+  });
+
+  it("a leftover group is deleted only while no definition of that name exists and no member holds it", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 1);
+    await subscribe(w);
+    await produce(w, 5);
+    // It reads the definitions once, then not again before the test ends: its runner stays in the group.
+    w.dispatcher(new RecordingTarget(), { pollIntervalMs: 600_000 }).start();
+    await until(() => fullyCommitted(w), "everything committed");
+    // Defined: the group is the subscription's own.
+    await deleteLeftoverGroup(w.store, w.groups, "s");
+    expect(await groupState(w)).not.toBe("Empty");
+    // Removed, but the runner is still in the group: not this caller's to delete.
+    await w.store.remove("s");
+    await deleteLeftoverGroup(w.store, w.groups, "s").catch(() => {});
+    expect((await w.groups.list()).map((g) => g.groupId)).toContain("floe-subscription-s");
+  });
+
+  it("runOnce deletes the group of a subscription removed while the run held it", async () => {
+    const w = await world();
+    await w.broker.createTopic("orders", 1);
+    await subscribe(w);
+    await produce(w, 5);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let delivering!: () => void;
+    const started = new Promise<void>((r) => (delivering = r));
+    const target = new RecordingTarget(async () => {
+      delivering();
+      await held;
+      return { outcome: "success" };
+    });
+    const run = w.dispatcher(target).runOnce({ deadline: Date.now() + 60_000 });
+    await started;
+    await w.store.remove("s");
+    release();
+    await run;
     expect((await w.groups.list()).map((g) => g.groupId)).not.toContain("floe-subscription-s");
   });
 
