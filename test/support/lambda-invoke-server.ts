@@ -17,6 +17,21 @@ export interface LambdaTestContext {
   awsRequestId: string;
 }
 
+/**
+ * Thrown by a test handler to have the Invoke API itself refuse the call with `status` and Lambda's
+ * error `code` (a 429 TooManyRequestsException, a 5xx ServiceException), as when Lambda throttles
+ * the function, instead of the handler failing.
+ */
+export class InvokeRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message = code,
+  ) {
+    super(message);
+  }
+}
+
 export type LambdaTestHandler = (event: unknown, context: LambdaTestContext) => unknown;
 
 export interface Invocation {
@@ -101,6 +116,7 @@ export async function startLambdaInvokeServer(): Promise<LambdaInvokeServer> {
     try {
       result = await handler(event, { functionName, invokedFunctionArn: arn, awsRequestId: requestId });
     } catch (e) {
+      if (e instanceof InvokeRefused) return sendError(res, e.status, e.code, e.message);
       const error = e instanceof Error ? e : new Error(String(e));
       res.writeHead(200, { ...headers, "x-amz-function-error": "Unhandled" });
       res.end(

@@ -7,7 +7,11 @@ import {
 } from "../../../../src/subscriptions/targets/lambda-target.js";
 import type { MskEvent } from "../../../../src/subscriptions/targets/msk-event.js";
 import type { DeliveryBatch, DeliveryRecord, Subscription } from "../../../../src/subscriptions/types.js";
-import { type LambdaInvokeServer, startLambdaInvokeServer } from "../../../support/lambda-invoke-server.js";
+import {
+  InvokeRefused,
+  type LambdaInvokeServer,
+  startLambdaInvokeServer,
+} from "../../../support/lambda-invoke-server.js";
 import { subscriptionWith } from "../../../support/subscription-fixture.js";
 
 /**
@@ -127,6 +131,22 @@ describe("Lambda target", () => {
     expect(result.outcome === "error" && result.reason).toMatch(
       /^invoking never-registered failed: ResourceNotFoundException: Function not found/,
     );
+  });
+
+  it("invokes once per delivery attempt: a throttled invocation is not retried by the SDK behind the dispatcher's count", async () => {
+    lambda.register("consume-throttled", () => {
+      throw new InvokeRefused(429, "TooManyRequestsException", "Rate exceeded");
+    });
+    const { maxAttempts: _oneForTheOtherTests, ...sdkDefaults } = lambda.clientConfig;
+    const sub = subscription("consume-throttled");
+    if (sub.target.type !== "lambda") throw new Error("a Lambda subscription");
+    const result = await createLambdaTarget(sub.target, sub, awsLambdaInvoke(sdkDefaults)).deliver(
+      batch(sub),
+      new AbortController().signal,
+    );
+    expect(result.outcome).toBe("error");
+    expect(result.outcome === "error" && result.reason).toMatch(/TooManyRequestsException/);
+    expect(lambda.invocations.filter((i) => i.functionName === "consume-throttled")).toHaveLength(1);
   });
 
   it("fails when the invocation outlasts timeoutMs", async () => {
