@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import { isIP } from "node:net";
 import { FloeError } from "../errors.js";
 import { compileGlob, GlobSyntaxError } from "./glob-match.js";
 import type { DeliveryRecord, FilterPattern } from "./types.js";
@@ -15,6 +16,8 @@ import type { DeliveryRecord, FilterPattern } from "./types.js";
  * pattern looks at them. A match visits each part of the record at most once per pattern node, so
  * its cost is bounded by the record's size times the pattern's, and a value is never walked deeper
  * than the pattern that looks at it, save arrays within arrays (up to MAX_ARRAY_NESTING levels).
+ * `$or` is kept as a tree (an object's fields AND any one of its alternatives), never expanded into
+ * its combinations, so each alternative is one more pattern node, matched once per object it meets.
  */
 
 /** Lambda's limit on FilterCriteria.Filters. */
@@ -23,8 +26,18 @@ export const MAX_FILTER_PATTERNS = 10;
 export const MAX_PATTERN_DEPTH = 32;
 /** Lambda's limit on a filter's Pattern: 4096 bytes of JSON. */
 export const MAX_PATTERN_BYTES = 4096;
+/**
+ * Most combinations a pattern's `$or`s may expand to, counted as EventBridge's matcher
+ * (aws/event-ruler) expands `$or` into one sub-rule per combination: `{"$or": [A, B], "x": {"$or":
+ * [C, D, E]}}` is 2 x 3 = 6. Matching here walks the tree, not the expansion, so the cost per record
+ * is bounded by the pattern's size either way; this bounds what one pattern may mean, so that it
+ * stays one a reader can check (and one EventBridge, which does expand, would take).
+ */
+export const MAX_OR_COMBINATIONS = 1000;
 /** Arrays within arrays are flattened this many levels down; deeper ones are not walked. */
 const MAX_ARRAY_NESTING = 32;
+/** EventBridge's keyword for alternatives within an object. */
+const OR = "$or";
 
 /** Bytes that are not UTF-8: a present value that no content matcher matches. */
 const BINARY: unique symbol = Symbol("binary");
@@ -46,8 +59,12 @@ interface LeafNode {
 interface FieldsNode {
   leaf: false;
   fields: Field[];
+  /** The object's `$or`: besides every field, one of these must match the same object. */
+  or: FieldsNode[] | undefined;
   /** Whether the node matches where its object is absent (or not an object): decided once, here. */
   matchesAbsent: boolean;
+  /** How many `$or`-free patterns this node stands for (see MAX_OR_COMBINATIONS). */
+  combinations: number;
 }
 
 interface Field {
@@ -64,6 +81,12 @@ interface CompiledPattern {
   key: LeafNode | undefined;
   headers: { name: string; node: LeafNode }[];
   value: PatternNode | undefined;
+  /**
+   * The `$or`s of the pattern's top level and of its headers (one each at most): of each, one
+   * alternative must match as well. An alternative is itself a pattern over the same record.
+   */
+  ors: CompiledPattern[][];
+  combinations: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,20 +112,27 @@ function matchLeaf(node: LeafNode, value: unknown): boolean {
 function matchFields(node: FieldsNode, value: unknown, nesting: number): boolean {
   if (typeof value !== "object" || value === null) return node.matchesAbsent;
   if (Array.isArray(value)) {
-    // An array of objects matches when one element matches the whole node, so fields of
-    // different elements never combine into a match none of them makes.
+    // An array of objects matches when one element matches the whole node ($or included), so
+    // fields of different elements never combine into a match none of them makes.
     if (value.length === 0 || nesting >= MAX_ARRAY_NESTING) return node.matchesAbsent;
     for (let i = 0; i < value.length; i++) if (matchFields(node, value[i], nesting + 1)) return true;
     return false;
   }
-  const object = value as Record<string, unknown>;
+  return matchObject(node, value as Record<string, unknown>);
+}
+
+function matchObject(node: FieldsNode, object: Record<string, unknown>): boolean {
   const fields = node.fields;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i];
     const child = field.inherited && !Object.hasOwn(object, field.name) ? undefined : object[field.name];
     if (!matchNode(field.node, child)) return false;
   }
-  return true;
+  const or = node.or;
+  if (or === undefined) return true;
+  // The alternatives look at the same object, so an array's element must match one of them whole.
+  for (let i = 0; i < or.length; i++) if (matchObject(or[i], object)) return true;
+  return false;
 }
 
 function matchNode(node: PatternNode, value: unknown): boolean {
@@ -217,6 +247,13 @@ export function compileFilters(patterns: FilterPattern[]): (record: DeliveryReco
       }
       if (!matchNode(pattern.value, value)) return false;
     }
+    const ors = pattern.ors;
+    for (let i = 0; i < ors.length; i++) {
+      const alternatives = ors[i];
+      let any = false;
+      for (let j = 0; j < alternatives.length && !any; j++) any = matches(record, alternatives[j]);
+      if (!any) return false;
+    }
     return true;
   };
 
@@ -269,9 +306,22 @@ function compilePattern(pattern: unknown, path: string): CompiledPattern {
   if (json === undefined || Buffer.byteLength(json) > MAX_PATTERN_BYTES) {
     fail(path, `a pattern may be at most ${MAX_PATTERN_BYTES} bytes as JSON`);
   }
+  return compileRecordPattern(pattern, path, 1);
+}
+
+function emptyPattern(): CompiledPattern {
+  return { key: undefined, headers: [], value: undefined, ors: [], combinations: 1 };
+}
+
+/** A pattern's top level, or one alternative of its top-level `$or`, at `depth` levels of objects. */
+function compileRecordPattern(
+  pattern: Record<string, unknown>,
+  path: string,
+  depth: number,
+): CompiledPattern {
   const names = Object.keys(pattern);
   if (names.length === 0) fail(path, "a pattern names at least one of key, value, headers");
-  const out: CompiledPattern = { key: undefined, headers: [], value: undefined };
+  const out = emptyPattern();
   for (const name of names) {
     const at = childPath(path, name);
     const spec = pattern[name];
@@ -279,41 +329,159 @@ function compilePattern(pattern: unknown, path: string): CompiledPattern {
       if (!Array.isArray(spec)) fail(at, "the key is text: its pattern is an array of matchers");
       out.key = compileLeaf(spec, at);
     } else if (name === "headers") {
-      if (!isPlainObject(spec)) fail(at, "headers take an object of header name to an array of matchers");
-      const headerNames = Object.keys(spec);
-      if (headerNames.length === 0) fail(at, "a headers pattern names at least one header");
-      for (const header of headerNames) {
-        const headerAt = childPath(at, header);
-        const matchers = spec[header];
-        if (!Array.isArray(matchers))
-          fail(headerAt, "a header's value is text: its pattern is an array of matchers");
-        out.headers.push({ name: header, node: compileLeaf(matchers, headerAt) });
-      }
+      compileHeaders(spec, at, out, depth + 1, false);
     } else if (name === "value") {
-      out.value = compileNode(spec, at, 2);
+      out.value = compileNode(spec, at, depth + 1, false);
+    } else if (name === OR) {
+      out.ors.push(orAlternatives(spec, at, (alt, altAt) => compileRecordPattern(alt, altAt, depth + 1)));
     } else {
       fail(at, `unknown field ${JSON.stringify(name)}: a pattern looks at key, value and headers only`);
     }
   }
+  out.combinations = checkCombinations(patternCombinations(out), path);
   return out;
 }
 
-function compileNode(spec: unknown, path: string, depth: number): PatternNode {
+/** How many `$or`-free patterns a compiled pattern stands for. */
+function patternCombinations(pattern: CompiledPattern): number {
+  let n = pattern.value === undefined || pattern.value.leaf ? 1 : pattern.value.combinations;
+  for (const alternatives of pattern.ors) n *= sumCombinations(alternatives);
+  return n;
+}
+
+function sumCombinations(alternatives: { combinations: number }[]): number {
+  let n = 0;
+  for (const alternative of alternatives) n += alternative.combinations;
+  return n;
+}
+
+/**
+ * Refuses an object whose `$or`s multiply past MAX_OR_COMBINATIONS, at the object where they do.
+ * Each part was checked on its own first, so the products here stay small.
+ */
+function checkCombinations(combinations: number, path: string): number {
+  if (combinations > MAX_OR_COMBINATIONS) {
+    fail(
+      path,
+      `its $or alternatives expand to ${combinations} combinations; at most ${MAX_OR_COMBINATIONS} are allowed`,
+    );
+  }
+  return combinations;
+}
+
+/**
+ * A `headers` object (or one alternative of its `$or`) into `out`. Inside an `$or`, a header may not
+ * be named for a matcher, as EventBridge refuses such field names there.
+ */
+function compileHeaders(
+  spec: unknown,
+  path: string,
+  out: CompiledPattern,
+  depth: number,
+  inOr: boolean,
+): void {
+  if (!isPlainObject(spec)) fail(path, "headers take an object of header name to an array of matchers");
+  if (depth > MAX_PATTERN_DEPTH) fail(path, `a pattern may nest at most ${MAX_PATTERN_DEPTH} objects deep`);
+  const headerNames = Object.keys(spec);
+  if (headerNames.length === 0) fail(path, "a headers pattern names at least one header");
+  for (const header of headerNames) {
+    const headerAt = childPath(path, header);
+    const matchers = spec[header];
+    if (header === OR) {
+      out.ors.push(
+        orAlternatives(matchers, headerAt, (alt, altAt) => {
+          const alternative = emptyPattern();
+          compileHeaders(alt, altAt, alternative, depth + 1, true);
+          alternative.combinations = checkCombinations(patternCombinations(alternative), altAt);
+          return alternative;
+        }),
+      );
+      continue;
+    }
+    if (inOr) refuseMatcherName(header, headerAt);
+    if (!Array.isArray(matchers))
+      fail(headerAt, "a header's value is text: its pattern is an array of matchers");
+    out.headers.push({ name: header, node: compileLeaf(matchers, headerAt) });
+  }
+}
+
+/**
+ * `"$or": [A, B, ...]`: at least two objects, each compiled by `compile` as an alternative to the
+ * others at the level of the object holding the `$or`.
+ */
+function orAlternatives<T>(
+  spec: unknown,
+  path: string,
+  compile: (alternative: Record<string, unknown>, path: string) => T,
+): T[] {
+  if (!Array.isArray(spec) || spec.length < 2) {
+    fail(path, "$or takes an array of at least 2 objects, any one of which matching matches");
+  }
+  return spec.map((alternative, i) => {
+    const at = `${path}[${i}]`;
+    if (!isPlainObject(alternative)) fail(at, "an $or alternative is an object of fields");
+    return compile(alternative, at);
+  });
+}
+
+/** The operators a pattern's matchers use: inside `$or`, a field so named is a misplaced matcher. */
+const MATCHER_NAMES = new Set([
+  "prefix",
+  "suffix",
+  "equals-ignore-case",
+  "wildcard",
+  "anything-but",
+  "numeric",
+  "exists",
+  "cidr",
+]);
+
+function refuseMatcherName(name: string, path: string): void {
+  if (MATCHER_NAMES.has(name)) {
+    fail(
+      path,
+      `${JSON.stringify(name)} is a matcher, not a field: inside $or, matchers go in a field's array ({"field": [{"${name}": ...}]})`,
+    );
+  }
+}
+
+function compileNode(spec: unknown, path: string, depth: number, inOr: boolean): PatternNode {
   if (Array.isArray(spec)) return compileLeaf(spec, path);
   if (!isPlainObject(spec)) fail(path, "a field's pattern is an array of matchers or an object of fields");
+  return compileFields(spec, path, depth, inOr);
+}
+
+/** An object of fields (or one alternative of an `$or`), `depth` levels of objects down. */
+function compileFields(
+  spec: Record<string, unknown>,
+  path: string,
+  depth: number,
+  inOr: boolean,
+): FieldsNode {
   if (depth > MAX_PATTERN_DEPTH) fail(path, `a pattern may nest at most ${MAX_PATTERN_DEPTH} objects deep`);
   const names = Object.keys(spec);
   if (names.length === 0) fail(path, "an object in a pattern names at least one field");
-  if (Object.hasOwn(spec, "$or")) {
-    fail(childPath(path, "$or"), "$or is not supported: several patterns pass a record when any one matches");
+  const fields: Field[] = [];
+  let or: FieldsNode[] | undefined;
+  for (const name of names) {
+    const at = childPath(path, name);
+    if (name === OR) {
+      or = orAlternatives(spec[name], at, (alt, altAt) => compileFields(alt, altAt, depth + 1, true));
+      continue;
+    }
+    if (inOr) refuseMatcherName(name, at);
+    fields.push({
+      name,
+      inherited: name in Object.prototype,
+      node: compileNode(spec[name], at, depth + 1, inOr),
+    });
   }
-  const fields: Field[] = names.map((name) => ({
-    name,
-    inherited: name in Object.prototype,
-    node: compileNode(spec[name], childPath(path, name), depth + 1),
-  }));
-  const matchesAbsent = fields.every((f) => matchNode(f.node, undefined));
-  return { leaf: false, fields, matchesAbsent };
+  let combinations = or === undefined ? 1 : sumCombinations(or);
+  for (const field of fields) if (!field.node.leaf) combinations *= field.node.combinations;
+  const matchesAbsent =
+    fields.every((f) => matchNode(f.node, undefined)) &&
+    (or === undefined || or.some((a) => a.matchesAbsent));
+  return { leaf: false, fields, or, matchesAbsent, combinations: checkCombinations(combinations, path) };
 }
 
 function compileLeaf(matchers: unknown[], path: string): LeafNode {
@@ -358,6 +526,8 @@ function compileMatcher(matcher: unknown, path: string): Test {
       return stringTest(op, arg, at);
     case "anything-but":
       return anythingBut(arg, at);
+    case "cidr":
+      return cidr(arg, at);
     case "numeric":
       return numeric(arg, at);
     default:
@@ -401,10 +571,14 @@ function stringTest(op: string, arg: unknown, path: string): (v: Leaf) => boolea
   }
 }
 
+/** The string matchers anything-but can hold, each with a string or (EventBridge's) a list of them. */
+const ANYTHING_BUT_OPERATORS = ["prefix", "suffix", "equals-ignore-case", "wildcard"];
+
 /**
  * `anything-but`: any leaf value (string, number, boolean, null) the inner matcher does not match,
  * so it is the complement of that matcher wherever the field holds a value; bytes that are not
- * UTF-8 match neither.
+ * UTF-8 match neither. The inner matcher is a value, a list of values, or one string operator with
+ * a string or a list of strings (`{"prefix": ["us-", "eu-"]}`: none of them).
  */
 function anythingBut(arg: unknown, path: string): Test {
   let inner: Test;
@@ -424,17 +598,196 @@ function anythingBut(arg: unknown, path: string): Test {
   } else if (isPlainObject(arg)) {
     const names = Object.keys(arg);
     const op = names[0];
-    if (names.length !== 1 || !["prefix", "suffix", "equals-ignore-case", "wildcard"].includes(op)) {
+    if (names.length !== 1 || !ANYTHING_BUT_OPERATORS.includes(op)) {
       fail(
         path,
         'anything-but takes a string, a number, a list of them, or one of "prefix", "suffix", "equals-ignore-case", "wildcard"',
       );
     }
-    inner = stringTest(op, arg[op], childPath(path, op));
+    const at = childPath(path, op);
+    const operand = arg[op];
+    inner = Array.isArray(operand) ? anyOfStrings(op, operand, at) : stringTest(op, operand, at);
   } else {
     fail(path, "anything-but takes a string, a number, a list of them, or an object with one operator");
   }
   return (v) => v !== BINARY && !inner(v);
+}
+
+/** A string operator over a list of strings: matches what any one of them matches. */
+function anyOfStrings(op: string, list: unknown[], path: string): Test {
+  if (list.length === 0) fail(path, `anything-but's ${op} list may not be empty`);
+  list.forEach((s, i) => {
+    if (typeof s !== "string") fail(`${path}[${i}]`, `anything-but's ${op} list holds strings only`);
+  });
+  const strings = list as string[];
+  if (op === "equals-ignore-case") {
+    // One lower-casing of the value and a set look-up, however long the list.
+    const lower = new Set(strings.map((s) => s.toLowerCase()));
+    return (v) => typeof v === "string" && lower.has(v.toLowerCase());
+  }
+  const tests = strings.map((s, i) => stringTest(op, s, `${path}[${i}]`));
+  return (v) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i](v)) return true;
+    return false;
+  };
+}
+
+/** Longest text an IP address can have: eight groups of four hex digits with a dotted IPv4 tail. */
+const MAX_ADDRESS_TEXT = 45;
+/** The address under test, parsed in place so a match allocates nothing. */
+const tested = new Uint8Array(16);
+/** IPv6 groups while parsing, before they are placed around a `::`. */
+const groups = new Uint16Array(8);
+
+/**
+ * `cidr`: strings that are IPv4 or IPv6 addresses within the network. Every address is compared as
+ * 128 bits, IPv4 as its IPv4-mapped IPv6 form (`::ffff:a.b.c.d`), so `10.0.0.0/8` also matches
+ * `::ffff:10.1.2.3`. A network with bits set past its prefix (`10.0.0.1/8`) is refused: it is
+ * mostly a typo, and a reader cannot tell what it was meant to match.
+ */
+function cidr(arg: unknown, path: string): Test {
+  if (typeof arg !== "string") fail(path, 'cidr takes a string such as "10.0.0.0/24" or "2001:db8::/32"');
+  const slash = arg.indexOf("/");
+  if (slash < 0 || slash !== arg.lastIndexOf("/")) {
+    fail(path, `${JSON.stringify(arg)} is not an address, a slash and a prefix length`);
+  }
+  const address = arg.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0 || address.includes("%")) {
+    fail(path, `${JSON.stringify(address)} is not an IPv4 or IPv6 address (without a zone)`);
+  }
+  const lengthText = arg.slice(slash + 1);
+  const maxLength = family === 4 ? 32 : 128;
+  const length = Number(lengthText);
+  if (!/^[0-9]{1,3}$/.test(lengthText) || length > maxLength) {
+    fail(
+      path,
+      `an IPv${family} prefix length is a whole number from 0 to ${maxLength}, got ${JSON.stringify(lengthText)}`,
+    );
+  }
+  const network = new Uint8Array(16);
+  parseAddress(address, family, network);
+  const bits = family === 4 ? 96 + length : length;
+  const masked = maskTo(network, bits);
+  if (!masked.every((b, i) => b === network[i])) {
+    fail(
+      path,
+      `${arg} has bits set past its /${length} prefix: the network is ${formatAddress(masked, family)}/${length}`,
+    );
+  }
+  return (v) => {
+    if (typeof v !== "string" || v.length > MAX_ADDRESS_TEXT) return false;
+    const vFamily = isIP(v);
+    if (vFamily === 0 || !parseAddress(v, vFamily, tested)) return false;
+    return samePrefix(tested, network, bits);
+  };
+}
+
+function hexDigit(c: number): number {
+  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57; // 0-9, then a-f and A-F alike
+}
+
+/** Writes the dotted IPv4 address starting at `from` (isIP-checked) into `out` from byte `at`. */
+function writeIPv4(text: string, from: number, out: Uint8Array, at: number): void {
+  let octet = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      out[at++] = octet;
+      octet = 0;
+    } else {
+      octet = octet * 10 + c - 0x30;
+    }
+  }
+  out[at] = octet;
+}
+
+/**
+ * An address isIP accepted (family 4 or 6) as 16 bytes in `out`, IPv4 mapped into IPv6. False for
+ * an address with a zone (`fe80::1%eth0`), which names an interface rather than a network's host.
+ */
+function parseAddress(text: string, family: number, out: Uint8Array): boolean {
+  if (family === 4) {
+    out.fill(0, 0, 10);
+    out[10] = 0xff;
+    out[11] = 0xff;
+    writeIPv4(text, 0, out, 12);
+    return true;
+  }
+  if (text.includes("%")) return false;
+  // Groups before a `::` go at the front, groups after it at the back, zeros between.
+  let count = 0;
+  let gap = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 0x3a && text.charCodeAt(1) === 0x3a) {
+    gap = 0;
+    i = 2;
+  }
+  while (i < text.length) {
+    let j = i;
+    let group = 0;
+    let c = text.charCodeAt(j);
+    while (j < text.length && c !== 0x3a && c !== 0x2e) {
+      group = group * 16 + hexDigit(c);
+      c = text.charCodeAt(++j);
+    }
+    if (c === 0x2e) {
+      // A dotted IPv4 tail: the last two groups.
+      writeIPv4(text, i, out, 0);
+      groups[count++] = (out[0] << 8) | out[1];
+      groups[count++] = (out[2] << 8) | out[3];
+      break;
+    }
+    groups[count++] = group;
+    if (j >= text.length) break;
+    if (text.charCodeAt(j + 1) === 0x3a) {
+      gap = count;
+      i = j + 2;
+    } else {
+      i = j + 1;
+    }
+  }
+  out.fill(0);
+  const head = gap < 0 ? count : gap;
+  for (let k = 0; k < head; k++) {
+    out[2 * k] = groups[k] >> 8;
+    out[2 * k + 1] = groups[k] & 0xff;
+  }
+  const tail = count - head;
+  for (let k = 0; k < tail; k++) {
+    const at = 8 - tail + k;
+    out[2 * at] = groups[head + k] >> 8;
+    out[2 * at + 1] = groups[head + k] & 0xff;
+  }
+  return true;
+}
+
+/** Whether the first `bits` bits of two 16-byte addresses agree. */
+function samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  const whole = bits >> 3;
+  for (let i = 0; i < whole; i++) if (a[i] !== b[i]) return false;
+  const rest = bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (a[whole] & mask) === (b[whole] & mask);
+}
+
+/** The address with every bit past the first `bits` cleared. */
+function maskTo(address: Uint8Array, bits: number): Uint8Array {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, bits - 8 * i));
+    out[i] = address[i] & ((0xff << (8 - keep)) & 0xff);
+  }
+  return out;
+}
+
+/** For messages: dotted IPv4, or the eight IPv6 groups in hex (uncompressed). */
+function formatAddress(address: Uint8Array, family: number): string {
+  if (family === 4) return Array.from(address.subarray(12)).join(".");
+  const parts: string[] = [];
+  for (let i = 0; i < 16; i += 2) parts.push(((address[i] << 8) | address[i + 1]).toString(16));
+  return parts.join(":");
 }
 
 const LOWER = new Set([">", ">="]);

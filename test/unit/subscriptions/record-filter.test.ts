@@ -5,6 +5,7 @@ import {
   compileFilters,
   MAX_FILTER_PATTERNS,
   MAX_PATTERN_BYTES,
+  MAX_OR_COMBINATIONS,
   MAX_PATTERN_DEPTH,
 } from "../../../src/subscriptions/record-filter.js";
 import type { DeliveryRecord, FilterPattern } from "../../../src/subscriptions/types.js";
@@ -404,7 +405,7 @@ describe("compileFilters: validation", () => {
     expect(refusal([{ value: { a: ["x", { contains: "y" }] } }])).toMatch(
       /filters\[0\]\.value\.a\[1\]: unknown matcher "contains"/,
     );
-    expect(refusal([{ value: { a: [{ cidr: "10.0.0.0/8" }] } }])).toMatch(/unknown matcher "cidr"/);
+    expect(refusal([{ value: { a: [{ contains: "x" }] } }])).toMatch(/unknown matcher "contains"/);
     expect(refusal([{ value: { a: [{ prefix: "x", suffix: "y" }] } }])).toMatch(
       /value\.a\[0\]: .*one operator/,
     );
@@ -435,9 +436,6 @@ describe("compileFilters: validation", () => {
     );
     expect(refusal([{ value: { a: [{ "anything-but": { prefix: 3 } }] } }])).toMatch(
       /a\[0\]\.anything-but\.prefix: /,
-    );
-    expect(refusal([{ value: { $or: [{ a: [1] }, { b: [2] }] } }])).toMatch(
-      /value\.\$or: \$or is not supported/,
     );
   });
 
@@ -584,6 +582,484 @@ describe("compileFilters: properties", () => {
         // An array of numbers matches when any element is in range.
         expect(onField([{ numeric: clause }], values)).toEqual([values.some(inRange)]);
       }),
+    );
+  });
+});
+
+describe("compileFilters: anything-but over lists of string matchers", () => {
+  it("a prefix, suffix or wildcard list: present values none of them matches", () => {
+    expect(
+      onField(
+        [{ "anything-but": { prefix: ["us-", "eu-"] } }],
+        "us-east-1",
+        "eu-west-1",
+        "ap-south-1",
+        "US-x",
+        3,
+        null,
+      ),
+    ).toEqual([false, false, true, true, true, true]);
+    expect(
+      onField([{ "anything-but": { suffix: [".png", ".gif"] } }], "a.png", "b.gif", "c.jpg", "png"),
+    ).toEqual([false, false, true, true]);
+    expect(
+      onField([{ "anything-but": { wildcard: ["*/lib/*", "*.tmp"] } }], "/usr/lib/x", "a.tmp", "/usr/bin/x"),
+    ).toEqual([false, false, true]);
+    // Absent fields and elements of arrays follow anything-but's usual rules.
+    expect(
+      onField([{ "anything-but": { prefix: ["a", "b"] } }], undefined, ["ax", "by"], ["ax", "cz"]),
+    ).toEqual([false, false, true]);
+  });
+
+  it("an equals-ignore-case value or list: present values equal to none, in any case", () => {
+    expect(
+      onField(
+        [{ "anything-but": { "equals-ignore-case": ["Stopped", "OVERLOADED"] } }],
+        "stopped",
+        "Overloaded",
+        "running",
+        1,
+      ),
+    ).toEqual([false, false, true, true]);
+    expect(onField([{ "anything-but": { "equals-ignore-case": "Stopped" } }], "STOPPED", "running")).toEqual([
+      false,
+      true,
+    ]);
+  });
+
+  it("refuses an empty list or one holding anything but strings, naming the element", () => {
+    expect(refusal([{ value: { a: [{ "anything-but": { prefix: [] } }] } }])).toMatch(
+      /a\[0\]\.anything-but\.prefix: .*may not be empty/,
+    );
+    expect(refusal([{ value: { a: [{ "anything-but": { suffix: ["x", 1] } }] } }])).toMatch(
+      /a\[0\]\.anything-but\.suffix\[1\]: .*strings only/,
+    );
+    expect(refusal([{ value: { a: [{ "anything-but": { "equals-ignore-case": ["x", null] } }] } }])).toMatch(
+      /a\[0\]\.anything-but\.equals-ignore-case\[1\]: /,
+    );
+    expect(refusal([{ value: { a: [{ "anything-but": { wildcard: ["ok", "a**b"] } }] } }])).toMatch(
+      /a\[0\]\.anything-but\.wildcard\[1\]: .*consecutive/,
+    );
+    expect(
+      refusal([{ value: { a: [{ "anything-but": { prefix: [{ "equals-ignore-case": "x" }] } }] } }]),
+    ).toMatch(/a\[0\]\.anything-but\.prefix\[0\]: /);
+    expect(refusal([{ value: { a: [{ "anything-but": { cidr: "10.0.0.0/8" } }] } }])).toMatch(
+      /a\[0\]\.anything-but: /,
+    );
+  });
+
+  it("anything-but of a list of string matchers is the complement of the list on strings", () => {
+    const text = fc.string({ maxLength: 5, unit: fc.constantFrom("a", "b", "A", "é", "*") });
+    const piece = fc.string({ maxLength: 3, unit: fc.constantFrom("a", "b", "A", "é") });
+    const op = fc.constantFrom("prefix", "suffix", "equals-ignore-case", "wildcard");
+    fc.assert(
+      fc.property(op, fc.array(piece, { minLength: 1, maxLength: 3 }), text, (o, args, s) => {
+        // A wildcard list gets stars between its pieces, so it is not only exact matches.
+        const list = o === "wildcard" ? args.map((a) => `${a}*`) : args;
+        const [isNot] = onField([{ "anything-but": { [o]: list } }], s);
+        const [anyIs] = onField(
+          list.map((a) => ({ [o]: a })),
+          s,
+        );
+        expect(isNot).toBe(!anyIs);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("compileFilters: cidr", () => {
+  it("matches IPv4 and IPv6 address strings within the network", () => {
+    expect(
+      onField([{ cidr: "10.0.0.0/24" }], "10.0.0.0", "10.0.0.255", "10.0.1.0", "9.255.255.255", "10.0.0.7"),
+    ).toEqual([true, true, false, false, true]);
+    expect(
+      onField([{ cidr: "2001:db8::/32" }], "2001:db8::1", "2001:DB8:ffff::", "2001:db9::", "::1"),
+    ).toEqual([true, true, false, false]);
+    expect(onField([{ cidr: "192.168.1.7/32" }], "192.168.1.7", "192.168.1.8")).toEqual([true, false]);
+    expect(onField([{ cidr: "0.0.0.0/0" }], "1.2.3.4", "255.255.255.255", "::1")).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(onField([{ cidr: "::/0" }], "1.2.3.4", "::1", "ffff::")).toEqual([true, true, true]);
+    // A prefix ending inside a byte.
+    expect(onField([{ cidr: "172.16.0.0/12" }], "172.31.255.255", "172.32.0.0", "172.15.0.1")).toEqual([
+      true,
+      false,
+      false,
+    ]);
+  });
+
+  it("an IPv4 address and its IPv4-mapped IPv6 form are the same address", () => {
+    expect(onField([{ cidr: "10.0.0.0/8" }], "::ffff:10.1.2.3", "::ffff:a01:203", "::10.1.2.3")).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(onField([{ cidr: "::ffff:0:0/96" }], "8.8.8.8", "::8.8.8.8")).toEqual([true, false]);
+  });
+
+  it("a value that is not an address string does not match", () => {
+    expect(
+      onField(
+        [{ cidr: "10.0.0.0/8" }],
+        "10.0.0",
+        "10.0.0.1 ",
+        "010.0.0.1",
+        "10.0.0.1/8",
+        "host.example",
+        167772161,
+        null,
+        true,
+        undefined,
+        "",
+      ),
+    ).toEqual([false, false, false, false, false, false, false, false, false, false]);
+    expect(onField([{ cidr: "fe80::/10" }], "fe80::1%eth0", "fe80::1")).toEqual([false, true]);
+    expect(passes({ key: [{ cidr: "10.0.0.0/8" }] }, record("v", "10.1.1.1"), record("v", NOT_UTF8))).toEqual(
+      [true, false],
+    );
+    // An array matches when an element is in the network.
+    expect(onField([{ cidr: "10.0.0.0/8" }], ["1.1.1.1", "10.9.9.9"], ["1.1.1.1"])).toEqual([true, false]);
+    // anything-but does not take cidr, but an address is a string like any other for the rest.
+    expect(onField([{ cidr: "10.0.0.0/8" }, { prefix: "192." }], "192.0.2.1")).toEqual([true]);
+  });
+
+  it("refuses a malformed network, naming the matcher", () => {
+    const at = (c: unknown) => refusal([{ value: { ip: [{ cidr: c }] } }]);
+    expect(at(10)).toMatch(/filters\[0\]\.value\.ip\[0\]\.cidr: cidr takes a string/);
+    expect(at("10.0.0.0")).toMatch(/ip\[0\]\.cidr: .*slash/);
+    expect(at("10.0.0.0/8/8")).toMatch(/ip\[0\]\.cidr: .*slash/);
+    expect(at("10.0.0/8")).toMatch(/ip\[0\]\.cidr: "10\.0\.0" is not an IPv4 or IPv6 address/);
+    expect(at("host/8")).toMatch(/ip\[0\]\.cidr: .*not an IPv4 or IPv6/);
+    expect(at("fe80::%eth0/64")).toMatch(/ip\[0\]\.cidr: .*zone/);
+    expect(at("10.0.0.0/33")).toMatch(/ip\[0\]\.cidr: an IPv4 prefix length is .* 0 to 32, got "33"/);
+    expect(at("::/129")).toMatch(/ip\[0\]\.cidr: an IPv6 prefix length is .* 0 to 128/);
+    expect(at("10.0.0.0/")).toMatch(/ip\[0\]\.cidr: .*prefix length/);
+    expect(at("10.0.0.0/-1")).toMatch(/ip\[0\]\.cidr: .*prefix length/);
+    expect(at("10.0.0.0/+8")).toMatch(/ip\[0\]\.cidr: .*prefix length/);
+    expect(at("10.0.0.0/ 8")).toMatch(/ip\[0\]\.cidr: .*prefix length/);
+    expect(at("10.0.0.1/8")).toMatch(
+      /ip\[0\]\.cidr: 10\.0\.0\.1\/8 has bits set past .*the network is 10\.0\.0\.0\/8/,
+    );
+    expect(at("2001:db8::1/32")).toMatch(/cidr: .*the network is 2001:db8:0:0:0:0:0:0\/32/);
+    expect(() =>
+      compileFilters([{ value: { ip: [{ cidr: "10.0.0.0/32" }, { cidr: "::/128" }] } }]),
+    ).not.toThrow();
+  });
+
+  it("agrees with a bit-by-bit comparison over random addresses, however they are written", () => {
+    const bytesOf = (family: 4 | 6) =>
+      fc.uint8Array({ minLength: family === 4 ? 4 : 16, maxLength: family === 4 ? 4 : 16 });
+    /** Sixteen bytes as IPv6 text: groups maybe zero-padded or upper-cased, one zero run maybe `::`, maybe a dotted tail. */
+    const ipv6Text = (b: Uint8Array) =>
+      fc
+        .record({ pad: fc.boolean(), upper: fc.boolean(), compress: fc.boolean(), dotted: fc.boolean() })
+        .map((o) => {
+          const words = Array.from({ length: 8 }, (_, i) => (b[2 * i] << 8) | b[2 * i + 1]);
+          const hex = (w: number) => {
+            const h = o.pad ? w.toString(16).padStart(4, "0") : w.toString(16);
+            return o.upper ? h.toUpperCase() : h;
+          };
+          const tail = o.dotted ? [`${b[12]}.${b[13]}.${b[14]}.${b[15]}`] : [];
+          const parts = (o.dotted ? words.slice(0, 6) : words).map(hex);
+          if (o.compress) {
+            // The longest run of zero groups becomes "::".
+            let best = -1;
+            let bestLength = 0;
+            for (let i = 0; i < parts.length; i++) {
+              let j = i;
+              while (j < parts.length && (o.dotted ? words : words)[j] === 0) j++;
+              if (j - i > bestLength) [best, bestLength] = [i, j - i];
+            }
+            if (best >= 0) {
+              const before = parts.slice(0, best).join(":");
+              const after = [...parts.slice(best + bestLength), ...tail].join(":");
+              return `${before}::${after}`;
+            }
+          }
+          return [...parts, ...tail].join(":");
+        });
+    /** The first `bits` bits of two byte arrays agree: the oracle, one bit at a time. */
+    const agree = (a: Uint8Array, b: Uint8Array, bits: number) => {
+      for (let i = 0; i < bits; i++) {
+        const mask = 0x80 >> (i % 8);
+        if ((a[i >> 3] & mask) !== (b[i >> 3] & mask)) return false;
+      }
+      return true;
+    };
+    const mapped = (v4: Uint8Array) => Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...v4]);
+    const masked = (b: Uint8Array, bits: number) =>
+      b.map((x, i) => x & ((0xff << (8 - Math.max(0, Math.min(8, bits - 8 * i)))) & 0xff));
+    const case4 = fc.tuple(bytesOf(4), bytesOf(4), fc.integer({ min: 0, max: 32 }), fc.boolean());
+    fc.assert(
+      fc.property(case4, ([net, addr, length, near]) => {
+        // Half the time the address shares the network's first bytes, so matches are common too.
+        const address = near ? Uint8Array.from(addr.map((x, i) => (i < 3 ? net[i] : x))) : addr;
+        const network = masked(net, length);
+        const [is] = onField([{ cidr: `${network.join(".")}/${length}` }], address.join("."));
+        expect(is).toBe(agree(address, network, length));
+      }),
+      { numRuns: 500 },
+    );
+    const case6 = fc
+      .tuple(bytesOf(6), bytesOf(6), fc.integer({ min: 0, max: 128 }), fc.integer({ min: 0, max: 16 }))
+      .chain(([net, addr, length, shared]) => {
+        // Share the network's first bytes and zero some groups, so both matches and "::" show up.
+        const address = Uint8Array.from(addr.map((x, i) => (i < shared ? net[i] : i >= 6 && i < 10 ? 0 : x)));
+        const network = masked(net, length);
+        return fc.tuple(ipv6Text(network), ipv6Text(address), fc.constant({ network, address, length }));
+      });
+    fc.assert(
+      fc.property(case6, ([networkText, addressText, { network, address, length }]) => {
+        const [is] = onField([{ cidr: `${networkText}/${length}` }], addressText);
+        expect(is).toBe(agree(address, network, length));
+      }),
+      { numRuns: 500 },
+    );
+    // An IPv4 network matches the IPv4-mapped IPv6 text of the same address.
+    fc.assert(
+      fc.property(case4, ([net, addr, length]) => {
+        const network = masked(net, length);
+        const [is] = onField([{ cidr: `${network.join(".")}/${length}` }], `::ffff:${addr.join(".")}`);
+        expect(is).toBe(agree(mapped(addr), mapped(network), 96 + length));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("compileFilters: $or", () => {
+  it("matches a value object when its other fields do and any one alternative does", () => {
+    const p = {
+      value: {
+        source: ["cloudwatch"],
+        $or: [{ metric: ["CPU", "Latency"] }, { namespace: ["EC2"], kind: [{ prefix: "m" }] }],
+      },
+    };
+    expect(
+      passes(
+        p,
+        json({ source: "cloudwatch", metric: "CPU" }),
+        json({ source: "cloudwatch", namespace: "EC2", kind: "metric" }),
+        json({ source: "cloudwatch", namespace: "EC2", kind: "alarm" }),
+        json({ source: "ec2", metric: "CPU" }),
+        json({ source: "cloudwatch" }),
+      ),
+    ).toEqual([true, true, false, false, false]);
+  });
+
+  it("nests, at any level, and in parallel at different levels", () => {
+    const nested = {
+      value: {
+        $or: [{ a: [1] }, { b: [2], $or: [{ c: [3] }, { d: { e: [4] } }] }],
+      },
+    };
+    expect(
+      passes(
+        nested,
+        json({ a: 1 }),
+        json({ b: 2, c: 3 }),
+        json({ b: 2, d: { e: 4 } }),
+        json({ b: 2 }),
+        json({ c: 3 }),
+      ),
+    ).toEqual([true, true, true, false, false]);
+    const parallel = {
+      value: {
+        $or: [{ a: [1] }, { b: [1] }],
+        detail: { $or: [{ c: [1] }, { d: [1] }] },
+      },
+    };
+    expect(
+      passes(
+        parallel,
+        json({ a: 1, detail: { d: 1 } }),
+        json({ b: 1, detail: { c: 1 } }),
+        json({ a: 1, detail: {} }),
+      ),
+    ).toEqual([true, true, false]);
+  });
+
+  it("at a pattern's top level, across key, value and headers, and among headers", () => {
+    const top = { $or: [{ key: ["vip"] }, { value: { total: [{ numeric: [">", 100] }] } }] };
+    expect(
+      passes(top, record('{"total":5}', "vip"), record('{"total":500}', "k"), record('{"total":5}', "k")),
+    ).toEqual([true, true, false]);
+    const headers = { headers: { type: ["order"], $or: [{ region: ["eu"] }, { priority: ["high"] }] } };
+    expect(
+      passes(
+        headers,
+        record("v", null, [
+          ["type", "order"],
+          ["region", "eu"],
+        ]),
+        record("v", null, [
+          ["type", "order"],
+          ["priority", "high"],
+        ]),
+        record("v", null, [
+          ["type", "order"],
+          ["region", "us"],
+        ]),
+        record("v", null, [["region", "eu"]]),
+      ),
+    ).toEqual([true, true, false, false]);
+    // Both $or at once: each needs one alternative.
+    const both = { $or: [{ key: ["a"] }, { key: ["b"] }], headers: { $or: [{ x: ["1"] }, { y: ["1"] }] } };
+    expect(
+      passes(
+        both,
+        record("v", "a", [["y", "1"]]),
+        record("v", "a", [["z", "1"]]),
+        record("v", "c", [["x", "1"]]),
+      ),
+    ).toEqual([true, false, false]);
+  });
+
+  it("against an array of objects, one element must match the fields and one alternative whole", () => {
+    const p = { value: { items: { sku: ["A"], $or: [{ qty: [{ numeric: [">", 1] }] }, { gift: [true] }] } } };
+    const split = json({
+      items: [
+        { sku: "A", qty: 1 },
+        { sku: "B", qty: 5, gift: true },
+      ],
+    });
+    const whole = json({
+      items: [
+        { sku: "B", qty: 1 },
+        { sku: "A", qty: 1, gift: true },
+      ],
+    });
+    expect(passes(p, split, whole)).toEqual([false, true]);
+  });
+
+  it("an object absent from the record matches when its fields and one alternative match absence", () => {
+    const p = { value: { a: { $or: [{ b: [{ exists: false }] }, { c: ["x"] }] } } };
+    expect(
+      passes(p, json({}), json({ a: "text" }), json({ a: { b: 1 } }), json({ a: { b: 1, c: "x" } })),
+    ).toEqual([true, true, false, true]);
+    // No alternative matches absence: an absent object does not match.
+    const present = { value: { a: { $or: [{ b: ["1"] }, { c: ["x"] }] } } };
+    expect(passes(present, json({}), json({ a: 5 }), json({ a: { c: "x" } }))).toEqual([false, false, true]);
+  });
+
+  it("refuses $or that is not an array of at least two non-empty objects, naming it", () => {
+    expect(refusal([{ value: { $or: { a: [1] } } }])).toMatch(
+      /filters\[0\]\.value\.\$or: \$or takes an array of at least 2/,
+    );
+    expect(refusal([{ value: { $or: [{ a: [1] }] } }])).toMatch(
+      /value\.\$or: \$or takes an array of at least 2/,
+    );
+    expect(refusal([{ value: { $or: [{ a: [1] }, ["b"]] } }])).toMatch(
+      /value\.\$or\[1\]: an \$or alternative is an object/,
+    );
+    expect(refusal([{ value: { $or: [{ a: [1] }, {}] } }])).toMatch(/value\.\$or\[1\]: .*at least one field/);
+    expect(refusal([{ $or: [{ key: ["a"] }, { topic: ["b"] }] }])).toMatch(
+      /filters\[0\]\.\$or\[1\]\.topic: unknown field/,
+    );
+    expect(refusal([{ $or: [{ key: ["a"] }, {}] }])).toMatch(
+      /filters\[0\]\.\$or\[1\]: a pattern names at least one/,
+    );
+    expect(refusal([{ headers: { $or: [{ h: ["1"] }, { h: "1" }] } }])).toMatch(/headers\.\$or\[1\]\.h: /);
+    expect(refusal([{ value: { a: [{ $or: [1, 2] }] } }])).toMatch(/value\.a\[0\]: unknown matcher "\$or"/);
+  });
+
+  it("refuses a matcher's name used as a field inside $or (a misplaced matcher), as EventBridge does", () => {
+    expect(refusal([{ value: { $or: [{ numeric: [">", 1] }, { b: [1] }] } }])).toMatch(
+      /value\.\$or\[0\]\.numeric: "numeric" is a matcher, not a field/,
+    );
+    expect(refusal([{ value: { $or: [{ a: { prefix: ["x"] } }, { b: [1] }] } }])).toMatch(
+      /value\.\$or\[0\]\.a\.prefix: /,
+    );
+    expect(refusal([{ headers: { $or: [{ exists: ["x"] }, { b: ["1"] }] } }])).toMatch(
+      /headers\.\$or\[0\]\.exists: /,
+    );
+    // Outside $or such a name is an ordinary field.
+    expect(passes({ value: { prefix: ["x"] } }, json({ prefix: "x" }))).toEqual([true]);
+  });
+
+  it(`refuses a pattern whose $or expand past ${MAX_OR_COMBINATIONS} combinations, naming where`, () => {
+    /** `n` parallel $or of `k` alternatives each, at fields f0..f(n-1): k^n combinations. */
+    const parallel = (n: number, k: number) => ({
+      value: Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [
+          `f${i}`,
+          { $or: Array.from({ length: k }, (_, j) => ({ [`g${j}`]: [j] })) },
+        ]),
+      ),
+    });
+    expect(() => compileFilters([parallel(3, 10)])).not.toThrow(); // 1000
+    expect(refusal([parallel(4, 6)])).toMatch(
+      /^Invalid filter at filters\[0\]\.value: its \$or alternatives expand to 1296 combinations; at most 1000/,
+    );
+    // Nested: the alternatives' own $or add up inside and multiply with their siblings.
+    const nested = (depth: number): unknown =>
+      depth === 0
+        ? { x: [1] }
+        : { $or: [nested(depth - 1), nested(depth - 1)], y: { $or: [{ a: [1] }, { b: [1] }] } };
+    // Each level: (the two alternatives' sum) x 2 for y: 4, 16, 64, 256, 1024.
+    expect(() => compileFilters([{ value: nested(4) as FilterPattern }])).not.toThrow();
+    expect(refusal([{ value: nested(5) as FilterPattern }])).toMatch(
+      /^Invalid filter at filters\[0\]\.value: .*expand to 1024 combinations/,
+    );
+    // Deeper, the alternative that first goes past the limit is named.
+    expect(refusal([{ value: nested(6) as FilterPattern }])).toMatch(
+      /at filters\[0\]\.value\.\$or\[0\]: .*1024/,
+    );
+  });
+
+  it("$or of A and B matches exactly when A or B alone does", () => {
+    const name = fc.constantFrom("a", "b", "c");
+    const leaf = fc.constantFrom<unknown[]>(
+      [1],
+      [2],
+      ["x"],
+      [{ exists: false }],
+      [{ exists: true }],
+      [{ numeric: [">", 1] }],
+    );
+    const object = fc.dictionary(
+      name,
+      fc.oneof(leaf, fc.dictionary(name, leaf, { minKeys: 1, maxKeys: 2 })),
+      {
+        minKeys: 1,
+        maxKeys: 3,
+      },
+    );
+    const primitive = fc.constantFrom<unknown>(1, 2, 3, "x", null, true);
+    const value = fc.dictionary(
+      name,
+      fc.oneof(primitive, fc.dictionary(name, primitive, { maxKeys: 3 }), fc.array(primitive)),
+      {
+        maxKeys: 3,
+      },
+    );
+    fc.assert(
+      fc.property(
+        object,
+        object,
+        fc.option(object),
+        fc.array(value, { minLength: 1, maxLength: 4 }),
+        (a, b, rest, values) => {
+          const records = values.map(json);
+          const or = passes({ value: { ...(rest ?? {}), $or: [a, b] } }, ...records);
+          const withA = passes({ value: { ...(rest ?? {}), ...a } } as FilterPattern, ...records);
+          const withB = passes({ value: { ...(rest ?? {}), ...b } } as FilterPattern, ...records);
+          // Fields the alternative and the rest share would merge above; keep to patterns where they do not.
+          fc.pre(
+            Object.keys(a).every((k) => !rest || !(k in rest)) &&
+              Object.keys(b).every((k) => !rest || !(k in rest)),
+          );
+          expect(or).toEqual(withA.map((x, i) => x || withB[i]));
+          // And several patterns in the list mean the same as one $or of them.
+          expect(compileFilters([{ value: a }, { value: b }])(records[0])).toBe(
+            passes({ value: { $or: [a, b] } }, records[0])[0],
+          );
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
