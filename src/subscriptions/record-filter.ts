@@ -636,6 +636,12 @@ function anyOfStrings(op: string, list: unknown[], path: string): Test {
 const MAX_ADDRESS_TEXT = 45;
 /** The address under test, parsed in place so a match allocates nothing. */
 const tested = new Uint8Array(16);
+/**
+ * The text `tested` holds, and whether it was an address: several cidr matchers on one field see
+ * the same string in turn, and isIP is most of a match's cost.
+ */
+let testedText: string | undefined;
+let testedIsAddress = false;
 /** IPv6 groups while parsing, before they are placed around a `::`. */
 const groups = new Uint16Array(8);
 
@@ -677,9 +683,12 @@ function cidr(arg: unknown, path: string): Test {
   }
   return (v) => {
     if (typeof v !== "string" || v.length > MAX_ADDRESS_TEXT) return false;
-    const vFamily = isIP(v);
-    if (vFamily === 0 || !parseAddress(v, vFamily, tested)) return false;
-    return samePrefix(tested, network, bits);
+    if (v !== testedText) {
+      testedText = v;
+      const vFamily = isIP(v);
+      testedIsAddress = vFamily !== 0 && parseAddress(v, vFamily, tested);
+    }
+    return testedIsAddress && samePrefix(tested, network, bits);
   };
 }
 
