@@ -79,8 +79,12 @@ export const LONG_POLL_MS = 5_000;
  * start when none), gather a run of up to batchSize × parallelizationFactor records within the
  * batching window, pass over what the filters refuse, deliver the rest in lanes by key (each lane
  * in chunks of batchSize, one after another), send what is given up on to the on-failure topic,
- * and only then commit past the run. Stopping lets the attempt in flight finish and commits past
- * whatever is settled, so the next owner resumes exactly there.
+ * and only then commit past the run. The commit goes on in the background while the next run is
+ * gathered and delivered (one commit in flight at most: the next waits for it, so commits land in
+ * offset order): otherwise every run, one record each at batchSize 1, would wait out a commit (a
+ * DynamoDB write, or an fsync where the embedded store syncs each commit) before the next began.
+ * Stopping lets the attempt in flight finish, commits past whatever is settled and ends only once
+ * that commit landed, so the next owner resumes exactly there.
  */
 export class PartitionDelivery {
   private stopRequested = false;
@@ -89,6 +93,10 @@ export class PartitionDelivery {
   private stats: PartitionStats | undefined;
   private filterOf: { subscription: Subscription; filter: (r: DeliveryRecord) => boolean } | undefined;
   private committed: number | undefined;
+  /** The commit in the background: true once it landed, false if the member was fenced. */
+  private commitInFlight: Promise<boolean> = Promise.resolve(true);
+  /** A commit was refused (or failed unexpectedly): no delivery starts, the loop ends "fenced". */
+  private commitRefused = false;
   /** Settles when the loop has ended and committed; set by start(). */
   ended: Promise<PartitionEnd> = Promise.resolve("stopped");
 
@@ -141,7 +149,11 @@ export class PartitionDelivery {
    */
   private get winding(): boolean {
     const mode = this.ctx.mode;
-    return this.stopRequested || (mode.kind === "once" && this.ctx.clock() >= mode.stopStartingAt);
+    return (
+      this.stopRequested ||
+      this.commitRefused ||
+      (mode.kind === "once" && this.ctx.clock() >= mode.stopStartingAt)
+    );
   }
 
   private async run(): Promise<PartitionEnd> {
@@ -174,10 +186,25 @@ export class PartitionDelivery {
     }
   }
 
+  /**
+   * Delivers until the loop ends, then waits for the commit still in flight: a stopped partition
+   * is released (`ended`) only once its progress is committed, and the stats are written after it.
+   */
   private async loop(): Promise<PartitionEnd> {
+    let end: PartitionEnd;
+    try {
+      end = await this.deliverUntilEnd();
+    } finally {
+      await this.commitInFlight.catch(() => false);
+    }
+    return (await this.commitInFlight) ? end : "fenced";
+  }
+
+  private async deliverUntilEnd(): Promise<PartitionEnd> {
     let position = await this.startingPosition();
     if (position === undefined) return "stopped";
     for (let failures = 0; ; ) {
+      if (this.commitRefused) return "fenced";
       if (this.stopRequested) return "stopped";
       const mode = this.ctx.mode;
       if (mode.kind === "once" && this.ctx.clock() >= mode.stopStartingAt) return "deadline";
@@ -207,10 +234,13 @@ export class PartitionDelivery {
         if (mode.kind === "once") return "caughtUp";
         continue;
       }
-      if (this.stopRequested) return "stopped"; // gathered but not begun: the next owner delivers it
+      // Gathered but not begun: the next owner delivers it.
+      if (this.commitRefused) return "fenced";
+      if (this.stopRequested) return "stopped";
       const settledUntil = await this.deliverRun(run);
+      if (this.commitRefused) return "fenced"; // learned during the run: nothing more is committed
       if (settledUntil > position) {
-        if (!(await this.commit(settledUntil))) return "fenced";
+        if (!(await this.commitBehind(settledUntil))) return "fenced";
         position = settledUntil;
       }
       if (settledUntil < run.nextOffset) return this.stopRequested ? "stopped" : "deadline";
@@ -256,7 +286,9 @@ export class PartitionDelivery {
       );
     }
     await this.stats!.flush();
-    if (!(await this.commit(to))) return undefined;
+    // After the commit in flight, never beside it: commits must land in the order they were made.
+    if (!(await this.commitBehind(to))) return undefined;
+    if (!(await this.commitInFlight)) return undefined;
     return to;
   }
 
@@ -370,6 +402,28 @@ export class PartitionDelivery {
         await this.ctx.sleep(backoffMs(attempt, this.ctx));
       }
     }
+  }
+
+  /**
+   * Starts committing `offset` in the background once the commit in flight has landed; false (and
+   * nothing started) if that one was refused. Only the loop calls it, one call at a time.
+   */
+  private async commitBehind(offset: number): Promise<boolean> {
+    if (!(await this.commitInFlight)) return false;
+    const landing = this.commit(offset).then(
+      (ok) => {
+        if (!ok) this.commitRefused = true;
+        return ok;
+      },
+      (e: unknown) => {
+        this.commitRefused = true;
+        throw e;
+      },
+    );
+    // Awaited by the next commit or the loop's end; an early failure must not count as unhandled.
+    landing.catch(() => {});
+    this.commitInFlight = landing;
+    return true;
   }
 
   /** Commits as the member; false once the member was fenced (the partition is someone else's now). */
