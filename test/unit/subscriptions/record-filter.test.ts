@@ -1063,3 +1063,112 @@ describe("compileFilters: $or", () => {
     );
   });
 });
+
+describe("compileFilters: $or against its expansion", () => {
+  /**
+   * A pattern object with its `$or`s written out, as EventBridge's matcher (aws/event-ruler) reads
+   * them: one `$or`-free object per combination. Undefined where a field would be named twice
+   * (beside an `$or` and in an alternative), which that expansion merges differently.
+   */
+  function expand(spec: Record<string, unknown>): Record<string, unknown>[] | undefined {
+    let out: Record<string, unknown>[] = [{}];
+    const join = (parts: Record<string, unknown>[], more: Record<string, unknown>[]) => {
+      const joined: Record<string, unknown>[] = [];
+      for (const a of parts) {
+        for (const b of more) {
+          if (Object.keys(b).some((k) => k in a)) return undefined;
+          joined.push({ ...a, ...b });
+        }
+      }
+      return joined;
+    };
+    for (const [name, sub] of Object.entries(spec)) {
+      let more: Record<string, unknown>[] | undefined;
+      if (name === "$or") {
+        more = [];
+        for (const alternative of sub as Record<string, unknown>[]) {
+          const expanded = expand(alternative);
+          if (expanded === undefined) return undefined;
+          more.push(...expanded);
+        }
+      } else if (Array.isArray(sub)) {
+        more = [{ [name]: sub }];
+      } else {
+        more = expand(sub as Record<string, unknown>)?.map((s) => ({ [name]: s }));
+      }
+      const joined = more && join(out, more);
+      if (joined === undefined) return undefined;
+      out = joined;
+    }
+    return out;
+  }
+
+  const name = fc.constantFrom("a", "b", "c");
+  const matchers = fc.array(
+    fc.constantFrom<unknown>(
+      1,
+      "x",
+      null,
+      { exists: false },
+      { exists: true },
+      { numeric: [">", 1] },
+      { prefix: "10." },
+      { cidr: "10.0.0.0/8" },
+      { cidr: "2001:db8::/32" },
+      { "anything-but": { prefix: ["x", "10."] } },
+      { "anything-but": { "equals-ignore-case": ["X", "y"] } },
+      { "anything-but": { wildcard: ["*.1", "x*"] } },
+    ),
+    { minLength: 1, maxLength: 2 },
+  );
+  const { object } = fc.letrec<{ object: Record<string, unknown>; field: unknown }>((tie) => ({
+    field: fc.oneof({ depthSize: "small", withCrossShrink: true }, matchers, tie("object")),
+    object: fc
+      .tuple(
+        fc.dictionary(name, tie("field"), { minKeys: 0, maxKeys: 2 }),
+        fc.option(fc.array(tie("object"), { minLength: 2, maxLength: 3 }), { depthSize: "small" }),
+      )
+      .filter(([fields, or]) => Object.keys(fields).length > 0 || or !== null)
+      .map(([fields, or]) => (or === null ? fields : { ...fields, $or: or })),
+  }));
+  const leaf = fc.constantFrom<unknown>(
+    1,
+    2,
+    "x",
+    "X",
+    "y",
+    "a.1",
+    null,
+    true,
+    "10.1.2.3",
+    "2001:db8::7",
+    "::ffff:10.9.9.9",
+    "11.0.0.1",
+  );
+  const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      leaf,
+      fc.array(tie("value"), { maxLength: 3 }),
+      fc.dictionary(name, tie("value"), { maxKeys: 3 }),
+    ),
+  }));
+
+  it("a pattern with $or matches exactly what its written-out combinations match", () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(object, fc.array(value, { minLength: 1, maxLength: 6 }), (spec, values) => {
+        const combinations = expand(spec);
+        fc.pre(combinations !== undefined && combinations.length <= MAX_FILTER_PATTERNS);
+        const records = values.map((v) => json(v));
+        const filter = compileFilters([{ value: spec }]);
+        const expanded = compileFilters(combinations!.map((c) => ({ value: c })));
+        expect(records.map(filter)).toEqual(records.map(expanded));
+        compared++;
+      }),
+      { numRuns: 400 },
+    );
+    // Most generated patterns are compared, not filtered out.
+    expect(compared).toBeGreaterThan(200);
+  });
+});
