@@ -11,6 +11,7 @@ import { compileFilters } from "./record-filter.js";
 import type {
   DeliveryMetrics,
   DeliveryRecord,
+  DeliveryResult,
   DeliveryTarget,
   PartitionDeliveryStats,
   Subscription,
@@ -57,9 +58,10 @@ export interface PartitionContext {
 
 /**
  * How a partition's loop ended: `stopped` on request, `fenced` when a commit was refused (the group
- * moved the partition on), `caughtUp` or `deadline` in once mode.
+ * moved the partition on), `caughtUp`, `deadline` or `blocked` (its deliveries kept failing for
+ * ONCE_BLOCKED_GIVE_UP_MS) in once mode. After `deadline` and `blocked` a later run delivers the rest.
  */
-export type PartitionEnd = "stopped" | "fenced" | "caughtUp" | "deadline";
+export type PartitionEnd = "stopped" | "fenced" | "caughtUp" | "deadline" | "blocked";
 
 /** A run of records fetched together: delivered as one, committed as one (decision 0013 §3). */
 interface Run {
@@ -73,6 +75,15 @@ interface Run {
  * notices at its next wake-up), so this only bounds how long an idle loop goes unchecked.
  */
 export const LONG_POLL_MS = 5_000;
+
+/**
+ * How long a once-run (the Lambda dispatcher) goes on retrying a partition whose deliveries keep
+ * failing before it leaves the partition to the next run. The one-minute schedule starts another
+ * run within ~30 s of that, which retries it; a run that retried for its whole ~4m50s instead would
+ * overlap with up to four later ones, all paying for the same failing retries. Continuous mode
+ * (floe dev, floe agent) retries without end, as Lambda's event source mapping does.
+ */
+export const ONCE_BLOCKED_GIVE_UP_MS = 30_000;
 
 /**
  * One assigned partition's delivery loop (architecture §14): from the committed offset (the log
@@ -97,6 +108,8 @@ export class PartitionDelivery {
   private commitInFlight: Promise<boolean> = Promise.resolve(true);
   /** A commit was refused (or failed unexpectedly): no delivery starts, the loop ends "fenced". */
   private commitRefused = false;
+  /** When the deliveries began failing: the first failed attempt since the last accepted record. */
+  private failingSince: number | undefined;
   /** Settles when the loop has ended and committed; set by start(). */
   ended: Promise<PartitionEnd> = Promise.resolve("stopped");
 
@@ -145,14 +158,25 @@ export class PartitionDelivery {
 
   /**
    * No new delivery attempt starts: the loop is stopping, or a once-run's time for new batches is
-   * up (a target failing without end must not hold a Lambda run past its deadline).
+   * up (a target failing without end must not hold a Lambda run past its deadline), or the run has
+   * retried a failing target long enough (blocked).
    */
   private get winding(): boolean {
     const mode = this.ctx.mode;
     return (
       this.stopRequested ||
       this.commitRefused ||
-      (mode.kind === "once" && this.ctx.clock() >= mode.stopStartingAt)
+      (mode.kind === "once" && this.ctx.clock() >= mode.stopStartingAt) ||
+      this.blocked
+    );
+  }
+
+  /** A once-run's deliveries have kept failing for ONCE_BLOCKED_GIVE_UP_MS: the next run retries. */
+  private get blocked(): boolean {
+    return (
+      this.ctx.mode.kind === "once" &&
+      this.failingSince !== undefined &&
+      this.ctx.clock() - this.failingSince >= ONCE_BLOCKED_GIVE_UP_MS
     );
   }
 
@@ -243,7 +267,10 @@ export class PartitionDelivery {
         if (!(await this.commitBehind(settledUntil))) return "fenced";
         position = settledUntil;
       }
-      if (settledUntil < run.nextOffset) return this.stopRequested ? "stopped" : "deadline";
+      if (settledUntil < run.nextOffset) {
+        if (this.stopRequested) return "stopped";
+        return this.blocked ? "blocked" : "deadline";
+      }
     }
   }
 
@@ -355,7 +382,7 @@ export class PartitionDelivery {
 
   /** A lane's records in chunks of batchSize, one after another; the first unsettled offset if it stopped. */
   private async deliverLane(sub: Subscription, lane: DeliveryRecord[]): Promise<number | undefined> {
-    const target = this.ctx.target();
+    const target = this.watchingForAcceptance(this.ctx.target(), sub);
     for (const chunk of chunks(lane, sub.batchSize)) {
       if (this.winding) return chunk[0].offset;
       const out = await deliverChunk(chunk, {
@@ -370,6 +397,7 @@ export class PartitionDelivery {
         signal: this.deliveryAbort.signal,
         onRetry: () => this.stats!.count({ retried: 1 }),
         onFailedAttempt: (reason, records, attempt) => {
+          this.failingSince ??= this.ctx.clock();
           this.stats!.error(
             `Delivering offsets ${records[0].offset}..${records[records.length - 1].offset} of ${this.topic}-${this.partition} failed (attempt ${attempt}): ${reason}`,
           );
@@ -385,6 +413,20 @@ export class PartitionDelivery {
       if (out.pending.length > 0) return out.pending[0].offset;
     }
     return undefined;
+  }
+
+  /**
+   * The target, telling the loop when an answer accepted any record: that ends a failing spell
+   * (even part-way through a chunk's retries, which deliverChunk reports only once it is done).
+   */
+  private watchingForAcceptance(target: DeliveryTarget, sub: Subscription): DeliveryTarget {
+    return {
+      deliver: async (batch, signal) => {
+        const result = await target.deliver(batch, signal);
+        if (acceptsAny(result, batch.records, sub.reportBatchItemFailures)) this.failingSince = undefined;
+        return result;
+      },
+    };
   }
 
   /** Appends to the on-failure topic, retrying until it succeeds or the partition stops (false). */
@@ -467,6 +509,21 @@ export function isFenced(e: unknown): boolean {
       e.code === "UNKNOWN_MEMBER_ID" ||
       e.code === "GROUP_ID_NOT_FOUND")
   );
+}
+
+/**
+ * Whether an answer accepted at least one record, as deliverChunk reads it: a success, a partial
+ * answer ignored (reportBatchItemFailures off), or one naming a record after the batch's first.
+ */
+function acceptsAny(
+  result: DeliveryResult,
+  records: DeliveryRecord[],
+  reportBatchItemFailures: boolean,
+): boolean {
+  if (result.outcome === "success") return true;
+  if (result.outcome === "error") return false;
+  if (!reportBatchItemFailures) return true;
+  return records.findIndex((r) => r.offset === result.firstFailedOffset) > 0;
 }
 
 function toDeliveryRecord(topic: string, partition: number, r: FetchedRecord): DeliveryRecord {
