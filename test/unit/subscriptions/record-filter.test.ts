@@ -1122,11 +1122,18 @@ describe("compileFilters: $or against its expansion", () => {
     { minLength: 1, maxLength: 2 },
   );
   const { object } = fc.letrec<{ object: Record<string, unknown>; field: unknown }>((tie) => ({
-    field: fc.oneof({ depthSize: "small", withCrossShrink: true }, matchers, tie("object")),
+    field: fc.oneof(
+      { maxDepth: 3, depthIdentifier: "pattern", withCrossShrink: true },
+      matchers,
+      tie("object"),
+    ),
     object: fc
       .tuple(
         fc.dictionary(name, tie("field"), { minKeys: 0, maxKeys: 2 }),
-        fc.option(fc.array(tie("object"), { minLength: 2, maxLength: 3 }), { depthSize: "small" }),
+        fc.option(fc.array(tie("object"), { minLength: 2, maxLength: 2 }), {
+          depthIdentifier: "pattern",
+          maxDepth: 3,
+        }),
       )
       .filter(([fields, or]) => Object.keys(fields).length > 0 || or !== null)
       .map(([fields, or]) => (or === null ? fields : { ...fields, $or: or })),
@@ -1147,7 +1154,7 @@ describe("compileFilters: $or against its expansion", () => {
   );
   const { value } = fc.letrec<{ value: unknown }>((tie) => ({
     value: fc.oneof(
-      { depthSize: "small", withCrossShrink: true },
+      { maxDepth: 3, withCrossShrink: true },
       leaf,
       fc.array(tie("value"), { maxLength: 3 }),
       fc.dictionary(name, tie("value"), { maxKeys: 3 }),
