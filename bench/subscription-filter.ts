@@ -47,6 +47,19 @@ const textRecords: DeliveryRecord[] = records.map((r, i) => ({
     `2026-11-30T22:00:${String(i % 60).padStart(2, "0")}Z ${i % 7 === 0 ? "ERROR" : "INFO"} order ${i} took ${i % 90} ms`,
   ),
 }));
+/** The JSON records with a client address header (IPv4, one in ten IPv6), for cidr. */
+const addressedRecords: DeliveryRecord[] = records.map((r, i) => ({
+  ...r,
+  headers: [
+    ...r.headers,
+    {
+      key: "client-ip",
+      value: te.encode(
+        i % 10 === 0 ? `2001:db8:${(i % 65536).toString(16)}::${i % 7}` : `10.${i % 256}.${(i >> 8) % 256}.7`,
+      ),
+    },
+  ],
+}));
 const meanValueBytes = records.reduce((n, r) => n + r.value!.byteLength, 0) / RECORDS;
 
 /** Three fields of the value: an exact string, a prefix and a numeric range. */
@@ -83,6 +96,24 @@ const cases: { name: string; filter: (r: DeliveryRecord) => boolean; records?: D
       { value: { customer: { tier: ["gold"] }, items: { qty: [{ numeric: [">", 3] }] } } },
       { value: { currency: [{ "anything-but": ["EUR", "USD"] }] } },
     ]),
+  },
+  {
+    name: "value: $or of 2 alternatives + anything-but prefix list",
+    filter: compileFilters([
+      {
+        value: {
+          $or: [{ type: ["refund"] }, { amount: [{ numeric: [">=", 400] }] }],
+          region: [{ "anything-but": { prefix: ["ap-", "us-"] } }],
+        },
+      },
+    ]),
+  },
+  {
+    name: "header: 2 cidr networks (value unread)",
+    filter: compileFilters([
+      { headers: { "client-ip": [{ cidr: "10.0.0.0/10" }, { cidr: "2001:db8::/48" }] } },
+    ]),
+    records: addressedRecords,
   },
   {
     name: "text values: 1 wildcard on the value",
