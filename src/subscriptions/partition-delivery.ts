@@ -90,10 +90,11 @@ export const ONCE_BLOCKED_GIVE_UP_MS = 30_000;
  * start when none), gather a run of up to batchSize × parallelizationFactor records within the
  * batching window, pass over what the filters refuse, deliver the rest in lanes by key (each lane
  * in chunks of batchSize, one after another), send what is given up on to the on-failure topic,
- * and only then commit past the run. The commit goes on in the background while the next run is
- * gathered and delivered (one commit in flight at most: the next waits for it, so commits land in
- * offset order): otherwise every run, one record each at batchSize 1, would wait out a commit (a
- * DynamoDB write, or an fsync where the embedded store syncs each commit) before the next began.
+ * and only then commit past the run. The commit goes on in the background while the next runs are
+ * gathered and delivered: one commit in flight at most, and the next, once it landed, is of the
+ * latest settled offset, covering every run settled meanwhile (so commits land in offset order).
+ * Otherwise every run, one record at batchSize 1, would wait out a commit (a DynamoDB write, or an
+ * fsync where the embedded store syncs each commit) before the next began.
  * Stopping lets the attempt in flight finish, commits past whatever is settled and ends only once
  * that commit landed, so the next owner resumes exactly there.
  */
@@ -104,7 +105,11 @@ export class PartitionDelivery {
   private stats: PartitionStats | undefined;
   private filterOf: { subscription: Subscription; filter: (r: DeliveryRecord) => boolean } | undefined;
   private committed: number | undefined;
-  /** The commit in the background: true once it landed, false if the member was fenced. */
+  /** The settled offset the background commits are to reach: only ever the latest run's end. */
+  private toCommit: number | undefined;
+  /** Whether the background commits are running (commitsUntilCurrent). */
+  private committing = false;
+  /** The background commits: true once toCommit landed, false if the member was fenced. */
   private commitInFlight: Promise<boolean> = Promise.resolve(true);
   /** A commit was refused (or failed unexpectedly): no delivery starts, the loop ends "fenced". */
   private commitRefused = false;
@@ -264,7 +269,7 @@ export class PartitionDelivery {
       const settledUntil = await this.deliverRun(run);
       if (this.commitRefused) return "fenced"; // learned during the run: nothing more is committed
       if (settledUntil > position) {
-        if (!(await this.commitBehind(settledUntil))) return "fenced";
+        this.commitInBackground(settledUntil);
         position = settledUntil;
       }
       if (settledUntil < run.nextOffset) {
@@ -314,7 +319,8 @@ export class PartitionDelivery {
     }
     await this.stats!.flush();
     // After the commit in flight, never beside it: commits must land in the order they were made.
-    if (!(await this.commitBehind(to))) return undefined;
+    if (!(await this.commitInFlight)) return undefined;
+    this.commitInBackground(to);
     if (!(await this.commitInFlight)) return undefined;
     return to;
   }
@@ -447,25 +453,37 @@ export class PartitionDelivery {
   }
 
   /**
-   * Starts committing `offset` in the background once the commit in flight has landed; false (and
-   * nothing started) if that one was refused. Only the loop calls it, one call at a time.
+   * Has `offset` committed in the background: at once if no commit is in flight, else once it
+   * landed (the loop goes on delivering meanwhile). Offsets asked for while one is in flight are
+   * not committed one by one: the next commit is of the latest, which covers them.
    */
-  private async commitBehind(offset: number): Promise<boolean> {
-    if (!(await this.commitInFlight)) return false;
-    const landing = this.commit(offset).then(
-      (ok) => {
-        if (!ok) this.commitRefused = true;
-        return ok;
-      },
-      (e: unknown) => {
-        this.commitRefused = true;
-        throw e;
-      },
-    );
-    // Awaited by the next commit or the loop's end; an early failure must not count as unhandled.
+  private commitInBackground(offset: number): void {
+    this.toCommit = offset;
+    if (this.committing || this.commitRefused) return;
+    this.committing = true;
+    const landing = this.commitsUntilCurrent();
+    // Awaited by skipToLogStart or the loop's end; an early failure must not count as unhandled.
     landing.catch(() => {});
     this.commitInFlight = landing;
-    return true;
+  }
+
+  /** Commits until the latest offset asked for has landed; false once one was refused. */
+  private async commitsUntilCurrent(): Promise<boolean> {
+    try {
+      while (this.toCommit !== undefined && this.toCommit !== this.committed) {
+        if (!(await this.commit(this.toCommit))) {
+          this.commitRefused = true;
+          return false;
+        }
+      }
+      return true;
+    } catch (e) {
+      this.commitRefused = true;
+      throw e;
+    } finally {
+      // In the same step as the last check above: an offset asked for after it starts new commits.
+      this.committing = false;
+    }
   }
 
   /** Commits as the member; false once the member was fenced (the partition is someone else's now). */

@@ -136,14 +136,14 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
 }
 
 describe("PartitionDelivery's background commit", () => {
-  it("delivers the next run while the last run's commit is in flight, one commit at a time, in offset order", async () => {
+  it("goes on delivering while a commit is in flight, then commits the latest settled offset: one commit at a time, in offset order", async () => {
     const w = await world(4);
     const events: string[] = [];
-    const secondDelivered = signalOrGiveUp(5_000);
+    const lastDelivered = signalOrGiveUp(5_000);
     const member = memberOf(w, events, async (offset) => {
-      // The commit past record 0 lands only once record 1 was delivered: a loop that waits for the
+      // The commit past record 0 lands only once record 3 was delivered: a loop that waits for a
       // commit before its next run gets there only when this gives up, and the order shows it.
-      if (offset === 1) await secondDelivered.promise;
+      if (offset === 1) await lastDelivered.promise;
     });
     const loop = startLoop(
       w,
@@ -151,7 +151,7 @@ describe("PartitionDelivery's background commit", () => {
       async (batch) => {
         const offset = batch.records[0].offset;
         events.push(`deliver ${offset}`);
-        if (offset === 1) secondDelivered.give();
+        if (offset === 3) lastDelivered.give();
         return { outcome: "success" };
       },
       events,
@@ -159,15 +159,11 @@ describe("PartitionDelivery's background commit", () => {
     await until(async () => (await committedOffset(w)) === 4, "everything committed");
     expect(await loop.stop()).toBe("stopped");
 
-    expect(events.indexOf("deliver 1")).toBeLessThan(events.indexOf("commit 1 end"));
-    const commits = events.filter((e) => e.startsWith("commit"));
-    expect(commits).toEqual([
+    expect(events.indexOf("deliver 3")).toBeLessThan(events.indexOf("commit 1 end"));
+    // Records 1 to 3, settled while the first commit was in flight, are covered by one commit.
+    expect(events.filter((e) => e.startsWith("commit"))).toEqual([
       "commit 1 start",
       "commit 1 end",
-      "commit 2 start",
-      "commit 2 end",
-      "commit 3 start",
-      "commit 3 end",
       "commit 4 start",
       "commit 4 end",
     ]);
@@ -179,17 +175,53 @@ describe("PartitionDelivery's background commit", () => {
     ]);
   });
 
+  it("commits one at a time, in increasing offset order, whatever the commits' pace", async () => {
+    const w = await world(30);
+    const events: string[] = [];
+    // Every third commit is slow (it waits for a few more deliveries), the others are not.
+    let deliveries = 0;
+    let slow = 0;
+    const member = memberOf(w, events, async () => {
+      if (++slow % 3 !== 0) return;
+      const until3More = deliveries + 3;
+      for (let i = 0; i < 200 && deliveries < until3More; i++) await new Promise((r) => setTimeout(r, 5));
+    });
+    const loop = startLoop(
+      w,
+      member,
+      async (batch) => {
+        deliveries++;
+        events.push(`deliver ${batch.records[0].offset}`);
+        return { outcome: "success" };
+      },
+      events,
+    );
+    await until(async () => (await committedOffset(w)) === 30, "everything committed");
+    expect(await loop.stop()).toBe("stopped");
+
+    const commits = events.filter((e) => e.startsWith("commit"));
+    for (let i = 0; i < commits.length; i += 2) {
+      const offset = commits[i].split(" ")[1];
+      expect(commits.slice(i, i + 2)).toEqual([`commit ${offset} start`, `commit ${offset} end`]);
+      if (i > 0) expect(Number(offset)).toBeGreaterThan(Number(commits[i - 2].split(" ")[1]));
+    }
+    expect(commits.at(-1)).toBe("commit 30 end");
+    expect(events.filter((e) => e.startsWith("deliver"))).toEqual(
+      Array.from({ length: 30 }, (_, i) => `deliver ${i}`),
+    );
+  });
+
   it("stop() ends the loop only once the commit in flight has landed, and writes the stats after it", async () => {
-    const w = await world(3);
+    const w = await world(5);
     const events: string[] = [];
     let loop: PartitionDelivery | undefined;
     let ended: Promise<void> | undefined;
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const member = memberOf(w, events, async (offset) => {
-      if (offset !== 2) return;
-      // Stopped just as the commit past record 1 goes off in the background: the loop returns at
-      // once, but must not count as ended (the runner would release the partition) before it lands.
+      if (offset < 2 || ended) return;
+      // Stopped just as a commit goes off in the background: the loop returns at once, but must
+      // not count as ended (the runner would release the partition) before that commit lands.
       ended = loop!.stop().then((end) => {
         events.push(`ended ${end}`);
       });
@@ -204,22 +236,23 @@ describe("PartitionDelivery's background commit", () => {
       },
       events,
     );
-    await until(() => ended !== undefined, "the commit past record 1 to start");
+    await until(() => ended !== undefined, "a commit past record 1 to start");
     // Long enough for a loop that does not wait for its commit to end and write its stats (a
     // chance given, not a timing asserted: the order below is what is checked).
     await new Promise((r) => setTimeout(r, 200));
-    events.push("commit 2 released");
+    events.push("commit released");
     release();
     await ended;
 
-    expect(events.filter((e) => e.startsWith("deliver"))).toEqual(["deliver 0", "deliver 1"]);
-    const after = events.slice(events.indexOf("commit 2 released"));
-    expect(after).toContain("commit 2 end");
-    expect(after.indexOf("commit 2 end")).toBeLessThan(after.lastIndexOf("stats written"));
+    const delivered = events.filter((e) => e.startsWith("deliver")).length;
+    const after = events.slice(events.indexOf("commit released"));
+    expect(after).toContain(`commit ${delivered} end`);
+    expect(after.indexOf(`commit ${delivered} end`)).toBeLessThan(after.lastIndexOf("stats written"));
     expect(after.lastIndexOf("stats written")).toBeLessThan(after.indexOf("ended stopped"));
-    expect(await committedOffset(w)).toBe(2);
+    // Everything delivered is committed, and counted.
+    expect(await committedOffset(w)).toBe(delivered);
     const [stats] = await w.store.readStats("s");
-    expect(stats.delivered).toBe(2);
+    expect(stats.delivered).toBe(delivered);
   });
 
   it("a refused background commit ends the loop 'fenced' and no delivery starts after it is known", async () => {
