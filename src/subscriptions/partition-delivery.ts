@@ -78,10 +78,10 @@ export const LONG_POLL_MS = 5_000;
 
 /**
  * How long a once-run (the Lambda dispatcher) goes on retrying a partition whose deliveries keep
- * failing before it leaves the partition to the next run. The one-minute schedule starts another
- * run within ~30 s of that, which retries it; a run that retried for its whole ~4m50s instead would
- * overlap with up to four later ones, all paying for the same failing retries. Continuous mode
- * (floe dev, floe agent) retries without end, as Lambda's event source mapping does.
+ * failing before it leaves the partition to the next once-run. The one-minute schedule starts one
+ * within ~30 s of that, which retries it; a once-run that retried for its whole ~4m50s instead
+ * would overlap with up to four later ones, all paying for the same failing retries. Continuous
+ * mode (floe dev, floe agent) retries without end, as Lambda's event source mapping does.
  */
 export const ONCE_BLOCKED_GIVE_UP_MS = 30_000;
 
@@ -176,7 +176,7 @@ export class PartitionDelivery {
     );
   }
 
-  /** A once-run's deliveries have kept failing for ONCE_BLOCKED_GIVE_UP_MS: the next run retries. */
+  /** A once-run's deliveries have kept failing for ONCE_BLOCKED_GIVE_UP_MS: the next once-run retries. */
   private get blocked(): boolean {
     return (
       this.ctx.mode.kind === "once" &&
