@@ -98,10 +98,11 @@ export class Dispatcher {
 
   /**
    * The Lambda dispatcher's run: for each Enabled subscription, joins its group, delivers until every
-   * assigned partition is caught up or `deadline` (ms since the epoch) is near — no new batch starts
-   * in the last min(target timeout, 10 s), and a delivery still in flight at the deadline is aborted,
-   * uncommitted — and leaves; finishes deleting Deleting subscriptions
-   * whose group is empty.
+   * assigned partition is caught up, blocked (its deliveries kept failing for
+   * ONCE_BLOCKED_GIVE_UP_MS: the next run retries it), or `deadline` (ms since the epoch) is near —
+   * no new batch starts in the last min(target timeout, 10 s), and a delivery still in flight at the
+   * deadline is aborted, uncommitted — and leaves; then finishes deleting Deleting subscriptions
+   * whose group is empty, and deletes the group of any removed while the run held it.
    */
   async runOnce(options: { deadline: number }): Promise<DispatchReport> {
     const subscriptions = await this.store.list();
