@@ -1,13 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Broker } from "../../../src/broker/broker.js";
-import { GroupCoordinator } from "../../../src/groups/coordinator.js";
+import { type MemoryBus, memoryBus } from "./memory-bus.js";
 import { Maintenance } from "../../../src/maintenance/maintenance.js";
-import { createBackend } from "../../../src/storage/backend.js";
-import type { Backend } from "../../../src/storage/ports.js";
 import { abortableSleep, Dispatcher, type DispatcherOptions } from "../../../src/subscriptions/dispatcher.js";
 import { createSubscription } from "../../../src/subscriptions/subscription-creation.js";
 import { deleteLeftoverGroup } from "../../../src/subscriptions/subscription-deletion.js";
-import { SubscriptionStore } from "../../../src/subscriptions/subscription-store.js";
 import type {
   DeliveryBatch,
   DeliveryResult,
@@ -24,11 +20,7 @@ import type {
 const utf8 = new TextEncoder();
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 
-interface World {
-  backend: Backend;
-  broker: Broker;
-  groups: GroupCoordinator;
-  store: SubscriptionStore;
+interface World extends MemoryBus {
   dispatchers: Dispatcher[];
   /** Added to the coordinator's clock: moving it on expires sessions without waiting. */
   coordinatorSkew: { ms: number };
@@ -38,17 +30,10 @@ interface World {
 const worlds: World[] = [];
 
 async function world(): Promise<World> {
-  const backend = await createBackend({ storage: "memory" });
-  const broker = new Broker(backend, { longPollIntervalMs: 20 });
   const coordinatorSkew = { ms: 0 };
-  const groups = new GroupCoordinator({
-    meta: backend.meta,
-    broker,
-    heartbeatIntervalMs: 50,
-    sessionTimeoutMs: 30_000,
+  const { backend, broker, groups, store } = await memoryBus({
     clock: () => Date.now() + coordinatorSkew.ms,
   });
-  const store = new SubscriptionStore(backend.meta);
   const w: World = {
     backend,
     broker,

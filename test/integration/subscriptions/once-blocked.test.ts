@@ -1,11 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Broker } from "../../../src/broker/broker.js";
-import { GroupCoordinator } from "../../../src/groups/coordinator.js";
-import { createBackend } from "../../../src/storage/backend.js";
+import { type MemoryBus, memoryBus } from "./memory-bus.js";
 import type { Backend } from "../../../src/storage/ports.js";
 import { Dispatcher } from "../../../src/subscriptions/dispatcher.js";
 import { ONCE_BLOCKED_GIVE_UP_MS } from "../../../src/subscriptions/partition-delivery.js";
-import { SubscriptionStore } from "../../../src/subscriptions/subscription-store.js";
 import type {
   DeliveryBatch,
   DeliveryResult,
@@ -23,11 +20,7 @@ import type {
 
 const utf8 = new TextEncoder();
 
-interface World {
-  backend: Backend;
-  broker: Broker;
-  groups: GroupCoordinator;
-  store: SubscriptionStore;
+interface World extends MemoryBus {
   skew: { ms: number };
   /** A dispatcher on the skewed clock, delivering to `target`. */
   dispatcher(target: DeliveryTarget): Dispatcher;
@@ -40,16 +33,8 @@ afterEach(async () => {
 });
 
 async function world(records: number, input: Partial<SubscriptionInput> = {}): Promise<World> {
-  const backend = await createBackend({ storage: "memory" });
+  const { backend, broker, groups, store } = await memoryBus();
   backends.push(backend);
-  const broker = new Broker(backend, { longPollIntervalMs: 20 });
-  const groups = new GroupCoordinator({
-    meta: backend.meta,
-    broker,
-    heartbeatIntervalMs: 50,
-    sessionTimeoutMs: 30_000,
-  });
-  const store = new SubscriptionStore(backend.meta);
   await broker.createTopic("orders", 1);
   await broker.produce({
     topic: "orders",

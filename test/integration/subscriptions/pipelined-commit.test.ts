@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Broker } from "../../../src/broker/broker.js";
-import { GroupCoordinator } from "../../../src/groups/coordinator.js";
-import { createBackend } from "../../../src/storage/backend.js";
+import { type MemoryBus, memoryBus } from "./memory-bus.js";
 import type { Backend } from "../../../src/storage/ports.js";
 import { abortableSleep } from "../../../src/subscriptions/dispatcher.js";
 import {
@@ -9,7 +7,6 @@ import {
   PartitionDelivery,
   type PartitionMember,
 } from "../../../src/subscriptions/partition-delivery.js";
-import { SubscriptionStore } from "../../../src/subscriptions/subscription-store.js";
 import type { DeliveryBatch, DeliveryResult } from "../../../src/subscriptions/types.js";
 import { subscriptionWith } from "../../support/subscription-fixture.js";
 
@@ -23,12 +20,7 @@ import { subscriptionWith } from "../../support/subscription-fixture.js";
 const GROUP = "floe-subscription-s";
 const utf8 = new TextEncoder();
 
-interface World {
-  backend: Backend;
-  broker: Broker;
-  groups: GroupCoordinator;
-  store: SubscriptionStore;
-}
+type World = MemoryBus;
 
 const backends: Backend[] = [];
 const loops: PartitionDelivery[] = [];
@@ -42,21 +34,15 @@ afterEach(async () => {
 });
 
 async function world(records: number): Promise<World> {
-  const backend = await createBackend({ storage: "memory" });
+  const bus = await memoryBus();
+  const { backend, broker } = bus;
   backends.push(backend);
-  const broker = new Broker(backend, { longPollIntervalMs: 20 });
-  const groups = new GroupCoordinator({
-    meta: backend.meta,
-    broker,
-    heartbeatIntervalMs: 50,
-    sessionTimeoutMs: 30_000,
-  });
   await broker.createTopic("orders", 1);
   await broker.produce({
     topic: "orders",
     records: Array.from({ length: records }, (_, i) => ({ key: null, value: utf8.encode(`v${i}`) })),
   });
-  return { backend, broker, groups, store: new SubscriptionStore(backend.meta) };
+  return bus;
 }
 
 /** A loop over orders-0 delivering one record per batch; `events` is what happened, in order. */
