@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createBackend } from "../src/storage/backend.js";
-import setupEmulators from "../test/support/global-setup.js";
+import { startEmulators } from "./support/emulators.js";
 
 const seconds = Number(process.argv[2] ?? 5);
 const value = new Uint8Array(1024).fill(7);
@@ -42,14 +42,7 @@ async function run(
   return { appends: latencies.length, perSecond: latencies.length / seconds, p50: q(0.5), p99: q(0.99) };
 }
 
-// The emulator harness is vitest's globalSetup; it only needs somewhere to put the endpoints.
-const provided: Record<string, unknown> = {};
-const teardown = await setupEmulators({ provide: (k: string, v: unknown) => (provided[k] = v) } as never);
-const emulators = provided.floeEmulators as {
-  s3Endpoint: string;
-  dynamodbEndpoint: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-};
+const emulators = await startEmulators();
 const backends: { name: string; create(): Promise<Backend> }[] = [
   { name: "memory", create: () => createBackend({ storage: "memory" }) },
   {
@@ -100,5 +93,5 @@ try {
   console.log("| backend | appenders | appends | appends/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|");
   console.log(rows.join("\n"));
 } finally {
-  await teardown();
+  await emulators.stop();
 }

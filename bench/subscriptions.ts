@@ -2,9 +2,11 @@
  * Push-subscription delivery to an HTTP target (issue 14), at batch sizes 1 and 100:
  *
  *   npx tsx bench/subscriptions.ts [--records 20000] [--bytes 100] [--partitions 4]
- *     [--rate 200] [--seconds 10] [--batch-sizes 1,100]
+ *     [--rate 200] [--seconds 10] [--batch-sizes 1,100] [--storage embedded|aws]
  *
- * One process: `floe dev` in-process (embedded backend, temp data dir) with its dispatcher, and an
+ * One process: `floe dev` in-process (embedded backend, temp data dir; or `--storage aws`, the aws
+ * backend on the tests' emulators, DynamoDB Local and s3rver, so every commit and fetch is a round
+ * trip as in AWS) with its dispatcher, and an
  * HTTP endpoint that answers 200 at once (it parses each body for the record timestamps and checks
  * nothing else; signatures are the tests' business).
  *
@@ -25,6 +27,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startDevServer } from "../src/server/dev-server.js";
+import { startEmulators } from "./support/emulators.js";
 import { round, Samples } from "./support/stats.js";
 
 const { values: args } = parseArgs({
@@ -35,8 +38,10 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "200" },
     seconds: { type: "string", default: "10" },
     "batch-sizes": { type: "string", default: "1,100" },
+    storage: { type: "string", default: "embedded" },
   },
 });
+if (args.storage !== "embedded" && args.storage !== "aws") throw new Error("--storage is embedded or aws");
 const RECORDS = Number(args.records);
 const BYTES = Number(args.bytes);
 const PARTITIONS = Number(args.partitions);
@@ -181,14 +186,37 @@ async function latency(base: string, target: BenchTarget, url: string, batchSize
   return { summary: samples.summary(), deliveries: target.deliveries.get(topic) ?? 0, total };
 }
 
+/** Points the aws backend's environment at the tests' emulators, with a fresh bucket and table. */
+async function useEmulators(): Promise<() => Promise<void>> {
+  const emulators = await startEmulators();
+  const run = Date.now().toString(36);
+  Object.assign(process.env, {
+    FLOE_BUCKET: `bench-subscriptions-${run}`,
+    FLOE_TABLE: `bench-subscriptions-${run}`,
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
+    AWS_ACCESS_KEY_ID: emulators.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulators.credentials.secretAccessKey,
+  });
+  return emulators.stop;
+}
+
 async function main(): Promise<void> {
   console.log(`uptime (start): ${uptime()}`);
+  const storage = args.storage === "aws" ? "aws backend (DynamoDB Local + s3rver)" : "embedded backend";
   console.log(
-    `node ${process.version}; floe dev in-process, embedded backend; ${PARTITIONS} partitions; records of ${BYTES} B; ` +
+    `node ${process.version}; floe dev in-process, ${storage}; ${PARTITIONS} partitions; records of ${BYTES} B; ` +
       `throughput over ${RECORDS} records; latency at ${RATE} records/s for ${SECONDS} s\n`,
   );
+  const stopEmulators = args.storage === "aws" ? await useEmulators() : async () => {};
   const dataDir = await mkdtemp(path.join(tmpdir(), "floe-bench-subscriptions-"));
-  const floe = await startDevServer({ port: 0, dataDir, log: () => {} });
+  const floe = await startDevServer({
+    port: 0,
+    dataDir,
+    log: () => {},
+    storage: args.storage as "embedded" | "aws",
+  });
   const target = new BenchTarget();
   const url = await target.start();
   const rows: string[][] = [];
@@ -212,6 +240,7 @@ async function main(): Promise<void> {
     await target.close();
     await floe.close();
     await rm(dataDir, { recursive: true, force: true });
+    await stopEmulators();
   }
   const header = [
     "batchSize",
