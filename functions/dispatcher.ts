@@ -4,7 +4,8 @@ import type { Context, DynamoDBStreamEvent, ScheduledEvent } from "aws-lambda";
 import { loggableError } from "../src/api/loggable-error.js";
 import { Broker } from "../src/broker/broker.js";
 import { GroupCoordinator } from "../src/groups/coordinator.js";
-import { subscriptionTargets } from "../src/server/subscription-targets.js";
+import { FloeError } from "../src/errors.js";
+import { type PrivateTargets, subscriptionTargets } from "../src/server/subscription-targets.js";
 import type { Backend } from "../src/storage/ports.js";
 import { Dispatcher } from "../src/subscriptions/dispatcher.js";
 import { SubscriptionStore } from "../src/subscriptions/subscription-store.js";
@@ -27,7 +28,10 @@ export interface DispatcherHandlerDeps {
   env?: NodeJS.ProcessEnv;
   /** Default: the backend FLOE_STORAGE (default "aws") and friends describe. */
   backend?: () => Promise<Backend>;
-  /** Default: HTTP and Lambda targets (src/server/subscription-targets.ts) over `env`. */
+  /**
+   * Default: HTTP and Lambda targets (src/server/subscription-targets.ts) over `env`, HTTP targets
+   * refused private addresses unless FLOE_SUBSCRIPTION_PRIVATE_TARGETS is "allow".
+   */
   targets?: TargetFactory;
   logger?: Logger;
   metrics?: DimensionedMetricsSink;
@@ -55,8 +59,8 @@ export function createHandler(deps: DispatcherHandlerDeps = {}): DispatcherHandl
       new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? "Floe", serviceName: "floe-dispatcher" }),
   );
   const backend = deps.backend ?? backendFromEnv(env);
-  const targets = deps.targets ?? subscriptionTargets({ env });
   const ready = oncePerContainer(async (): Promise<Dispatcher> => {
+    const targets = deps.targets ?? subscriptionTargets({ env, privateTargets: privateTargetsFromEnv(env) });
     const b = await backend();
     // The failure topic is produced to like any topic: auto-created only if the stack says so.
     const broker = new Broker(b, brokerOptionsFromEnv(env));
@@ -87,6 +91,23 @@ export function createHandler(deps: DispatcherHandlerDeps = {}): DispatcherHandl
       metrics.flush();
     }
   };
+}
+
+/**
+ * FLOE_SUBSCRIPTION_PRIVATE_TARGETS: "deny" (the default here) or "allow". Denied by default in
+ * Lambda because the dispatcher function can reach the Lambda runtime API on loopback and, in a
+ * VPC, internal services, which whoever creates a subscription should not be able to POST to
+ * (decision 0013). Any other value fails the setup rather than guessing.
+ */
+export function privateTargetsFromEnv(env: NodeJS.ProcessEnv): PrivateTargets {
+  const value = env.FLOE_SUBSCRIPTION_PRIVATE_TARGETS?.trim().toLowerCase() || "deny";
+  if (value !== "allow" && value !== "deny") {
+    throw new FloeError(
+      "INVALID_CONFIG",
+      `FLOE_SUBSCRIPTION_PRIVATE_TARGETS must be "allow" or "deny"; got ${JSON.stringify(env.FLOE_SUBSCRIPTION_PRIVATE_TARGETS)}`,
+    );
+  }
+  return value;
 }
 
 /**

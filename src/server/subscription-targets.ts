@@ -1,13 +1,24 @@
-import type { LambdaInvoke } from "../subscriptions/targets/lambda-target.js";
+import { guardedFetch } from "../subscriptions/targets/guarded-fetch.js";
 import { createHttpTarget } from "../subscriptions/targets/http-target.js";
+import type { LambdaInvoke } from "../subscriptions/targets/lambda-target.js";
 import { createLambdaTarget } from "../subscriptions/targets/lambda-target.js";
 import type { DeliveryTarget, Subscription, TargetFactory } from "../subscriptions/types.js";
+
+/** Whether HTTP targets may reach private addresses (env FLOE_SUBSCRIPTION_PRIVATE_TARGETS in Lambda). */
+export type PrivateTargets = "allow" | "deny";
 
 export interface SubscriptionTargetsOptions {
   /** Where the Lambda client finds its region and endpoint. Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** The fetch HTTP targets POST with (the global one by default). */
+  /** The fetch HTTP targets POST with (the global one, or guardedFetch when private targets are denied). */
   fetch?: typeof fetch;
+  /**
+   * Whether HTTP targets may reach private addresses (loopback, private networks, link-local,
+   * private-address.ts). "deny" POSTs through guardedFetch, which refuses to connect to one (SSRF,
+   * decision 0013); a `fetch` given above is used as it is. Default "allow": floe dev and floe
+   * agent usually deliver to local endpoints. The Lambda dispatcher denies by default.
+   */
+  privateTargets?: PrivateTargets;
   /** Invokes Lambda functions; default the AWS SDK's LambdaClient, made on the first invocation. */
   invoke?: LambdaInvoke;
 }
@@ -18,9 +29,11 @@ export interface SubscriptionTargetsOptions {
  */
 export function subscriptionTargets(options: SubscriptionTargetsOptions = {}): TargetFactory {
   const invoke = options.invoke ?? lazyLambdaInvoke(options.env ?? process.env);
+  // One guarded fetch for every target: its keep-alive connections are shared.
+  const post = options.fetch ?? (options.privateTargets === "deny" ? guardedFetch() : undefined);
   return (subscription: Subscription): DeliveryTarget => {
     const target = subscription.target;
-    if (target.type === "http") return createHttpTarget(target, subscription, { fetch: options.fetch });
+    if (target.type === "http") return createHttpTarget(target, subscription, { fetch: post });
     return createLambdaTarget(target, subscription, invoke);
   };
 }
