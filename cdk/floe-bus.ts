@@ -87,6 +87,15 @@ export interface FloeBusProps {
    * each, and on nothing else (FloeSubscription and grantDispatch add more). Default none.
    */
   subscriptionTargets?: lambda.IFunction[];
+  /**
+   * Whether subscriptions' HTTP targets may be private addresses (loopback, 10/8, 172.16/12,
+   * 192.168/16, 100.64/10, link-local, unique-local IPv6 and the like), set on the dispatcher as
+   * env FLOE_SUBSCRIPTION_PRIVATE_TARGETS. Default "deny": the dispatcher checks the address it
+   * connects to, so whoever may create a subscription cannot make it POST to the Lambda runtime
+   * API on loopback or, with the function in a VPC, to internal services (SSRF; decision 0013).
+   * "allow" for endpoints inside a VPC the dispatcher is meant to reach.
+   */
+  subscriptionPrivateTargets?: "allow" | "deny";
   /** Produce p99 duration alarm threshold. Default 1 s. */
   produceP99Threshold?: Duration;
   /** SNS topic for alarm and OK notifications. Default: none. */
@@ -105,6 +114,17 @@ export interface FloeBusProps {
    * own prefix. Default "".
    */
   outputPrefix?: string;
+}
+
+/** The subscriptionPrivateTargets prop, checked: a JavaScript caller's typo fails the synth. */
+function subscriptionPrivateTargets(props: FloeBusProps): "allow" | "deny" {
+  const value = props.subscriptionPrivateTargets ?? "deny";
+  if (value !== "allow" && value !== "deny") {
+    throw new Error(
+      `FloeBus subscriptionPrivateTargets must be "allow" or "deny", got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }
 
 /** Segment objects live under this prefix (architecture §2); object grants are scoped to it. */
@@ -156,6 +176,7 @@ export class FloeBus extends Construct {
     const wired = props.functions ?? WIRED_FUNCTIONS;
     // Checked before anything is bundled: a misconfiguration fails in milliseconds.
     validateAuth(frontDoor, auth, props.jwt);
+    const privateTargets = subscriptionPrivateTargets(props);
     // admin answers health, the OpenAPI document and every unmatched path.
     if (!wired.includes("admin")) throw new Error('FloeBus needs the "admin" function (functions: [...])');
     const { routes, undeployed } = planRoutes(wired);
@@ -251,6 +272,7 @@ export class FloeBus extends Construct {
 
     const dispatcher = this.functions.dispatcher;
     if (dispatcher) {
+      dispatcher.addEnvironment("FLOE_SUBSCRIPTION_PRIVATE_TARGETS", privateTargets);
       // Only partition heads: every append moves one, and nothing else means there is data to
       // deliver. Group heartbeats, offset commits and the dispatcher's own writes are filtered out
       // before Lambda is invoked.
