@@ -93,7 +93,7 @@ export interface FloeBusProps {
    * env FLOE_SUBSCRIPTION_PRIVATE_TARGETS. Default "deny": the dispatcher checks the address it
    * connects to, so whoever may create a subscription cannot make it POST to the Lambda runtime
    * API on loopback or, with the function in a VPC, to internal services (SSRF; decision 0013).
-   * "allow" for endpoints inside a VPC the dispatcher is meant to reach.
+   * "allow" to deliver to private endpoints on purpose (a dispatcher you attached to a VPC).
    */
   subscriptionPrivateTargets?: "allow" | "deny";
   /** Produce p99 duration alarm threshold. Default 1 s. */
