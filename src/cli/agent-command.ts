@@ -5,6 +5,7 @@ import {
   bindsEveryAddress,
   listenerOptions,
   readListeners,
+  readSubscriptionTargets,
   readTuning,
   TUNING_OPTIONS,
   tryHints,
@@ -65,6 +66,7 @@ export const agentCommand: Command = {
       );
     }
     const tuning = readTuning(options);
+    const targets = await readSubscriptionTargets(options);
     const autoCreateTopics =
       options.flag("auto-create-topics") ||
       /^(?:1|true|yes|on)$/i.test(io.env.FLOE_AUTO_CREATE_TOPICS?.trim() ?? "");
@@ -79,6 +81,7 @@ export const agentCommand: Command = {
       storage: "aws",
       autoCreateTopics,
       ...tuning,
+      ...targets,
       log,
     }).catch((error: unknown) => {
       throw startupError(error, listeners);

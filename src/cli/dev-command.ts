@@ -8,6 +8,7 @@ import {
   listenerOptions,
   readFlushPolicy,
   readListeners,
+  readSubscriptionTargets,
   readTuning,
   TUNING_OPTIONS,
   tryHints,
@@ -70,6 +71,7 @@ export const devCommand: Command = {
       );
     }
     const tuning = readTuning(options);
+    const targets = await readSubscriptionTargets(options);
     const [{ startDevServer }, { installSignalHandlers }] = await Promise.all([
       import("../server/dev-server.js"),
       import("../server/signal-handlers.js"),
@@ -80,6 +82,7 @@ export const devCommand: Command = {
       dataDir,
       flush,
       ...tuning,
+      ...targets,
       log: (line) => io.stdout.write(`${line}\n`),
     }).catch((error: unknown) => {
       throw startupError(error, listeners, path.resolve(dataDir));

@@ -90,6 +90,11 @@ export const TUNING_OPTIONS: OptionSpecs = {
     description:
       "do not deliver push subscriptions from this server, leaving them to other agents or a deployed stack's dispatcher function (by default a dispatcher in the server delivers them)",
   },
+  "deny-private-targets": {
+    kind: "flag",
+    description:
+      "refuse to deliver to HTTP targets at private addresses (loopback, 10/8, 172.16/12, 192.168/16, link-local, ...), as the deployed dispatcher does by default (by default this server delivers to them)",
+  },
 };
 
 /**
@@ -207,6 +212,18 @@ export function readTuning(options: OptionReader): Tuning {
     maintenanceIntervalMs: options.integer("maintenance-interval-ms", 0),
     subscriptions: !options.flag("no-subscriptions"),
   };
+}
+
+/**
+ * The subscription targets --deny-private-targets asks for: HTTP targets over guardedFetch. The
+ * targets' code is loaded only then (the server loads it anyway), so `floe --help` stays light.
+ */
+export async function readSubscriptionTargets(
+  options: OptionReader,
+): Promise<Pick<DevServerOptions, "subscriptionTargets">> {
+  if (!options.flag("deny-private-targets")) return {};
+  const { subscriptionTargets } = await import("../server/subscription-targets.js");
+  return { subscriptionTargets: subscriptionTargets({ privateTargets: "deny" }) };
 }
 
 /**
