@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { guardedFetch } from "../../../../src/subscriptions/targets/guarded-fetch.js";
 import { createHttpTarget, MAX_RESPONSE_BYTES } from "../../../../src/subscriptions/targets/http-target.js";
 import type { DeliveryBatch, DeliveryRecord, Subscription } from "../../../../src/subscriptions/types.js";
+import {
+  type RecordingHttpServer,
+  startRecordingHttpServer,
+} from "../../../support/recording-http-server.js";
 import { subscriptionWith } from "../../../support/subscription-fixture.js";
 
 /**
@@ -14,40 +17,17 @@ import { subscriptionWith } from "../../../support/subscription-fixture.js";
  * allowed, a fetch as http-target.ts uses it, and the HTTP target's behaviour unchanged over it.
  */
 
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingMessage["headers"];
-  body: Buffer;
-}
-
-let server: Server;
+let server: RecordingHttpServer;
 let port: number;
-let connections = 0;
-let received: Received[] = [];
-let answer: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      answer(req, res, body);
-    });
-  });
-  server.on("connection", () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
+  server = await startRecordingHttpServer();
+  port = server.port;
 });
 afterEach(() => {
-  received = [];
+  server.received.length = 0;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
 
 const ok =
   (status = 200, body = "", headers: Record<string, string> = {}) =>
@@ -80,25 +60,25 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe("guardedFetch with the default policy", () => {
   it("refuses an IP literal on loopback before connecting", async () => {
-    answer = ok(200);
-    const before = connections;
+    server.answer = ok(200);
+    const before = server.connections;
     const error = await rejection(post(guardedFetch(), `http://127.0.0.1:${port}/`));
     expect((error as Error).message).toBe(
       "refused to connect to 127.0.0.1 (a private address); set FLOE_SUBSCRIPTION_PRIVATE_TARGETS=allow to allow it",
     );
-    expect(connections).toBe(before);
-    expect(received).toEqual([]);
+    expect(server.connections).toBe(before);
+    expect(server.received).toEqual([]);
   });
 
   it("refuses a hostname that resolves to loopback, from its lookup, before connecting", async () => {
-    answer = ok(200);
-    const before = connections;
+    server.answer = ok(200);
+    const before = server.connections;
     const error = await rejection(post(guardedFetch(), `http://localhost:${port}/`));
     expect((error as Error).message).toMatch(
       /^refused to connect to localhost at (127\.0\.0\.1|::1) \(a private address\); set FLOE_SUBSCRIPTION_PRIVATE_TARGETS=allow to allow it$/,
     );
-    expect(connections).toBe(before);
-    expect(received).toEqual([]);
+    expect(server.connections).toBe(before);
+    expect(server.received).toEqual([]);
   });
 
   it("refuses the IPv4-mapped and bracketed IPv6 forms of loopback", async () => {
@@ -107,13 +87,13 @@ describe("guardedFetch with the default policy", () => {
       const error = await rejection(post(fetcher, `http://${host}:${port}/`));
       expect((error as Error).message, host).toMatch(/^refused to connect to /);
     }
-    expect(received).toEqual([]);
+    expect(server.received).toEqual([]);
   });
 });
 
 describe("guardedFetch with loopback allowed", () => {
   it("POSTs the body and headers and answers a Response with the status, headers and body", async () => {
-    answer = (req, res, body) => {
+    server.answer = (req, res, body) => {
       res.writeHead(201, { "content-type": "application/json", "x-echo": String(req.headers["x-trace"]) });
       res.end(JSON.stringify({ got: JSON.parse(body.toString()) }));
     };
@@ -123,24 +103,24 @@ describe("guardedFetch with loopback allowed", () => {
     expect(response.headers.get("content-type")).toBe("application/json");
     expect(response.headers.get("x-echo")).toBe("abc");
     expect(await response.json()).toEqual({ got: { hello: "world" } });
-    expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ method: "POST", url: "/hook?x=1" });
-    expect(received[0].headers["content-type"]).toBe("application/json");
-    expect(received[0].headers["content-length"]).toBe("17");
-    expect(received[0].body.toString()).toBe('{"hello":"world"}');
+    expect(server.received).toHaveLength(1);
+    expect(server.received[0]).toMatchObject({ method: "POST", url: "/hook?x=1" });
+    expect(server.received[0].headers["content-type"]).toBe("application/json");
+    expect(server.received[0].headers["content-length"]).toBe("17");
+    expect(server.received[0].body.toString()).toBe('{"hello":"world"}');
   });
 
   it("resolves a hostname through the vetting lookup and connects", async () => {
-    answer = ok(200, "{}");
+    server.answer = ok(200, "{}");
     // Node tries each address localhost has (autoSelectFamily): the server on 127.0.0.1 answers.
     const response = await post(loopbackAllowed, `http://localhost:${port}/`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("{}");
-    expect(received).toHaveLength(1);
+    expect(server.received).toHaveLength(1);
   });
 
   it("returns a 3xx as it came instead of following it", async () => {
-    answer = (req, res) => {
+    server.answer = (req, res) => {
       if (req.url === "/hook") {
         res.writeHead(307, { location: "/elsewhere" });
         res.end();
@@ -149,26 +129,26 @@ describe("guardedFetch with loopback allowed", () => {
     const response = await post(loopbackAllowed, `http://127.0.0.1:${port}/hook`);
     expect(response.status).toBe(307);
     expect(response.headers.get("location")).toBe("/elsewhere");
-    expect(received.map((r) => r.url)).toEqual(["/hook"]);
+    expect(server.received.map((r) => r.url)).toEqual(["/hook"]);
   });
 
   it("answers a bodiless status with a null body", async () => {
-    answer = ok(204);
+    server.answer = ok(204);
     const response = await post(loopbackAllowed, `http://127.0.0.1:${port}/`);
     expect(response.status).toBe(204);
     expect(response.body).toBeNull();
   });
 
   it("rejects with the signal's reason when aborted before the answer, or while the body streams", async () => {
-    answer = () => {}; // never answers
+    server.answer = () => {}; // never answers
     const caller = new AbortController();
     const pending = post(loopbackAllowed, `http://127.0.0.1:${port}/`, { signal: caller.signal });
-    while (received.length === 0) await new Promise((r) => setTimeout(r, 5));
+    while (server.received.length === 0) await new Promise((r) => setTimeout(r, 5));
     const reason = new Error("dispatcher stopping");
     caller.abort(reason);
     expect(await rejection(pending)).toBe(reason);
 
-    answer = (_req, res) => {
+    server.answer = (_req, res) => {
       res.writeHead(200);
       res.write("first part");
     };
@@ -187,7 +167,7 @@ describe("guardedFetch with loopback allowed", () => {
         post(loopbackAllowed, `http://127.0.0.1:${port}/`, { signal: AbortSignal.abort(reason) }),
       ),
     ).toBe(reason);
-    expect(received).toEqual([]);
+    expect(server.received).toEqual([]);
   });
 });
 
@@ -237,28 +217,28 @@ describe("the HTTP target over guardedFetch", () => {
   }
 
   it("delivers a signed batch the receiver verifies, and reads batchItemFailures", async () => {
-    answer = ok(200, JSON.stringify({ batchItemFailures: [{ itemIdentifier: "orders-eu-2-41" }] }));
+    server.answer = ok(200, JSON.stringify({ batchItemFailures: [{ itemIdentifier: "orders-eu-2-41" }] }));
     expect(await deliver(loopbackAllowed)).toMatchObject({ outcome: "partial", firstFailedOffset: 41 });
-    expect(received).toHaveLength(1);
+    expect(server.received).toHaveLength(1);
     const payload = new Webhook(secret).verify(
-      received[0].body,
-      received[0].headers as Record<string, string>,
+      server.received[0].body,
+      server.received[0].headers as Record<string, string>,
     );
     expect(payload).toMatchObject({ subscription: "orders-hook", records: [{ offset: 40 }, { offset: 41 }] });
   });
 
   it("fails a redirect and a non-2xx as over the global fetch", async () => {
-    answer = ok(307, "", { location: "/elsewhere" });
+    server.answer = ok(307, "", { location: "/elsewhere" });
     expect(await deliver(loopbackAllowed)).toEqual({
       outcome: "error",
       reason: "HTTP 307: redirects are not followed (location: /elsewhere)",
     });
-    answer = ok(500, "database down");
+    server.answer = ok(500, "database down");
     expect(await deliver(loopbackAllowed)).toEqual({ outcome: "error", reason: "HTTP 500: database down" });
   });
 
   it("reads at most 64 KiB of a huge response", async () => {
-    answer = (_req, res) => {
+    server.answer = (_req, res) => {
       res.writeHead(200);
       res.write('{"batchItemFailures":[');
       const chunk = Buffer.alloc(64 * 1024, "a");
@@ -280,7 +260,7 @@ describe("the HTTP target over guardedFetch", () => {
   });
 
   it("fails with the refusal as its reason when the address is private", async () => {
-    answer = ok(200);
+    server.answer = ok(200);
     expect(await deliver(guardedFetch())).toEqual({
       outcome: "error",
       reason: `POST http://127.0.0.1:${port} failed: refused to connect to 127.0.0.1 (a private address); set FLOE_SUBSCRIPTION_PRIVATE_TARGETS=allow to allow it`,
@@ -289,6 +269,6 @@ describe("the HTTP target over guardedFetch", () => {
     expect(viaName.outcome === "error" && viaName.reason).toMatch(
       new RegExp(`^POST http://localhost:${port} failed: refused to connect to localhost at `),
     );
-    expect(received).toEqual([]);
+    expect(server.received).toEqual([]);
   });
 });

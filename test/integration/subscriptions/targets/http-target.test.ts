@@ -1,46 +1,29 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createHttpTarget, MAX_RESPONSE_BYTES } from "../../../../src/subscriptions/targets/http-target.js";
 import type { DeliveryBatch, DeliveryRecord, Subscription } from "../../../../src/subscriptions/types.js";
+import {
+  type RecordingHttpServer,
+  startRecordingHttpServer,
+} from "../../../support/recording-http-server.js";
 import { subscriptionWith } from "../../../support/subscription-fixture.js";
 
 /** The HTTP target against a real node:http server; each test sets how the server answers. */
 
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingMessage["headers"];
-  body: Buffer;
-}
-
-let server: Server;
+let server: RecordingHttpServer;
 let baseUrl: string;
-let received: Received[] = [];
-let answer: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      answer(req, res, body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startRecordingHttpServer();
+  baseUrl = server.url;
 });
 afterEach(() => {
-  received = [];
+  server.received.length = 0;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
 
 const utf8 = (text: string) => new Uint8Array(Buffer.from(text, "utf8"));
 const secret = `whsec_${randomBytes(32).toString("base64")}`;
@@ -105,18 +88,18 @@ const ok =
 
 describe("HTTP target", () => {
   it("POSTs the signed JSON batch, records rendered as the JSON fetch API renders them", async () => {
-    answer = ok(204);
+    server.answer = ok(204);
     const sub = subscription();
     const result = await target(sub).deliver(batch(sub), new AbortController().signal);
     expect(result).toEqual({ outcome: "success" });
-    expect(received).toHaveLength(1);
-    const [req] = received;
+    expect(server.received).toHaveLength(1);
+    const [req] = server.received;
     expect(req.method).toBe("POST");
     expect(req.url).toBe("/hook");
     expect(req.headers["content-type"]).toBe("application/json");
     expect(req.headers["user-agent"]).toBe("floe-subscriptions");
     expect(req.headers["webhook-id"]).toBe("msg_3b4c0d2e-orders-eu-2-40-42");
-    // A second Standard Webhooks implementation accepts the signature over the bytes received.
+    // A second Standard Webhooks implementation accepts the signature over the bytes server.received.
     const payload = new Webhook(secret).verify(req.body, req.headers as Record<string, string>);
     expect(payload).toEqual({
       subscription: "orders-hook",
@@ -163,37 +146,39 @@ describe("HTTP target", () => {
   });
 
   it("sends a URL's user info as HTTP Basic authorization (fetch refuses a URL that carries credentials)", async () => {
-    answer = ok(200);
+    server.answer = ok(200);
     const url = baseUrl.replace("http://", "http://hook%20user:p%40ss@");
     const sub = subscription({ target: { type: "http", url: `${url}/hook`, timeoutMs: 30_000 } });
     expect(await target(sub).deliver(batch(sub), new AbortController().signal)).toEqual({
       outcome: "success",
     });
-    expect(received[0].url).toBe("/hook");
-    expect(received[0].headers.authorization).toBe(
+    expect(server.received[0].url).toBe("/hook");
+    expect(server.received[0].headers.authorization).toBe(
       `Basic ${Buffer.from("hook user:p@ss").toString("base64")}`,
     );
   });
 
   it("stamps each attempt with the clock's time, keeping the message id", async () => {
-    answer = ok(200);
+    server.answer = ok(200);
     const sub = subscription();
     let now = 1_800_000_000_500;
     const t = target(sub, () => now);
     await t.deliver(batch(sub, 1), new AbortController().signal);
     now += 61_000;
     await t.deliver(batch(sub, 2), new AbortController().signal);
-    expect(received.map((r) => r.headers["webhook-timestamp"])).toEqual(["1800000000", "1800000061"]);
-    expect(received.map((r) => r.headers["webhook-id"])).toEqual([
+    expect(server.received.map((r) => r.headers["webhook-timestamp"])).toEqual(["1800000000", "1800000061"]);
+    expect(server.received.map((r) => r.headers["webhook-id"])).toEqual([
       "msg_3b4c0d2e-orders-eu-2-40-42",
       "msg_3b4c0d2e-orders-eu-2-40-42",
     ]);
-    expect(received[0].headers["webhook-signature"]).not.toBe(received[1].headers["webhook-signature"]);
+    expect(server.received[0].headers["webhook-signature"]).not.toBe(
+      server.received[1].headers["webhook-signature"],
+    );
   });
 
   it("reports a partial batch from batchItemFailures, by identifier or bare offset", async () => {
     const sub = subscription();
-    answer = ok(
+    server.answer = ok(
       200,
       JSON.stringify({ batchItemFailures: [{ itemIdentifier: "orders-eu-2-42" }, { itemIdentifier: 41 }] }),
     );
@@ -201,7 +186,7 @@ describe("HTTP target", () => {
       outcome: "partial",
       firstFailedOffset: 41,
     });
-    answer = ok(200, JSON.stringify({ batchItemFailures: [{ itemIdentifier: "orders-eu-2-99" }] }));
+    server.answer = ok(200, JSON.stringify({ batchItemFailures: [{ itemIdentifier: "orders-eu-2-99" }] }));
     expect(await target(sub).deliver(batch(sub), new AbortController().signal)).toMatchObject({
       outcome: "error",
     });
@@ -209,7 +194,7 @@ describe("HTTP target", () => {
 
   it("ignores batchItemFailures when the subscription does not report them (Lambda's default)", async () => {
     const sub = subscription({ reportBatchItemFailures: false });
-    answer = ok(200, JSON.stringify({ batchItemFailures: [{ itemIdentifier: 41 }] }));
+    server.answer = ok(200, JSON.stringify({ batchItemFailures: [{ itemIdentifier: 41 }] }));
     expect(await target(sub).deliver(batch(sub), new AbortController().signal)).toEqual({
       outcome: "success",
     });
@@ -217,7 +202,7 @@ describe("HTTP target", () => {
 
   it("fails on a non-2xx status, quoting the start of the body", async () => {
     const sub = subscription();
-    answer = ok(500, `database down ${"x".repeat(1000)}`);
+    server.answer = ok(500, `database down ${"x".repeat(1000)}`);
     const result = await target(sub).deliver(batch(sub), new AbortController().signal);
     expect(result.outcome).toBe("error");
     const reason = result.outcome === "error" ? result.reason : "";
@@ -227,7 +212,7 @@ describe("HTTP target", () => {
 
   it("fails on a redirect without following it", async () => {
     const sub = subscription();
-    answer = (req, res) => {
+    server.answer = (req, res) => {
       if (req.url === "/hook") {
         res.writeHead(307, { location: "/elsewhere" });
         res.end();
@@ -238,22 +223,22 @@ describe("HTTP target", () => {
       outcome: "error",
       reason: "HTTP 307: redirects are not followed (location: /elsewhere)",
     });
-    expect(received.map((r) => r.url)).toEqual(["/hook"]);
+    expect(server.received.map((r) => r.url)).toEqual(["/hook"]);
   });
 
   it("fails when the endpoint does not answer within timeoutMs", async () => {
     const sub = subscription({ target: { type: "http", url: `${baseUrl}/hook`, timeoutMs: 200 } });
-    answer = () => {}; // never answers
+    server.answer = () => {}; // never answers
     const result = await target(sub).deliver(batch(sub), new AbortController().signal);
     expect(result).toEqual({ outcome: "error", reason: `POST ${baseUrl} timed out after 200 ms` });
   });
 
   it("fails when the caller aborts", async () => {
     const sub = subscription();
-    answer = () => {};
+    server.answer = () => {};
     const caller = new AbortController();
     const delivery = target(sub).deliver(batch(sub), caller.signal);
-    while (received.length === 0) await new Promise((r) => setTimeout(r, 5));
+    while (server.received.length === 0) await new Promise((r) => setTimeout(r, 5));
     caller.abort(new Error("dispatcher stopping"));
     expect(await delivery).toEqual({ outcome: "error", reason: `POST ${baseUrl} dispatcher stopping` });
   });
@@ -291,28 +276,28 @@ describe("HTTP target", () => {
       res.on("error", () => {});
       more();
     };
-    answer = huge(200, '{"batchItemFailures":[');
+    server.answer = huge(200, '{"batchItemFailures":[');
     const json = await target(sub).deliver(batch(sub), new AbortController().signal);
     expect(json).toEqual({
       outcome: "error",
       reason: `HTTP 200: the JSON response is over ${MAX_RESPONSE_BYTES} bytes, so its batchItemFailures cannot be read`,
     });
-    answer = huge(200, "<html>");
+    server.answer = huge(200, "<html>");
     expect(await target(sub).deliver(batch(sub), new AbortController().signal)).toEqual({
       outcome: "success",
     });
-    answer = huge(503, "overloaded ");
+    server.answer = huge(503, "overloaded ");
     const failed = await target(sub).deliver(batch(sub), new AbortController().signal);
     expect(failed).toEqual({ outcome: "error", reason: `HTTP 503: overloaded ${"a".repeat(189)}` });
   });
 
   it("refuses to send unsigned when the subscription has no secret", async () => {
-    answer = ok(200);
+    server.answer = ok(200);
     const sub = subscription({ secret: null });
     expect(await target(sub).deliver(batch(sub), new AbortController().signal)).toEqual({
       outcome: "error",
       reason: "the subscription has no signing secret",
     });
-    expect(received).toHaveLength(0);
+    expect(server.received).toHaveLength(0);
   });
 });
