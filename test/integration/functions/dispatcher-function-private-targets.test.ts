@@ -1,14 +1,6 @@
-/**
- * The Lambda dispatcher (functions/dispatcher.ts) and FLOE_SUBSCRIPTION_PRIVATE_TARGETS: unset it
- * denies private addresses, so a subscription to an HTTP endpoint on 127.0.0.1 (where the Lambda
- * runtime API would be) is not delivered and its status names the refusal; "allow" delivers it;
- * anything else fails the setup. The handler runs over the memory backend (its storage is not what
- * is tested here) against a real HTTP server.
- */
-import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { Context, ScheduledEvent } from "aws-lambda";
+import { lambdaContext } from "../../support/api-gateway-event.js";
+import { type RecordingHttpServer, startRecordingHttpServer } from "../../support/recording-http-server.js";
+import { scheduledEvent } from "../../support/scheduled-event.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DimensionedMetricsSink } from "../../../functions/delivery-metrics.js";
 import { createHandler } from "../../../functions/dispatcher.js";
@@ -20,73 +12,35 @@ import { commitStartingOffsets } from "../../../src/subscriptions/starting-posit
 import { describeSubscription } from "../../../src/subscriptions/subscription-status.js";
 import { SubscriptionStore } from "../../../src/subscriptions/subscription-store.js";
 
-let server: Server;
+let server: RecordingHttpServer;
 let port: number;
-let received: string[] = [];
 const backends: Backend[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push(Buffer.concat(chunks).toString());
-      res.writeHead(204);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
+  server = await startRecordingHttpServer();
+  server.answer = (_req, res) => {
+    res.writeHead(204);
+    res.end();
+  };
+  port = server.port;
 });
 afterEach(async () => {
-  received = [];
+  server.received.length = 0;
   for (const b of backends.splice(0)) await b.close();
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
+
+/**
+ * What the context leaves the run: 2 s after the handler's 10 s margin; with the target's 1 s
+ * timeout, deliveries start during the first second.
+ */
+const RUN_MS = 12_000;
 
 const noMetrics: DimensionedMetricsSink = {
   addDimension() {},
   addMetric() {},
   publishStoredMetrics() {},
 };
-
-/**
- * A context leaving the run 2 s (12 s less the handler's 10 s margin); with the target's 1 s
- * timeout, deliveries start during the first second.
- */
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: "floe-dispatcher",
-    functionVersion: "$LATEST",
-    invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:floe-dispatcher",
-    memoryLimitInMB: "1024",
-    awsRequestId: randomUUID(),
-    logGroupName: "/aws/lambda/floe-dispatcher",
-    logStreamName: "test",
-    getRemainingTimeInMillis: () => 12_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
-function scheduledEvent(): ScheduledEvent {
-  return {
-    version: "0",
-    id: randomUUID(),
-    "detail-type": "Scheduled Event",
-    source: "aws.events",
-    account: "000000000000",
-    time: new Date().toISOString(),
-    region: "us-east-1",
-    resources: ["arn:aws:events:us-east-1:000000000000:rule/floe-dispatch"],
-    detail: {},
-  };
-}
 
 /** A bus with one record waiting for a subscription to the local server, and a handler over it. */
 async function setUp(env: Record<string, string>) {
@@ -116,9 +70,9 @@ async function setUp(env: Record<string, string>) {
 describe("the Lambda dispatcher's private-target policy", () => {
   it("by default refuses an HTTP target on loopback, delivers nothing and says why in the status", async () => {
     const { handler, status } = await setUp({});
-    const report = await handler(scheduledEvent(), lambdaContext());
+    const report = await handler(scheduledEvent(), lambdaContext(RUN_MS));
     expect(report).toMatchObject({ delivered: 0 });
-    expect(received).toEqual([]);
+    expect(server.received).toEqual([]);
     const { status: s } = await status();
     expect(s.delivered).toBe(0);
     expect(s.lag).toBe(1);
@@ -130,10 +84,10 @@ describe("the Lambda dispatcher's private-target policy", () => {
 
   it("delivers to it with FLOE_SUBSCRIPTION_PRIVATE_TARGETS=allow", async () => {
     const { handler, status } = await setUp({ FLOE_SUBSCRIPTION_PRIVATE_TARGETS: "allow" });
-    const report = await handler(scheduledEvent(), lambdaContext());
+    const report = await handler(scheduledEvent(), lambdaContext(RUN_MS));
     expect(report).toMatchObject({ delivered: 1, pendingPartitions: 0 });
-    expect(received).toHaveLength(1);
-    expect(JSON.parse(received[0])).toMatchObject({
+    expect(server.received).toHaveLength(1);
+    expect(JSON.parse(server.received[0].body.toString())).toMatchObject({
       subscription: "orders-hook",
       records: [{ value: "order-1" }],
     });
@@ -143,9 +97,9 @@ describe("the Lambda dispatcher's private-target policy", () => {
 
   it("fails its setup on any other value, naming the setting", async () => {
     const { handler } = await setUp({ FLOE_SUBSCRIPTION_PRIVATE_TARGETS: "sometimes" });
-    await expect(handler(scheduledEvent(), lambdaContext())).rejects.toThrow(
+    await expect(handler(scheduledEvent(), lambdaContext(RUN_MS))).rejects.toThrow(
       'FLOE_SUBSCRIPTION_PRIVATE_TARGETS must be "allow" or "deny"; got "sometimes"',
     );
-    expect(received).toEqual([]);
+    expect(server.received).toEqual([]);
   });
 });

@@ -13,7 +13,9 @@ import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { ESM_REQUIRE_BANNER, EXTERNAL_MODULES } from "../../../cdk/floe-bus.js";
 import { PROJECT_ROOT } from "../../../cdk/functions.js";
-import type { Context, DynamoDBStreamEvent, ScheduledEvent } from "aws-lambda";
+import type { DynamoDBStreamEvent } from "aws-lambda";
+import { lambdaContext } from "../../support/api-gateway-event.js";
+import { scheduledEvent } from "../../support/scheduled-event.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DimensionedMetricsSink } from "../../../functions/delivery-metrics.js";
 import type * as DispatcherModule from "../../../functions/dispatcher.js";
@@ -59,25 +61,6 @@ async function bundledDispatcher(dir: string): Promise<typeof DispatcherModule> 
   return (await import(pathToFileURL(outfile).href)) as typeof DispatcherModule;
 }
 
-/** A Lambda context as the runtime passes it: the invocation has `budgetMs` in all. */
-function lambdaContext(budgetMs: number): Context {
-  const started = Date.now();
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: "floe-dispatcher",
-    functionVersion: "$LATEST",
-    invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:floe-dispatcher",
-    memoryLimitInMB: "1024",
-    awsRequestId: randomUUID(),
-    logGroupName: "/aws/lambda/floe-dispatcher",
-    logStreamName: "test",
-    getRemainingTimeInMillis: () => Math.max(0, budgetMs - (Date.now() - started)),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 /** What the table's stream sends through the head filter: KEYS_ONLY records of partition heads. */
 function headStreamEvent(table: string, heads: { pk: string; sk: string }[]): DynamoDBStreamEvent {
   const arn = `arn:aws:dynamodb:us-east-1:000000000000:table/${table}/stream/2026-11-30T00:00:00.000`;
@@ -97,20 +80,6 @@ function headStreamEvent(table: string, heads: { pk: string; sk: string }[]): Dy
         StreamViewType: "KEYS_ONLY",
       },
     })),
-  };
-}
-
-function scheduledEvent(): ScheduledEvent {
-  return {
-    version: "0",
-    id: randomUUID(),
-    "detail-type": "Scheduled Event",
-    source: "aws.events",
-    account: "000000000000",
-    time: new Date().toISOString(),
-    region: "us-east-1",
-    resources: ["arn:aws:events:us-east-1:000000000000:rule/floe-dispatch"],
-    detail: {},
   };
 }
 
