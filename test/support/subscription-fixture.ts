@@ -1,6 +1,10 @@
+import { settingsFromInput } from "../../src/subscriptions/subscription-settings.js";
 import type { Subscription } from "../../src/subscriptions/types.js";
 
-/** A subscription with Lambda's defaults, as the store would hold it; `settings` overrides them. */
+/**
+ * A subscription with the defaults settingsFromInput fills in (Lambda's, as the store would hold
+ * them); `settings` overrides them. The settings test spells the defaults out; this only uses them.
+ */
 export function subscriptionWith(settings: Partial<Subscription> = {}): Subscription {
   return {
     name: "s",
@@ -11,20 +15,7 @@ export function subscriptionWith(settings: Partial<Subscription> = {}): Subscrip
     createdAt: 0,
     updatedAt: 0,
     version: 1,
-    topics: ["t"],
-    topicRegex: null,
-    target: { type: "http", url: "http://127.0.0.1:1/", timeoutMs: 30_000 },
-    batchSize: 100,
-    maximumBatchingWindowMs: 500,
-    startingPosition: "LATEST",
-    startingPositionTimestamp: null,
-    maximumRetryAttempts: -1,
-    maximumRecordAgeMs: -1,
-    bisectBatchOnError: false,
-    reportBatchItemFailures: true,
-    parallelizationFactor: 1,
-    onFailureTopic: null,
-    filters: [],
+    ...settingsFromInput({ topics: ["t"], target: { type: "http", url: "http://127.0.0.1:1/" } }),
     ...settings,
   };
 }
