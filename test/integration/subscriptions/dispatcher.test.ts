@@ -159,15 +159,24 @@ class RecordingTarget implements DeliveryTarget {
   }
 }
 
+/**
+ * A subscription on "orders" ({partitions} partitions, {records} records produced) whose running
+ * dispatcher has delivered and committed everything.
+ */
+async function deliveredAll(partitions: number, records: number, input: Partial<SubscriptionInput> = {}) {
+  const w = await world();
+  await w.broker.createTopic("orders", partitions);
+  await subscribe(w, input);
+  await produce(w, records);
+  const target = new RecordingTarget();
+  w.dispatcher(target).start();
+  await until(() => fullyCommitted(w), "everything committed");
+  return { w, target };
+}
+
 describe("Dispatcher", () => {
   it("delivers thousands of records across partitions, each once and in offset order, and stop() leaves the group", async () => {
-    const w = await world();
-    await w.broker.createTopic("orders", 3);
-    await subscribe(w, { batchSize: 50 });
-    await produce(w, 3_000);
-    const target = new RecordingTarget();
-    w.dispatcher(target).start();
-    await until(() => fullyCommitted(w), "everything committed");
+    const { w, target } = await deliveredAll(3, 3_000, { batchSize: 50 });
     const hwm = await highWatermarks(w);
     for (const [p, end] of hwm) {
       expect(target.accepted.get(p) ?? []).toEqual(Array.from({ length: end }, (_, i) => i));
@@ -403,13 +412,7 @@ describe("Dispatcher", () => {
   });
 
   it("a Deleting subscription's runner leaves, then its group and definition are deleted", async () => {
-    const w = await world();
-    await w.broker.createTopic("orders", 2);
-    await subscribe(w);
-    await produce(w, 20);
-    const target = new RecordingTarget();
-    w.dispatcher(target).start();
-    await until(() => fullyCommitted(w), "everything committed");
+    const { w } = await deliveredAll(2, 20);
     await w.store.setState("s", "Deleting");
     await until(async () => (await w.store.get("s")) === undefined, "the subscription removed");
     expect((await w.groups.list()).map((g) => g.groupId)).not.toContain("floe-subscription-s");
@@ -419,13 +422,7 @@ describe("Dispatcher", () => {
   // Deleting joins after the deletion deleted the group and before it removed the definition, so
   // the group comes back. Removing the definition under a running dispatcher is that end state.
   it("a runner whose subscription was removed under it deletes the group it leaves, so the name can be created again", async () => {
-    const w = await world();
-    await w.broker.createTopic("orders", 2);
-    await subscribe(w);
-    await produce(w, 20);
-    const target = new RecordingTarget();
-    w.dispatcher(target).start();
-    await until(() => fullyCommitted(w), "everything committed");
+    const { w } = await deliveredAll(2, 20);
     await w.store.remove("s");
     await until(
       async () => !(await w.groups.list()).some((g) => g.groupId === "floe-subscription-s"),
