@@ -5,12 +5,13 @@
  * reason in its headers), and one that is down for a while and comes back on the same port (nothing
  * lost, order kept, the last error visible meanwhile).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, uniqueTopic } from "../api/harness.js";
-import { itemIdentifier, type WebhookRecord, WebhookTarget } from "../../support/webhook-target.js";
+import { describe, expect, it } from "vitest";
+import { uniqueTopic } from "../api/harness.js";
+import { itemIdentifier, type WebhookRecord } from "../../support/webhook-target.js";
 import {
   createSubscription,
   createTopic,
+  floeWithTargets,
   describeSubscription,
   expectCall,
   expectEachOnce,
@@ -24,15 +25,7 @@ import {
 } from "./subscription-harness.js";
 
 describe("push subscriptions: a failing target", () => {
-  let floe: TestServer;
-  const targets: WebhookTarget[] = [];
-  beforeAll(async () => {
-    floe = await startTestServer("embedded");
-  });
-  afterAll(async () => {
-    await Promise.all(targets.map((t) => t.close()));
-    await floe?.close();
-  });
+  const floe = floeWithTargets();
 
   it("retries, bisects to a poison record, honours a partial response and sends the poison record to the failure topic", async () => {
     const topic = uniqueTopic("flaky");
@@ -44,7 +37,7 @@ describe("push subscriptions: a failing target", () => {
     let partialAnswered = false;
     const seqOf = (r: WebhookRecord) => (r.value as { seq: number }).seq;
     const isPoison = (r: WebhookRecord) => seqOf(r) === POISON;
-    const target = await WebhookTarget.start({
+    const target = await floe.startTarget({
       behaviour: (delivery) => {
         if (delivery.records.some(isPoison)) return { status: 500, body: { error: "poison" } };
         // Once, past the poison record: the batch's second record (and so the rest) failed.
@@ -57,7 +50,6 @@ describe("push subscriptions: a failing target", () => {
         return delivery.index % 4 === 1 ? { status: 503, body: { error: "busy" } } : { status: 200 };
       },
     });
-    targets.push(target);
     const name = `flaky-${topic}`;
     const created = await createSubscription(floe.url, {
       name,
@@ -137,8 +129,7 @@ describe("push subscriptions: a failing target", () => {
   });
 
   it("loses nothing while the target is down, shows the error meanwhile, and keeps order once it is back", async () => {
-    const target = await WebhookTarget.start();
-    targets.push(target);
+    const target = await floe.startTarget();
     const topic = uniqueTopic("outage");
     await createTopic(floe.url, topic, 2);
     const name = `outage-${topic}`;

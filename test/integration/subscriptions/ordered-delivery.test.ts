@@ -5,13 +5,13 @@
  * partition and so in order per key, with the subscription's group left with no lag; a redelivered
  * batch keeps its webhook-id; and the check can fail (a wrong secret or a changed body is refused).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { startTestServer, type TestServer, uniqueTopic } from "../api/harness.js";
-import { WebhookTarget } from "../../support/webhook-target.js";
+import { uniqueTopic } from "../api/harness.js";
 import {
   createSubscription,
   createTopic,
+  floeWithTargets,
   describeGroupOf,
   describeSubscription,
   expectEachOnce,
@@ -25,19 +25,10 @@ import {
 } from "./subscription-harness.js";
 
 describe("push subscriptions: ordered, signed delivery to an HTTP endpoint", () => {
-  let floe: TestServer;
-  const targets: WebhookTarget[] = [];
-  beforeAll(async () => {
-    floe = await startTestServer("embedded");
-  });
-  afterAll(async () => {
-    await Promise.all(targets.map((t) => t.close()));
-    await floe?.close();
-  });
+  const floe = floeWithTargets();
 
   it("delivers 3,000 keyed records over 4 partitions each once, in order per partition and per key", async () => {
-    const target = await WebhookTarget.start();
-    targets.push(target);
+    const target = await floe.startTarget();
     const topic = uniqueTopic("ordered");
     await createTopic(floe.url, topic, 4);
     const name = `ordered-${topic}`;
@@ -84,8 +75,7 @@ describe("push subscriptions: ordered, signed delivery to an HTTP endpoint", () 
   it("signs every attempt verifiably, keeps the webhook-id across retries, and a wrong secret or body fails", async () => {
     let attempts = 0;
     // The first two attempts fail (500), the third is accepted: the same records three times.
-    const target = await WebhookTarget.start({ behaviour: () => ({ status: ++attempts <= 2 ? 500 : 200 }) });
-    targets.push(target);
+    const target = await floe.startTarget({ behaviour: () => ({ status: ++attempts <= 2 ? 500 : 200 }) });
     const topic = uniqueTopic("signed");
     await createTopic(floe.url, topic, 1);
     const name = `signed-${topic}`;

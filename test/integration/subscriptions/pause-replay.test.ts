@@ -4,12 +4,12 @@
  * delivers the rest in order; and with it paused, resetting the group's offsets to the earliest
  * (Kafka's kafka-consumer-groups --reset-offsets, over the HTTP API) replays the topic in order.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, uniqueTopic } from "../api/harness.js";
-import { WebhookTarget } from "../../support/webhook-target.js";
+import { describe, expect, it } from "vitest";
+import { uniqueTopic } from "../api/harness.js";
 import {
   createSubscription,
   createTopic,
+  floeWithTargets,
   describeGroupOf,
   describeSubscription,
   expectCall,
@@ -27,19 +27,10 @@ import {
 const QUIET_MS = 2_500;
 
 describe("push subscriptions: pause, resume and replay", () => {
-  let floe: TestServer;
-  const targets: WebhookTarget[] = [];
-  beforeAll(async () => {
-    floe = await startTestServer("embedded");
-  });
-  afterAll(async () => {
-    await Promise.all(targets.map((t) => t.close()));
-    await floe?.close();
-  });
+  const floe = floeWithTargets();
 
   async function subscribe(prefix: string, partitions: number) {
-    const target = await WebhookTarget.start();
-    targets.push(target);
+    const target = await floe.startTarget();
     const topic = uniqueTopic(prefix);
     await createTopic(floe.url, topic, partitions);
     const name = `${prefix}-${topic}`;

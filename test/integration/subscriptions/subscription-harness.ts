@@ -4,9 +4,41 @@
  * subscription's status and its consumer group read back over HTTP, and the checks on what a
  * WebhookTarget accepted: each record once, in offset order per partition, in order per key.
  */
-import { expect } from "vitest";
-import type { JsonBody } from "../api/harness.js";
-import type { WebhookRecord } from "../../support/webhook-target.js";
+import { afterAll, beforeAll, expect } from "vitest";
+import { type JsonBody, startTestServer, type TestServer } from "../api/harness.js";
+import { type WebhookRecord, WebhookTarget } from "../../support/webhook-target.js";
+
+/** A `floe dev` (embedded backend) for a test file, and the webhook targets its tests start. */
+export interface FloeWithTargets {
+  /** The server's base URL (once the file's beforeAll has run). */
+  readonly url: string;
+  /** Starts a webhook target, closed with the server after the file's tests. */
+  startTarget(options?: Parameters<typeof WebhookTarget.start>[0]): Promise<WebhookTarget>;
+}
+
+/** Registers the file's beforeAll (start floe dev) and afterAll (close its targets, then it). */
+export function floeWithTargets(): FloeWithTargets {
+  let server: TestServer | undefined;
+  const targets: WebhookTarget[] = [];
+  beforeAll(async () => {
+    server = await startTestServer("embedded");
+  });
+  afterAll(async () => {
+    await Promise.all(targets.map((t) => t.close()));
+    await server?.close();
+  });
+  return {
+    get url() {
+      if (!server) throw new Error("floe dev is not started yet (use it inside a test)");
+      return server.url;
+    },
+    async startTarget(options) {
+      const target = await WebhookTarget.start(options);
+      targets.push(target);
+      return target;
+    },
+  };
+}
 
 async function call(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(base + path, {
